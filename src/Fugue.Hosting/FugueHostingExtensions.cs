@@ -1,0 +1,54 @@
+using FugueHosting.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>The door to Fugue: one call turns the app into a master that supervises worker processes.</summary>
+public static class FugueHostingExtensions
+{
+    /// <summary>
+    /// Runs the app as a Fugue cluster: started by a person or a service manager it is the master (binds the
+    /// listening sockets, starts and supervises the workers, serves nothing); started by the master it is a worker
+    /// (Kestrel on the inherited sockets). Options come from the <c>Fugue</c> configuration section, then
+    /// <paramref name="configure"/>. Fugue stays out of the way (one ordinary process) when disabled, off Linux, or
+    /// when the server is not Kestrel (WebApplicationFactory).
+    /// </summary>
+    /// <param name="builder">The application builder, e.g. a WebApplicationBuilder.</param>
+    /// <param name="configure">Changes to the options after configuration is bound.</param>
+    /// <returns>The same builder.</returns>
+    public static IHostApplicationBuilder UseFugue(this IHostApplicationBuilder builder, Action<FugueOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        AddOptions(builder.Services, builder.Configuration, configure);
+        builder.ConfigureContainer(new FugueServiceProviderFactory(FugueActivation.ReadOptions(builder.Configuration, configure), builder.Environment));
+        return builder;
+    }
+
+    /// <summary>
+    /// Runs the app as a Fugue cluster (see <see cref="UseFugue(IHostApplicationBuilder, Action{FugueOptions}?)"/>).
+    /// </summary>
+    /// <param name="builder">The host builder.</param>
+    /// <param name="configure">Changes to the options after configuration is bound.</param>
+    /// <returns>The same builder.</returns>
+    public static IHostBuilder UseFugue(this IHostBuilder builder, Action<FugueOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.ConfigureServices((context, services) => AddOptions(services, context.Configuration, configure));
+        builder.UseServiceProviderFactory(context =>
+            new FugueServiceProviderFactory(FugueActivation.ReadOptions(context.Configuration, configure), context.HostingEnvironment));
+        return builder;
+    }
+
+    private static void AddOptions(IServiceCollection services, IConfiguration configuration, Action<FugueOptions>? configure)
+    {
+        var optionsBuilder = services.AddOptions<FugueOptions>().Bind(configuration.GetSection(FugueOptions.SectionName));
+        if (configure is not null)
+        {
+            optionsBuilder.Configure(configure);
+        }
+        optionsBuilder.ValidateOnStart();
+        services.AddSingleton<IValidateOptions<FugueOptions>, FugueOptionsValidator>();
+    }
+}

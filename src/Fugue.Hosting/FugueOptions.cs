@@ -1,0 +1,42 @@
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// Settings of a Fugue cluster, bound from the <c>Fugue</c> configuration section (appsettings.json,
+/// <c>Fugue__Workers=8</c> in the environment, <c>--Fugue:Workers=8</c> on the command line) and then from the
+/// delegate given to <c>UseFugue</c>.
+/// </summary>
+public sealed class FugueOptions
+{
+    /// <summary>The configuration section the options are bound from.</summary>
+    public const string SectionName = "Fugue";
+
+    /// <summary>False runs the app as one ordinary process, as if <c>UseFugue</c> had not been called.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How many worker processes the master keeps running; 0 keeps only the sockets open. Default: one per CPU.</summary>
+    public int Workers { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Addresses the master binds and hands to every worker: <c>http://host:port</c>, <c>https://host:port</c>
+    /// (IPv4, <c>[IPv6]</c>, <c>localhost</c>, <c>*</c>; port 0 picks a free port) or <c>unix:/path</c>.
+    /// Empty: the app's own URLs (<c>urls</c>, <c>ASPNETCORE_URLS</c>, <c>--urls</c>, <c>http_ports</c>), else http://localhost:5000.
+    /// </summary>
+    public IList<string> Listen { get; } = new List<string>();
+
+    /// <summary>The workers' current directory. Default: the master's.</summary>
+    public string? WorkingDirectory { get; set; }
+
+    /// <summary>Where the master's control socket lives. Default: the system temporary directory.</summary>
+    public string TempPath { get; set; } = Path.GetTempPath();
+
+    /// <summary>How often a worker checks that its master is still there. Default 30 s.</summary>
+    public TimeSpan MasterPingInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a stopping worker may drain in-flight requests before the master kills it. Default 30 s.</summary>
+    public TimeSpan WorkerKillTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Runs in the master once every worker has reported ready for the first time (the seed's <c>started</c> callback).
+    /// </summary>
+    public Action<FugueReadyContext>? OnAllWorkersReady { get; set; }
+}

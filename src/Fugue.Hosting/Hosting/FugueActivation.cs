@@ -1,0 +1,44 @@
+using FugueHosting.Worker;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace FugueHosting.Hosting;
+
+/// <summary>Decides what this process is, from the environment, the options and the services the app ended up with.</summary>
+internal static class FugueActivation
+{
+    /// <summary>The options as they will be, read early (before any service provider exists).</summary>
+    public static FugueOptions ReadOptions(IConfiguration configuration, Action<FugueOptions>? configure)
+    {
+        var options = new FugueOptions();
+        configuration.GetSection(FugueOptions.SectionName).Bind(options);
+        configure?.Invoke(options);
+        return options;
+    }
+
+    /// <summary>The role, or why this is a single process.</summary>
+    public static (FugueRole Role, string? Reason) Decide(IServiceCollection services, FugueOptions options)
+    {
+        if (WorkerIdentity.Current is not null)
+        {
+            return (FugueRole.Worker, null);
+        }
+        if (!options.Enabled)
+        {
+            return (FugueRole.Standalone, $"{FugueOptions.SectionName}:Enabled is false");
+        }
+        if (!OperatingSystem.IsLinux())
+        {
+            return (FugueRole.Standalone, "Fugue needs Linux; running as one ordinary process");
+        }
+        var server = services.LastOrDefault(d => d.ServiceType == typeof(IServer));
+        if (server?.ImplementationType?.Assembly != typeof(KestrelServer).Assembly)
+        {
+            return (FugueRole.Standalone, $"the server is {server?.ImplementationType?.Name ?? server?.ImplementationInstance?.GetType().Name ?? "not registered"}, not Kestrel");
+        }
+        return (FugueRole.Master, null);
+    }
+}

@@ -1,0 +1,46 @@
+using FugueHosting.Master;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace FugueHosting.Hosting;
+
+/// <summary>Checks the options at start, before any worker exists; every message names the key and the value.</summary>
+internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
+{
+    private const string Section = FugueOptions.SectionName;
+
+    public ValidateOptionsResult Validate(string? name, FugueOptions options)
+    {
+        var errors = new List<string>();
+        if (options.Workers < 0)
+        {
+            errors.Add($"{Section}:Workers = {options.Workers}: must be 0 or more.");
+        }
+        for (int i = 0; i < options.Listen.Count; i++)
+        {
+            if (!ListenAddress.TryParse(options.Listen[i], out _, out string? error))
+            {
+                errors.Add($"{Section}:Listen:{i} = '{options.Listen[i]}': {error}.");
+            }
+        }
+        if (options.WorkingDirectory is { } dir && !Directory.Exists(dir))
+        {
+            errors.Add($"{Section}:WorkingDirectory = '{dir}': no such directory.");
+        }
+        if (!Directory.Exists(options.TempPath))
+        {
+            errors.Add($"{Section}:TempPath = '{options.TempPath}': no such directory.");
+        }
+        Positive(errors, nameof(options.MasterPingInterval), options.MasterPingInterval);
+        Positive(errors, nameof(options.WorkerKillTimeout), options.WorkerKillTimeout);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void Positive(List<string> errors, string key, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            errors.Add($"{Section}:{key} = {value}: must be more than zero (e.g. 00:00:30).");
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using FugueHosting.Master;
+using FugueHosting.Worker;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FugueHosting.Hosting;
+
+/// <summary>
+/// Shapes the container once the app has registered everything, which is the first moment the role is certain
+/// (WebApplicationFactory swaps the server in only then). In the master, nothing of the app runs: its hosted
+/// services (Kestrel's among them) are removed and the supervisor takes their place.
+/// </summary>
+internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnvironment environment) : IServiceProviderFactory<IServiceCollection>
+{
+    public IServiceCollection CreateBuilder(IServiceCollection services)
+    {
+        var (role, reason) = FugueActivation.Decide(services, options);
+        switch (role)
+        {
+            case FugueRole.Master:
+                AddMaster(services);
+                break;
+            case FugueRole.Worker:
+                AddWorker(services, WorkerIdentity.Current!);
+                break;
+            default:
+                services.AddSingleton<IFugue>(sp => new SingleContext(sp.GetRequiredService<IHostApplicationLifetime>()));
+                services.AddHostedService(sp => new SingleProcessNotice(reason!, sp.GetRequiredService<ILogger<SingleProcessNotice>>()));
+                break;
+        }
+        return services;
+    }
+
+    public IServiceProvider CreateServiceProvider(IServiceCollection containerBuilder)
+    {
+        bool development = environment.IsDevelopment();
+        var provider = containerBuilder.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = development, ValidateOnBuild = development });
+        global::Microsoft.Extensions.Hosting.Fugue.Current = provider.GetRequiredService<IFugue>();
+        return provider;
+    }
+
+    private void AddMaster(IServiceCollection services)
+    {
+        services.RemoveAll<IHostedService>();
+        services.RemoveAll<IServer>();
+        services.RemoveAll<IHostLifetime>();
+        services.AddSingleton<IServer, MasterServer>();
+        services.AddSingleton<MasterInbox>();
+        services.AddSingleton<IHostLifetime, MasterLifetime>();
+        services.AddSingleton<ListenerSet>();
+        services.AddSingleton<ControlSocket>();
+        services.AddSingleton<Supervisor>();
+        services.AddHostedService(sp => sp.GetRequiredService<Supervisor>());
+        services.AddSingleton<IFugue, MasterContext>();
+        // The host must wait for the workers' drain, which WorkerKillTimeout bounds.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = options.WorkerKillTimeout + TimeSpan.FromSeconds(10));
+    }
+
+    private void AddWorker(IServiceCollection services, WorkerIdentity identity)
+    {
+        services.AddSingleton(identity);
+        services.AddSingleton<WorkerChannel>();
+        services.AddHostedService(sp => sp.GetRequiredService<WorkerChannel>());
+        services.AddSingleton<IPostConfigureOptions<KestrelServerOptions>, InheritedListenersSetup>();
+        services.AddSingleton<IFugue>(sp => new WorkerContext(identity, sp.GetRequiredService<WorkerChannel>()));
+        // Kestrel drains in-flight requests for up to the host's shutdown timeout.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = options.WorkerKillTimeout);
+    }
+}
+
+/// <summary>Says once, at start, why Fugue is not running this app as a cluster.</summary>
+internal sealed partial class SingleProcessNotice(string reason, ILogger<SingleProcessNotice> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            LogSingle(logger, reason);
+        }
+        else
+        {
+            LogNotLinux(logger, reason);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(201, LogLevel.Information, "Fugue: single process ({Reason})")]
+    private static partial void LogSingle(ILogger logger, string reason);
+
+    [LoggerMessage(202, LogLevel.Warning, "Fugue: single process ({Reason})")]
+    private static partial void LogNotLinux(ILogger logger, string reason);
+}

@@ -1,0 +1,25 @@
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>The cluster as seen from this process; injectable, and also reachable statically through <see cref="Fugue"/>.</summary>
+public interface IFugue
+{
+    /// <summary>What this process is.</summary>
+    FugueRole Role { get; }
+
+    /// <summary>This worker's slot number, 1 to <see cref="FugueOptions.Workers"/>, stable across restarts of the slot; 0 outside a worker.</summary>
+    int WorkerId { get; }
+
+    /// <summary>The master's pid: this process in the master, the parent in a worker, 0 in a single process.</summary>
+    int MasterPid { get; }
+
+    /// <summary>The pids of the running workers, in slot order (master only; empty elsewhere).</summary>
+    IReadOnlyList<int> WorkerPids { get; }
+
+    /// <summary>The master's control socket (status for operators); null in a single process.</summary>
+    string? MasterSocketPath { get; }
+
+    /// <summary>
+    /// Stops the whole cluster gracefully: the workers drain and exit, then the master. In a single process it stops the host.
+    /// </summary>
+    void StopCluster();
+}

@@ -1,0 +1,156 @@
+using System.Net;
+using System.Net.Sockets;
+using FugueHosting.Native;
+
+namespace FugueHosting.Master;
+
+/// <summary>A socket the master bound and keeps for its whole life.</summary>
+/// <param name="Url">What it listens on, with the real port (for port 0) or path.</param>
+/// <param name="Https">Whether workers add TLS on it.</param>
+/// <param name="Socket">The socket, never accepted on by the master.</param>
+/// <param name="UnixPath">The socket file, for a unix socket.</param>
+internal sealed record BoundListener(string Url, bool Https, Socket Socket, string? UnixPath)
+{
+    public int Fd => (int)Socket.SafeHandle.DangerousGetHandle();
+}
+
+/// <summary>
+/// The master's listening sockets. They stay referenced until the process exits: a collected or disposed
+/// Socket would close the shared socket abortively under every worker. The master never accepts on them.
+/// </summary>
+internal sealed class ListenerSet
+{
+    private const int Backlog = 512;
+    private readonly List<BoundListener> _bound = [];
+
+    public IReadOnlyList<BoundListener> Bound => _bound;
+
+    /// <summary>Binds every address, or none: on an error the ones already bound are released and the error names the address.</summary>
+    public void Bind(IReadOnlyList<(string Key, ListenAddress Address)> addresses)
+    {
+        try
+        {
+            foreach (var (key, address) in addresses)
+            {
+                if (address.IsUnix)
+                {
+                    _bound.Add(BindUnix(key, address));
+                }
+                else
+                {
+                    BindTcp(key, address);
+                }
+            }
+        }
+        catch
+        {
+            Release();
+            throw;
+        }
+    }
+
+    private void BindTcp(string key, ListenAddress address)
+    {
+        var endPoints = address.EndPoints().ToList();
+        for (int i = 0; i < endPoints.Count; i++)
+        {
+            var endPoint = endPoints[i];
+            var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                if (endPoint.Address.Equals(IPAddress.IPv6Any))
+                {
+                    socket.DualMode = true;
+                }
+                socket.Bind(endPoint);
+                socket.Listen(Backlog);
+            }
+            catch (SocketException e) when (i > 0 && e.SocketErrorCode == SocketError.AddressNotAvailable)
+            {
+                // localhost on a machine without IPv6 loopback: 127.0.0.1 is enough, as in Kestrel.
+                socket.Dispose();
+                continue;
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                throw new InvalidOperationException($"Fugue cannot listen on {address.Original} ({key}): {Describe(e)}.", e);
+            }
+            var local = (IPEndPoint)socket.LocalEndPoint!;
+            string host = local.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{local.Address}]" : local.Address.ToString();
+            _bound.Add(new BoundListener($"{(address.Https ? "https" : "http")}://{host}:{local.Port}", address.Https, socket, null));
+        }
+    }
+
+    private static BoundListener BindUnix(string key, ListenAddress address)
+    {
+        string path = address.UnixPath!;
+        RemoveStaleSocketFile(key, address);
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Bind(new UnixDomainSocketEndPoint(path));
+            socket.Listen(Backlog);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new InvalidOperationException($"Fugue cannot listen on {address.Original} ({key}): {Describe(e)}.", e);
+        }
+        return new BoundListener((address.Https ? "https://unix:" : "unix:") + path, address.Https, socket, path);
+    }
+
+    /// <summary>A socket file nobody accepts on is left over from a dead master; a live one is an error.</summary>
+    private static void RemoveStaleSocketFile(string key, ListenAddress address)
+    {
+        string path = address.UnixPath!;
+        if (!File.Exists(path) && !Directory.Exists(path))
+        {
+            return;
+        }
+        if (!Posix.IsSocket(path))
+        {
+            throw new InvalidOperationException($"Fugue cannot listen on {address.Original} ({key}): {path} exists and is not a socket.");
+        }
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+        }
+        catch (SocketException)
+        {
+            File.Delete(path);
+            return;
+        }
+        throw new InvalidOperationException($"Fugue cannot listen on {address.Original} ({key}): another process is listening on {path}.");
+    }
+
+    private static string Describe(SocketException e) => e.SocketErrorCode switch
+    {
+        SocketError.AddressAlreadyInUse => "the address is already in use",
+        SocketError.AccessDenied => "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)",
+        SocketError.AddressNotAvailable => "no such local address",
+        _ => e.Message,
+    };
+
+    /// <summary>Unlinks the socket files this master made; called on a clean exit.</summary>
+    public void RemoveSocketFiles()
+    {
+        foreach (var listener in _bound)
+        {
+            if (listener.UnixPath is not null)
+            {
+                File.Delete(listener.UnixPath);
+            }
+        }
+    }
+
+    private void Release()
+    {
+        foreach (var listener in _bound)
+        {
+            listener.Socket.Dispose();
+        }
+        _bound.Clear();
+    }
+}

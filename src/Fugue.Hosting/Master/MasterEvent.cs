@@ -1,0 +1,26 @@
+using System.Threading.Channels;
+
+namespace FugueHosting.Master;
+
+/// <summary>Something the supervisor loop must look at. Signal handlers and socket readers only post these.</summary>
+internal abstract record MasterEvent
+{
+    public sealed record Signal(int Number) : MasterEvent;
+
+    public sealed record FromWorker(WorkerProcess Worker, ControlMessage Message) : MasterEvent;
+
+    public sealed record ChannelClosed(WorkerProcess Worker) : MasterEvent;
+
+    /// <summary>Stop asked for from code: the host is stopping, or Fugue.Stop().</summary>
+    public sealed record StopRequested(string Reason) : MasterEvent;
+}
+
+/// <summary>The queue between everything that happens to the master and the one loop that owns its state.</summary>
+internal sealed class MasterInbox
+{
+    private readonly Channel<MasterEvent> _channel = Channel.CreateUnbounded<MasterEvent>(new UnboundedChannelOptions { SingleReader = true });
+
+    public void Post(MasterEvent e) => _channel.Writer.TryWrite(e);
+
+    public ChannelReader<MasterEvent> Reader => _channel.Reader;
+}

@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Logging;
+
+namespace FugueHosting.Master;
+
+/// <summary>Every transition of the master, one greppable line each.</summary>
+internal static partial class MasterLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Master {Pid} listening on {Url}")]
+    public static partial void Listening(ILogger logger, int pid, string url);
+
+    [LoggerMessage(2, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) started")]
+    public static partial void WorkerStarted(ILogger logger, int workerId, int pid);
+
+    [LoggerMessage(3, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) ready")]
+    public static partial void WorkerReady(ILogger logger, int workerId, int pid);
+
+    [LoggerMessage(4, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) exited with {Status} after {Uptime:0.0}s")]
+    public static partial void WorkerDied(ILogger logger, int workerId, int pid, string status, double uptime);
+
+    [LoggerMessage(5, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) stopped with {Status}")]
+    public static partial void WorkerStopped(ILogger logger, int workerId, int pid, string status);
+
+    [LoggerMessage(6, LogLevel.Warning, "Worker {WorkerId} restart in {Delay:0.#}s ({Failures} early exits in a row)")]
+    public static partial void RestartDelayed(ILogger logger, int workerId, double delay, int failures);
+
+    [LoggerMessage(7, LogLevel.Information, "All {Count} workers ready")]
+    public static partial void AllReady(ILogger logger, int count);
+
+    [LoggerMessage(8, LogLevel.Information, "Master {Pid} stopping gracefully ({Reason})")]
+    public static partial void Stopping(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(9, LogLevel.Warning, "Master {Pid} stopping now ({Reason}): killing every worker")]
+    public static partial void StoppingNow(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(10, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) still running {Timeout}s after SIGTERM: SIGKILL")]
+    public static partial void KillingLateWorker(ILogger logger, int workerId, int pid, double timeout);
+
+    [LoggerMessage(11, LogLevel.Information, "Master {Pid} stopped")]
+    public static partial void Stopped(ILogger logger, int pid);
+
+    [LoggerMessage(12, LogLevel.Error, "Worker {WorkerId} could not be started")]
+    public static partial void SpawnFailed(ILogger logger, int workerId, Exception exception);
+
+    [LoggerMessage(13, LogLevel.Error, "The OnAllWorkersReady hook threw")]
+    public static partial void HookFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(14, LogLevel.Information, "Received {Signal}: {Action}")]
+    public static partial void SignalReceived(ILogger logger, string signal, string action);
+
+    [LoggerMessage(15, LogLevel.Information, "Master {Pid} control socket at {Path}")]
+    public static partial void ControlSocket(ILogger logger, int pid, string path);
+
+    [LoggerMessage(16, LogLevel.Warning, "Refused a control connection from uid {Uid} (pid {Pid})")]
+    public static partial void ControlRefused(ILogger logger, int uid, int pid);
+
+    [LoggerMessage(17, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) asked to stop the cluster")]
+    public static partial void ClusterStopRequested(ILogger logger, int workerId, int pid);
+}

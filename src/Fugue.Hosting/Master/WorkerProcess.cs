@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace FugueHosting.Master;
+
+/// <summary>One running worker process and the master's end of its control channel. Owned by the supervisor loop.</summary>
+internal sealed class WorkerProcess(int workerId, int pid, Socket channel)
+{
+    private readonly long _started = Stopwatch.GetTimestamp();
+
+    public int WorkerId { get; } = workerId;
+    public int Pid { get; } = pid;
+    public bool Ready { get; set; }
+
+    /// <summary>Set once the master has asked it to stop: its exit is not a failure to recover from.</summary>
+    public bool Stopping { get; private set; }
+
+    /// <summary>When a stopping worker is SIGKILLed if it is still there.</summary>
+    public long? KillAt { get; private set; }
+
+    public TimeSpan Uptime => Stopwatch.GetElapsedTime(_started);
+
+    public void MarkStopping(TimeSpan killTimeout)
+    {
+        Stopping = true;
+        KillAt = Stopwatch.GetTimestamp() + (long)(killTimeout.TotalSeconds * Stopwatch.Frequency);
+    }
+
+    /// <summary>Reads the worker's messages until its end closes, posting each to the loop.</summary>
+    public async Task ReadAsync(MasterInbox inbox)
+    {
+        byte[] buffer = new byte[16];
+        try
+        {
+            while (true)
+            {
+                int n = await channel.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
+                inbox.Post(new MasterEvent.FromWorker(this, (ControlMessage)buffer[0]));
+            }
+        }
+        catch (SocketException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        inbox.Post(new MasterEvent.ChannelClosed(this));
+    }
+
+    public void CloseChannel() => channel.Dispose();
+}

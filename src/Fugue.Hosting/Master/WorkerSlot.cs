@@ -1,0 +1,35 @@
+using System.Diagnostics;
+
+namespace FugueHosting.Master;
+
+/// <summary>
+/// A numbered place for one worker. The number is the worker id, stable across restarts; the slot remembers
+/// how often its workers died young, to back off a crash loop.
+/// </summary>
+internal sealed class WorkerSlot(int id)
+{
+    /// <summary>A worker that lived this long was healthy: the next failure restarts at once again.</summary>
+    public static readonly TimeSpan HealthyUptime = TimeSpan.FromSeconds(10);
+
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(30);
+
+    public int Id { get; } = id;
+
+    public WorkerProcess? Current { get; set; }
+
+    public int EarlyExits { get; private set; }
+
+    /// <summary>Stopwatch timestamp before which no new worker is started here.</summary>
+    public long RestartAt { get; private set; }
+
+    public bool RestartDue => Current is null && Stopwatch.GetTimestamp() >= RestartAt;
+
+    /// <summary>Records an unexpected exit and returns how long to wait before the next start: 0, then 1, 2, 4 ... 30 s.</summary>
+    public TimeSpan RecordFailure(TimeSpan uptime)
+    {
+        EarlyExits = uptime >= HealthyUptime ? 1 : EarlyExits + 1;
+        var delay = EarlyExits <= 1 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(Math.Pow(2, EarlyExits - 2), MaxDelay.TotalSeconds));
+        RestartAt = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+        return delay;
+    }
+}

@@ -1,0 +1,178 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
+
+namespace FugueHosting.Native;
+
+/// <summary>Managed faces of the few POSIX calls Fugue needs; errors become exceptions that name the call.</summary>
+internal static unsafe class Posix
+{
+    public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12,
+        SIGTERM = 15, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19, SIGTTIN = 21, SIGTTOU = 22, SIGWINCH = 28;
+
+    public static int LastError => Marshal.GetLastPInvokeError();
+
+    public static Exception Error(string call, int errno) =>
+        new IOException($"{call} failed: {new System.ComponentModel.Win32Exception(errno).Message} (errno {errno})", errno);
+
+    /// <summary>Sends a signal; false when the process no longer exists.</summary>
+    public static bool Kill(int pid, int signal)
+    {
+        if (LibC.kill(pid, signal) == 0)
+        {
+            return true;
+        }
+        int errno = errno_get();
+        return errno == Libc.ESRCH ? false : throw Error("kill", errno);
+    }
+
+    /// <summary>Reaps <paramref name="pid"/> if it has exited; null while it runs.</summary>
+    public static ExitStatus? TryReap(int pid)
+    {
+        while (true)
+        {
+            int status = 0;
+            int r = Libc.waitpid(pid, &status, Libc.WNOHANG);
+            if (r == pid)
+            {
+                return ExitStatus.FromWaitStatus(status);
+            }
+            if (r == 0)
+            {
+                return null;
+            }
+            int errno = LastError;
+            if (errno == Libc.EINTR)
+            {
+                continue;
+            }
+            // Someone else reaped it (the runtime does waitpid(-1) when it is PID 1): it is gone, status unknown.
+            return errno == Libc.ECHILD ? ExitStatus.Unknown : throw Error("waitpid", errno);
+        }
+    }
+
+    /// <summary>A connected pair of SOCK_SEQPACKET unix sockets, both close-on-exec.</summary>
+    public static (int First, int Second) SeqPacketPair()
+    {
+        int* fds = stackalloc int[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
+        {
+            throw Error("socketpair", errno_get());
+        }
+        return (fds[0], fds[1]);
+    }
+
+    public static void Close(int fd) => _ = LibC.close(fd);
+
+    public static void SetCloseOnExec(int fd)
+    {
+        if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+        {
+            throw Error("fcntl(F_SETFD)", errno_get());
+        }
+    }
+
+    public static bool IsOpen(int fd) => fcntl(fd, F_GETFD) != -1;
+
+    public static bool IsSocket(string path)
+    {
+        stat st;
+        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            return lstat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK;
+        }
+    }
+
+    public static int EffectiveUid => (int)(uint)geteuid();
+
+    /// <summary>The uid and pid of the process at the other end of a connected unix socket.</summary>
+    public static (int Uid, int Pid) PeerCredentials(System.Net.Sockets.Socket socket)
+    {
+        ucred cred;
+        socklen_t len = (uint)sizeof(ucred);
+        if (getsockopt((int)socket.SafeHandle.DangerousGetHandle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+        {
+            throw Error("getsockopt(SO_PEERCRED)", errno_get());
+        }
+        return ((int)(uint)cred.uid, (int)cred.pid);
+    }
+
+    /// <summary>Binds a unix socket so that its file is created with mode 0600, with no moment of wider access.</summary>
+    public static void BindPrivate(System.Net.Sockets.Socket socket, System.Net.EndPoint endPoint)
+    {
+        mode_t old = umask(0x7F) /* 0177 */;
+        try
+        {
+            socket.Bind(endPoint);
+        }
+        finally
+        {
+            umask(old);
+        }
+    }
+
+    public static int ParentPid() => getppid();
+
+    /// <summary>
+    /// A signal ignored when the process started (nohup, a script's background job) is never delivered to a
+    /// .NET handler; put it back to the default so that PosixSignalRegistration can take it.
+    /// </summary>
+    public static void UnignoreSignal(int signal)
+    {
+        sigaction current;
+        if (LibC.sigaction(signal, null, &current) != 0)
+        {
+            throw Error("sigaction", errno_get());
+        }
+        if (current.sa_handler == SIG_IGN)
+        {
+            sigaction dfl = default;
+            dfl.sa_handler = SIG_DFL;
+            if (LibC.sigaction(signal, &dfl, null) != 0)
+            {
+                throw Error("sigaction", errno_get());
+            }
+        }
+    }
+
+    /// <summary>Removes a variable from the native environment as well (code that calls getenv).</summary>
+    public static void UnsetEnvironmentVariable(string name)
+    {
+        Environment.SetEnvironmentVariable(name, null);
+        byte[] bytes = Encoding.UTF8.GetBytes(name + "\0");
+        fixed (byte* p = bytes)
+        {
+            Libc.unsetenv(p);
+        }
+    }
+
+    private static int errno_get() => LibC.errno;
+}
+
+/// <summary>How a child process ended.</summary>
+internal readonly record struct ExitStatus(int? Code, int? Signal)
+{
+    public static readonly ExitStatus Unknown = new(null, null);
+
+    public static ExitStatus FromWaitStatus(int status) =>
+        (status & 0x7f) == 0 ? new ExitStatus((status >> 8) & 0xff, null) : new ExitStatus(null, status & 0x7f);
+
+    public override string ToString() =>
+        Code is int code ? $"status {code}" : Signal is int sig ? $"signal {sig} ({SignalName(sig)})" : "status unknown (reaped elsewhere)";
+
+    public static string SignalName(int signal) => signal switch
+    {
+        Posix.SIGHUP => "SIGHUP",
+        Posix.SIGINT => "SIGINT",
+        Posix.SIGQUIT => "SIGQUIT",
+        6 => "SIGABRT",
+        Posix.SIGKILL => "SIGKILL",
+        11 => "SIGSEGV",
+        Posix.SIGUSR1 => "SIGUSR1",
+        Posix.SIGUSR2 => "SIGUSR2",
+        Posix.SIGTERM => "SIGTERM",
+        _ => "SIG" + signal,
+    };
+}

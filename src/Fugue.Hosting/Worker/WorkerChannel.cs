@@ -1,0 +1,105 @@
+using System.Net.Sockets;
+using FugueHosting.Native;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FugueHosting.Worker;
+
+/// <summary>
+/// The worker's end of the control channel: says "ready" once Kestrel listens, and stops the worker when the master
+/// is gone (end of file on the channel at once; a changed parent pid, checked every MasterPingInterval, as a fallback).
+/// </summary>
+internal sealed class WorkerChannel(
+    WorkerIdentity identity,
+    IOptions<FugueOptions> options,
+    IHostApplicationLifetime lifetime,
+    ILogger<WorkerChannel> logger) : IHostedService, IDisposable
+{
+    private readonly Socket _socket = new(new SafeSocketHandle(identity.ControlFd, ownsHandle: true));
+    private readonly CancellationTokenSource _stop = new();
+    private Task _reader = Task.CompletedTask;
+    private Task _watchdog = Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lifetime.ApplicationStarted.Register(() => Send(ControlMessage.Ready));
+        _reader = ReadAsync();
+        _watchdog = WatchParentAsync();
+        return Task.CompletedTask;
+    }
+
+    public void RequestClusterStop() => Send(ControlMessage.StopCluster);
+
+    private void Send(ControlMessage message)
+    {
+        try
+        {
+            _socket.Send([(byte)message]);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The master is gone; the reader has seen it too and is stopping the worker.
+        }
+    }
+
+    private async Task ReadAsync()
+    {
+        byte[] buffer = new byte[16];
+        try
+        {
+            while (await _socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        catch (SocketException)
+        {
+        }
+        MasterGone();
+    }
+
+    private async Task WatchParentAsync()
+    {
+        using var timer = new PeriodicTimer(options.Value.MasterPingInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                if (Posix.ParentPid() != identity.MasterPid)
+                {
+                    MasterGone();
+                    return;
+                }
+                Send(ControlMessage.Heartbeat);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void MasterGone()
+    {
+        if (!_stop.IsCancellationRequested)
+        {
+            WorkerLog.MasterGone(logger, identity.WorkerId, Environment.ProcessId, identity.MasterPid);
+            lifetime.StopApplication();
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_reader, _watchdog).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        _socket.Dispose();
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,57 @@
+using System.Globalization;
+using FugueHosting.Native;
+
+namespace FugueHosting.Worker;
+
+/// <summary>One inherited listening socket: its descriptor number in the worker and whether Kestrel must add TLS.</summary>
+internal readonly record struct InheritedListener(int Fd, bool Https);
+
+/// <summary>
+/// What the master tells a worker, in one environment variable that the worker removes as soon as it has read it,
+/// so that processes the app starts never think they are Fugue workers.
+/// </summary>
+internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd, IReadOnlyList<InheritedListener> Listeners, string? MasterSocketPath)
+{
+    public const string VariableName = "FUGUE_WORKER";
+
+    private static readonly Lazy<WorkerIdentity?> s_current = new(TakeFromEnvironment);
+
+    /// <summary>This process's identity if the master started it; read once, then gone from the environment.</summary>
+    public static WorkerIdentity? Current => s_current.Value;
+
+    public string Serialize() => string.Create(CultureInfo.InvariantCulture,
+        $"id={WorkerId};master={MasterPid};control={ControlFd};listen={string.Join(',', Listeners.Select(l => $"{l.Fd}:{(l.Https ? "https" : "http")}"))};socket={MasterSocketPath}");
+
+    public static WorkerIdentity Parse(string value)
+    {
+        var fields = value.Split(';').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "", StringComparer.Ordinal);
+        int Int(string key) => fields.TryGetValue(key, out string? s) && int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int n)
+            ? n
+            : throw new FormatException($"{VariableName} has no valid '{key}' in '{value}'.");
+        var listeners = fields.GetValueOrDefault("listen", "")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(item => item.Split(':', 2))
+            .Select(p => new InheritedListener(int.Parse(p[0], NumberStyles.None, CultureInfo.InvariantCulture), p.Length > 1 && p[1] == "https"))
+            .ToList();
+        string? socket = fields.GetValueOrDefault("socket");
+        return new WorkerIdentity(Int("id"), Int("master"), Int("control"), listeners, string.IsNullOrEmpty(socket) ? null : socket);
+    }
+
+    private static WorkerIdentity? TakeFromEnvironment()
+    {
+        string? value = Environment.GetEnvironmentVariable(VariableName);
+        if (value is null)
+        {
+            return null;
+        }
+        Posix.UnsetEnvironmentVariable(VariableName);
+        var identity = Parse(value);
+        // Inherited without close-on-exec; a process the app starts must not get the master's sockets.
+        Posix.SetCloseOnExec(identity.ControlFd);
+        foreach (var listener in identity.Listeners)
+        {
+            Posix.SetCloseOnExec(listener.Fd);
+        }
+        return identity;
+    }
+}

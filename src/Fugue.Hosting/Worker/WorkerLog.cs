@@ -1,0 +1,12 @@
+using Microsoft.Extensions.Logging;
+
+namespace FugueHosting.Worker;
+
+internal static partial class WorkerLog
+{
+    [LoggerMessage(101, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}): master {MasterPid} is gone, stopping")]
+    public static partial void MasterGone(ILogger logger, int workerId, int pid, int masterPid);
+
+    [LoggerMessage(102, LogLevel.Debug, "Worker {WorkerId} (pid {Pid}) serving on inherited fd {Fd} ({Scheme})")]
+    public static partial void Serving(ILogger logger, int workerId, int pid, int fd, string scheme);
+}
