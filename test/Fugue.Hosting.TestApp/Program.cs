@@ -1,0 +1,33 @@
+using System.Diagnostics;
+
+// The app the tests run under a master: what it does is steered by TestApp:* configuration keys.
+var builder = WebApplication.CreateBuilder(args);
+builder.UseFugue(o => o.OnAllWorkersReady = ready =>
+    Console.WriteLine($"TESTAPP hook: {ready.WorkerPids.Count} workers [{string.Join(',', ready.WorkerPids)}] on {string.Join(' ', ready.Addresses)}"));
+
+if (Fugue.IsWorker && builder.Configuration.GetValue<bool>("TestApp:CrashAtStart"))
+{
+    throw new InvalidOperationException("TestApp:CrashAtStart is set");
+}
+
+var app = builder.Build();
+app.MapGet("/", () => $"worker {Fugue.WorkerId} pid {Environment.ProcessId}");
+app.MapGet("/slow", async (int ms) =>
+{
+    await Task.Delay(ms);
+    return $"slow {ms} worker {Fugue.WorkerId} pid {Environment.ProcessId}";
+});
+app.MapGet("/child-env", () =>
+{
+    using var child = Process.Start(new ProcessStartInfo("/usr/bin/env") { RedirectStandardOutput = true })!;
+    string output = child.StandardOutput.ReadToEnd();
+    child.WaitForExit();
+    return output;
+});
+app.MapGet("/stop-cluster", () =>
+{
+    Fugue.Stop();
+    return "stopping";
+});
+app.MapGet("/protocol", (HttpContext context) => $"{context.Request.Protocol} {context.Request.Scheme} worker {Fugue.WorkerId}");
+app.Run();

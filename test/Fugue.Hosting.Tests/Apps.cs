@@ -1,0 +1,33 @@
+namespace Fugue.Hosting.Tests;
+
+/// <summary>Where the apps under test were built (the test project builds them first).</summary>
+internal static class Apps
+{
+    public static readonly string RepoRoot = FindRoot();
+
+    private static readonly string Configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name;
+
+    public static string Directory(string app) => app switch
+    {
+        "TestApp" => Path.Combine(RepoRoot, "test", "Fugue.Hosting.TestApp"),
+        _ => Path.Combine(RepoRoot, "samples", app),
+    };
+
+    private static string AssemblyName(string app) => app == "TestApp" ? "Fugue.Hosting.TestApp" : app;
+
+    public static string OutputDirectory(string app) => Path.Combine(Directory(app), "bin", Configuration, "net10.0");
+
+    public static string Executable(string app) => Path.Combine(OutputDirectory(app), AssemblyName(app));
+
+    public static string Dll(string app) => Executable(app) + ".dll";
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Fugue.Hosting.sln")))
+        {
+            dir = dir.Parent;
+        }
+        return dir?.FullName ?? throw new InvalidOperationException("Fugue.Hosting.sln not found above " + AppContext.BaseDirectory);
+    }
+}

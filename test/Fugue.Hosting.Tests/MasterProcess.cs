@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Fugue.Hosting.Tests;
+
+/// <summary>
+/// A Fugue master started by a test, with its output captured line by line. Disposing it kills the master and
+/// every process below it, whatever state the test left them in.
+/// </summary>
+internal sealed partial class MasterProcess : IDisposable
+{
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    private readonly Process _process;
+    private readonly List<string> _lines = [];
+    private readonly SemaphoreSlim _changed = new(0);
+    private readonly HashSet<int> _seen = [];
+
+    private MasterProcess(Process process)
+    {
+        _process = process;
+        _process.OutputDataReceived += (_, e) => Add(e.Data);
+        _process.ErrorDataReceived += (_, e) => Add(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        _process.EnableRaisingEvents = true;
+        _process.Exited += (_, _) => _changed.Release();
+    }
+
+    public int Pid => _process.Id;
+
+    public Process Process => _process;
+
+    /// <summary>Starts an app (by name: TestApp, HelloWeb, TcpEcho) with Fugue settings in its environment.</summary>
+    public static MasterProcess Start(string app, IDictionary<string, string>? env = null, string? arguments = null, string? fileName = null)
+    {
+        var info = new ProcessStartInfo(fileName ?? Apps.Executable(app))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = Apps.Directory(app),
+        };
+        if (arguments is not null)
+        {
+            info.Arguments = arguments;
+        }
+        info.Environment["Logging__Console__FormatterName"] = "simple";
+        info.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
+        info.Environment["Logging__LogLevel__Default"] = "Information";
+        info.Environment["Fugue__Workers"] = "2";
+        info.Environment["Fugue__Listen__0"] = "http://127.0.0.1:0";
+        info.Environment["DOTNET_gcServer"] = "0";
+        info.Environment["DOTNET_TieredPGO"] = "0";
+        foreach (var (key, value) in env ?? new Dictionary<string, string>())
+        {
+            if (value is null)
+            {
+                info.Environment.Remove(key);
+            }
+            else
+            {
+                info.Environment[key] = value;
+            }
+        }
+        return new MasterProcess(Process.Start(info)!);
+    }
+
+    private void Add(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_lines)
+        {
+            _lines.Add(line);
+        }
+        _changed.Release();
+    }
+
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (_lines)
+            {
+                return [.. _lines];
+            }
+        }
+    }
+
+    public string Output => string.Join('\n', Lines);
+
+    /// <summary>Waits until a line matches; fails with the whole output when the deadline passes first.</summary>
+    public string WaitForLine(string pattern, TimeSpan? deadline = null, int skip = 0)
+    {
+        var regex = new Regex(pattern);
+        return WaitFor(() => Lines.Where(l => regex.IsMatch(l)).Skip(skip).FirstOrDefault(), $"a line matching /{pattern}/", deadline);
+    }
+
+    public T WaitFor<T>(Func<T?> probe, string what, TimeSpan? deadline = null)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var limit = deadline ?? Deadline;
+        while (true)
+        {
+            var value = probe();
+            if (value is not null && !(value is bool b && !b))
+            {
+                return value;
+            }
+            var left = limit - stopwatch.Elapsed;
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"Waited {limit.TotalSeconds}s for {what}. Output:\n{Output}");
+            }
+            _changed.Wait(left < TimeSpan.FromMilliseconds(100) ? left : TimeSpan.FromMilliseconds(100));
+        }
+    }
+
+    /// <summary>The first http URL the master says it listens on.</summary>
+    public string WaitForUrl(string scheme = "http")
+    {
+        string line = WaitForLine($"listening on {scheme}://");
+        return UrlPattern().Match(line).Groups[1].Value.Replace("[::]", "[::1]", StringComparison.Ordinal);
+    }
+
+    public void WaitForAllReady(int workers) => WaitForLine($"All {workers} workers ready");
+
+    /// <summary>The worker pids the master logged as started, by worker id (latest start wins).</summary>
+    public Dictionary<int, int> StartedWorkers()
+    {
+        var result = new Dictionary<int, int>();
+        foreach (var line in Lines)
+        {
+            var m = StartedPattern().Match(line);
+            if (m.Success)
+            {
+                result[int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)] = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+            }
+        }
+        return result;
+    }
+
+    public int CountLines(string pattern) => Lines.Count(l => Regex.IsMatch(l, pattern));
+
+    public void Signal(int signal) => ProcessTree.Kill(Pid, signal);
+
+    public bool WaitForExit(TimeSpan? deadline = null) => _process.WaitForExit(deadline ?? Deadline);
+
+    public int ExitCode => _process.ExitCode;
+
+    public void Dispose()
+    {
+        foreach (int pid in ProcessTree.Descendants(Pid).Concat(StartedWorkers().Values))
+        {
+            ProcessTree.Kill(pid, 9);
+        }
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(TimeSpan.FromSeconds(30));
+        }
+        _process.Dispose();
+        _changed.Dispose();
+    }
+
+    [GeneratedRegex(@"listening on (\S+)")]
+    private static partial Regex UrlPattern();
+
+    [GeneratedRegex(@"Worker (\d+) \(pid (\d+)\) started")]
+    private static partial Regex StartedPattern();
+}
