@@ -15,7 +15,7 @@ internal sealed partial class MasterProcess : IDisposable
     private readonly Process _process;
     private readonly List<string> _lines = [];
     private readonly SemaphoreSlim _changed = new(0);
-    private readonly HashSet<int> _seen = [];
+    private int _openStreams = 2;
 
     private MasterProcess(Process process)
     {
@@ -72,6 +72,8 @@ internal sealed partial class MasterProcess : IDisposable
     {
         if (line is null)
         {
+            Interlocked.Decrement(ref _openStreams);
+            _changed.Release();
             return;
         }
         lock (_lines)
@@ -149,7 +151,23 @@ internal sealed partial class MasterProcess : IDisposable
 
     public void Signal(int signal) => ProcessTree.Kill(Pid, signal);
 
-    public bool WaitForExit(TimeSpan? deadline = null) => _process.WaitForExit(deadline ?? Deadline);
+    /// <summary>
+    /// Waits for the master to exit, then (briefly) for the rest of its output: workers share its stdout and may
+    /// keep the pipe open a moment longer.
+    /// </summary>
+    public bool WaitForExit(TimeSpan? deadline = null)
+    {
+        if (!_process.WaitForExit(deadline ?? Deadline))
+        {
+            return false;
+        }
+        var drain = Stopwatch.StartNew();
+        while (Volatile.Read(ref _openStreams) > 0 && drain.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            _changed.Wait(TimeSpan.FromMilliseconds(50));
+        }
+        return true;
+    }
 
     public int ExitCode => _process.ExitCode;
 

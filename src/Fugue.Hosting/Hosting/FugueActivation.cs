@@ -10,11 +10,21 @@ namespace FugueHosting.Hosting;
 /// <summary>Decides what this process is, from the environment, the options and the services the app ended up with.</summary>
 internal static class FugueActivation
 {
-    /// <summary>The options as they will be, read early (before any service provider exists).</summary>
+    /// <summary>
+    /// The options as they will be, read early (before any service provider exists). A value the binder rejects is
+    /// left at its default here: the options pipeline rejects it again at start, where the master reports it.
+    /// </summary>
     public static FugueOptions ReadOptions(IConfiguration configuration, Action<FugueOptions>? configure)
     {
         var options = new FugueOptions();
-        configuration.GetSection(FugueOptions.SectionName).Bind(options);
+        try
+        {
+            configuration.GetSection(FugueOptions.SectionName).Bind(options);
+        }
+        catch (InvalidOperationException)
+        {
+            options = new FugueOptions();
+        }
         configure?.Invoke(options);
         return options;
     }

@@ -46,6 +46,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
 
     private void AddMaster(IServiceCollection services)
     {
+        FatalErrorExit.Install();
         services.RemoveAll<IHostedService>();
         services.RemoveAll<IServer>();
         services.RemoveAll<IHostLifetime>();

@@ -1,0 +1,81 @@
+namespace Fugue.Hosting.Tests;
+
+/// <summary>Bad input: a clear message naming the key and the value, a non-zero exit, nothing left behind.</summary>
+public sealed class OptionsTests
+{
+    [Theory]
+    [InlineData("Fugue__Workers", "-1", "Fugue:Workers = -1: must be 0 or more.")]
+    [InlineData("Fugue__Workers", "many", "'many'")]
+    [InlineData("Fugue__Listen__0", "127.0.0.1:80", "Fugue:Listen:0 = '127.0.0.1:80': expected http://host:port")]
+    [InlineData("Fugue__Listen__0", "http://127.0.0.1", "Fugue:Listen:0 = 'http://127.0.0.1': a port is required")]
+    [InlineData("Fugue__Listen__0", "http://example.org:80", "Fugue:Listen:0 = 'http://example.org:80': 'example.org' is not an IP address")]
+    [InlineData("Fugue__Listen__0", "unix:relative.sock", "Fugue:Listen:0 = 'unix:relative.sock': a unix socket path must be absolute")]
+    [InlineData("Fugue__WorkingDirectory", "/no/such/dir", "Fugue:WorkingDirectory = '/no/such/dir': no such directory.")]
+    [InlineData("Fugue__TempPath", "/no/such/tmp", "Fugue:TempPath = '/no/such/tmp': no such directory.")]
+    [InlineData("Fugue__WorkerKillTimeout", "00:00:00", "Fugue:WorkerKillTimeout = 00:00:00: must be more than zero")]
+    [InlineData("Fugue__MasterPingInterval", "-00:00:01", "Fugue:MasterPingInterval = -00:00:01: must be more than zero")]
+    public void A_bad_option_stops_the_master_before_any_worker_starts(string key, string value, string message)
+    {
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { [key] = value });
+
+        Assert.True(master.WaitForExit(), "master did not exit");
+        Assert.Equal(1, master.ExitCode);
+        Assert.Contains(message, master.Output, StringComparison.Ordinal);
+        Assert.Contains(key.Replace("__", ":", StringComparison.Ordinal), master.Output, StringComparison.Ordinal);
+        Assert.Equal(0, master.CountLines(@"Worker \d+ \(pid"));
+        Assert.False(File.Exists(Path.Combine(Path.GetTempPath(), $"fugue-{master.Pid}.sock")));
+    }
+
+    [Fact]
+    public void Bad_app_urls_name_the_urls_key()
+    {
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string?>
+        {
+            ["Fugue__Listen__0"] = null,
+            ["ASPNETCORE_URLS"] = "http://127.0.0.1:notaport",
+        }!);
+
+        Assert.True(master.WaitForExit(), "master did not exit");
+        Assert.Equal(1, master.ExitCode);
+        Assert.Contains("urls = 'http://127.0.0.1:notaport'", master.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_apps_own_urls_are_bound_when_Listen_is_empty()
+    {
+        int port = FreePort();
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string?>
+        {
+            ["Fugue__Listen__0"] = null,
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+        }!);
+        master.WaitForLine($"listening on http://127.0.0.1:{port}");
+        master.WaitForAllReady(2);
+
+        Assert.StartsWith("worker ", await Http.GetAsync($"http://127.0.0.1:{port}/"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Disabled_runs_one_ordinary_process()
+    {
+        int port = FreePort();
+        using var app = MasterProcess.Start("TestApp", new Dictionary<string, string?>
+        {
+            ["Fugue__Enabled"] = "false",
+            ["Fugue__Listen__0"] = null,
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+        }!);
+        app.WaitForLine(@"Fugue: single process \(Fugue:Enabled is false\)");
+        app.WaitForLine("Application started");
+
+        Assert.Equal($"worker 0 pid {app.Pid}", await Http.GetAsync($"http://127.0.0.1:{port}/"));
+        Assert.Empty(ProcessTree.Children(app.Pid));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
