@@ -1,4 +1,6 @@
 using FugueHosting.Hosting;
+using FugueHosting.Master;
+using FugueHosting.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -21,8 +23,10 @@ public static class FugueHostingExtensions
     public static IHostApplicationBuilder UseFugue(this IHostApplicationBuilder builder, Action<FugueOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        var options = FugueActivation.ReadOptions(builder.Configuration, configure);
+        PrepareProcess(options.Enabled);
         AddOptions(builder.Services, builder.Configuration, configure);
-        builder.ConfigureContainer(new FugueServiceProviderFactory(FugueActivation.ReadOptions(builder.Configuration, configure), builder.Environment));
+        builder.ConfigureContainer(new FugueServiceProviderFactory(options, builder.Environment));
         return builder;
     }
 
@@ -35,10 +39,20 @@ public static class FugueHostingExtensions
     public static IHostBuilder UseFugue(this IHostBuilder builder, Action<FugueOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        PrepareProcess(enabled: true); // the configuration is not read yet; Enabled=false is seen at Build
         builder.ConfigureServices((context, services) => AddOptions(services, context.Configuration, configure));
         builder.UseServiceProviderFactory(context =>
             new FugueServiceProviderFactory(FugueActivation.ReadOptions(context.Configuration, configure), context.HostingEnvironment));
         return builder;
+    }
+
+    /// <summary>What must happen before the host exists: a worker takes its identity, a would-be master its signals.</summary>
+    private static void PrepareProcess(bool enabled)
+    {
+        if (WorkerIdentity.Current is null && enabled && OperatingSystem.IsLinux())
+        {
+            MasterLifetime.RestoreIgnoredSignals();
+        }
     }
 
     private static void AddOptions(IServiceCollection services, IConfiguration configuration, Action<FugueOptions>? configure)

@@ -55,4 +55,7 @@ internal static partial class MasterLog
 
     [LoggerMessage(17, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) asked to stop the cluster")]
     public static partial void ClusterStopRequested(ILogger logger, int workerId, int pid);
+
+    [LoggerMessage(18, LogLevel.Warning, "{Signal} was ignored when this process started and the runtime had already set up its signal handling, so the master cannot receive it; call UseFugue before anything writes to the console")]
+    public static partial void SignalStillIgnored(ILogger logger, string signal);
 }

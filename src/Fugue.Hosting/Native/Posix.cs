@@ -121,12 +121,7 @@ internal static unsafe class Posix
     /// </summary>
     public static void UnignoreSignal(int signal)
     {
-        sigaction current;
-        if (LibC.sigaction(signal, null, &current) != 0)
-        {
-            throw Error("sigaction", errno_get());
-        }
-        if (current.sa_handler == SIG_IGN)
+        if (IsIgnored(signal))
         {
             sigaction dfl = default;
             dfl.sa_handler = SIG_DFL;
@@ -135,6 +130,16 @@ internal static unsafe class Posix
                 throw Error("sigaction", errno_get());
             }
         }
+    }
+
+    public static bool IsIgnored(int signal)
+    {
+        sigaction current;
+        if (LibC.sigaction(signal, null, &current) != 0)
+        {
+            throw Error("sigaction", errno_get());
+        }
+        return current.sa_handler == SIG_IGN;
     }
 
     /// <summary>Removes a variable from the native environment as well (code that calls getenv).</summary>
