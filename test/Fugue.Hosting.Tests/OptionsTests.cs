@@ -53,6 +53,7 @@ public sealed class OptionsTests
         master.WaitForAllReady(2);
 
         Assert.StartsWith("worker ", await Http.GetAsync($"http://127.0.0.1:{port}/"), StringComparison.Ordinal);
+        Assert.DoesNotContain("Overriding address", master.Output, StringComparison.Ordinal); // workers ignore the app's URLs
     }
 
     [Fact]

@@ -64,6 +64,11 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
 
     private void AddWorker(IServiceCollection services, WorkerIdentity identity)
     {
+        if (services.LastOrDefault(d => d.ServiceType == typeof(IServer)) is { ImplementationType: { } kestrel })
+        {
+            services.RemoveAll<IServer>();
+            services.AddSingleton<IServer>(sp => new InheritedSocketServer((IServer)ActivatorUtilities.CreateInstance(sp, kestrel)));
+        }
         services.AddSingleton(identity);
         services.AddSingleton<WorkerChannel>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerChannel>());
