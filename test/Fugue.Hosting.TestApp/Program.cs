@@ -1,6 +1,18 @@
 using System.Diagnostics;
 
 // The app the tests run under a master: what it does is steered by TestApp:* configuration keys.
+if (args.Contains("--host-builder"))
+{
+    // The IHostBuilder door: Host.CreateDefaultBuilder with a web host, as older apps are written.
+    Host.CreateDefaultBuilder(args)
+        .ConfigureWebHostDefaults(web => web.Configure(app => app.Run(context =>
+            context.Response.WriteAsync($"host builder worker {Fugue.WorkerId} pid {Environment.ProcessId}"))))
+        .UseFugue()
+        .Build()
+        .Run();
+    return;
+}
+
 var builder = WebApplication.CreateBuilder(args);
 builder.UseFugue(o => o.OnAllWorkersReady = ready =>
     Console.WriteLine($"TESTAPP hook: {ready.WorkerPids.Count} workers [{string.Join(',', ready.WorkerPids)}] on {string.Join(' ', ready.Addresses)}"));

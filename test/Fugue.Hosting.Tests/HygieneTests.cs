@@ -61,6 +61,19 @@ public sealed class HygieneTests
         Assert.Contains(Apps.Dll("TestApp"), File.ReadAllText($"/proc/{worker}/cmdline"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task UseFugue_on_an_IHostBuilder_runs_the_same_cluster()
+    {
+        using var master = MasterProcess.Start("TestApp", arguments: "--host-builder");
+        string url = master.WaitForUrl();
+        master.WaitForAllReady(2);
+
+        var answers = await Http.DistinctAnswersAsync(url, 2);
+
+        var workers = master.StartedWorkers();
+        Assert.Equal(new[] { $"host builder worker 1 pid {workers[1]}", $"host builder worker 2 pid {workers[2]}" }, answers.Order());
+    }
+
     [Theory]
     [InlineData(2, "SIGINT")]
     [InlineData(3, "SIGQUIT")]
