@@ -29,11 +29,29 @@ public sealed class FugueOptions
     /// <summary>Where the master's control socket lives. Default: the system temporary directory.</summary>
     public string TempPath { get; set; } = Path.GetTempPath();
 
+    /// <summary>The master's pid file: written once it serves, locked against a second master, removed on exit. Default: none.</summary>
+    public string? PidFile { get; set; }
+
+    /// <summary>
+    /// How long a new worker (rolling restart) or a new master (USR2) may take to become ready before the change is
+    /// abandoned and the old ones keep serving. Default 60 s.
+    /// </summary>
+    public TimeSpan WorkerBootTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How many slots a rolling restart (HUP) replaces at a time. Default 1.</summary>
+    public int RollingRestartBatch { get; set; } = 1;
+
     /// <summary>How often a worker checks that its master is still there. Default 30 s.</summary>
     public TimeSpan MasterPingInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long a stopping worker may drain in-flight requests before the master kills it. Default 30 s.</summary>
     public TimeSpan WorkerKillTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a stopping worker keeps serving, answering HTTP/1.x with <c>Connection: close</c> so that keep-alive
+    /// clients leave cleanly, before Kestrel stops. Default 1 s; must be less than <see cref="WorkerKillTimeout"/>.
+    /// </summary>
+    public TimeSpan LameDuckPeriod { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Runs in the master once every worker has reported ready for the first time (the seed's <c>started</c> callback).

@@ -33,6 +33,19 @@ internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
         }
         Positive(errors, nameof(options.MasterPingInterval), options.MasterPingInterval);
         Positive(errors, nameof(options.WorkerKillTimeout), options.WorkerKillTimeout);
+        Positive(errors, nameof(options.WorkerBootTimeout), options.WorkerBootTimeout);
+        if (options.RollingRestartBatch < 1)
+        {
+            errors.Add($"{Section}:RollingRestartBatch = {options.RollingRestartBatch}: must be 1 or more.");
+        }
+        if (options.PidFile is { } pidFile && !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(pidFile))))
+        {
+            errors.Add($"{Section}:PidFile = '{pidFile}': its directory does not exist.");
+        }
+        if (options.LameDuckPeriod < TimeSpan.Zero || options.LameDuckPeriod >= options.WorkerKillTimeout)
+        {
+            errors.Add($"{Section}:LameDuckPeriod = {options.LameDuckPeriod}: must be 0 or more and less than {Section}:WorkerKillTimeout ({options.WorkerKillTimeout}).");
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

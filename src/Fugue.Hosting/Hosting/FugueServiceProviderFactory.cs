@@ -1,5 +1,6 @@
 using FugueHosting.Master;
 using FugueHosting.Worker;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -55,6 +56,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         services.AddSingleton<IHostLifetime, MasterLifetime>();
         services.AddSingleton<ListenerSet>();
         services.AddSingleton<ControlSocket>();
+        services.AddSingleton<SystemdNotifier>();
         services.AddSingleton<Supervisor>();
         services.AddHostedService(sp => sp.GetRequiredService<Supervisor>());
         services.AddSingleton<IFugue, MasterContext>();
@@ -73,6 +75,9 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         services.AddSingleton<WorkerChannel>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerChannel>());
         services.AddSingleton<IPostConfigureOptions<KestrelServerOptions>, InheritedListenersSetup>();
+        services.AddSingleton<LameDuck>();
+        services.AddHostedService(sp => sp.GetRequiredService<LameDuck>());
+        services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<LameDuck>());
         services.AddSingleton<IFugue>(sp => new WorkerContext(identity, sp.GetRequiredService<WorkerChannel>()));
         // Kestrel drains in-flight requests for up to the host's shutdown timeout.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = options.WorkerKillTimeout);

@@ -9,7 +9,8 @@ namespace FugueHosting.Master;
 /// <param name="Https">Whether workers add TLS on it.</param>
 /// <param name="Socket">The socket, never accepted on by the master.</param>
 /// <param name="UnixPath">The socket file, for a unix socket.</param>
-internal sealed record BoundListener(string Url, bool Https, Socket Socket, string? UnixPath)
+/// <param name="ListenEntry">The Listen entry it was bound for, as written (how a new master finds it again).</param>
+internal sealed record BoundListener(string Url, bool Https, Socket Socket, string? UnixPath, string ListenEntry)
 {
     public int Fd => (int)Socket.SafeHandle.DangerousGetHandle();
 }
@@ -25,14 +26,22 @@ internal sealed class ListenerSet
 
     public IReadOnlyList<BoundListener> Bound => _bound;
 
-    /// <summary>Binds every address, or none: on an error the ones already bound are released and the error names the address.</summary>
-    public void Bind(IReadOnlyList<(string Key, ListenAddress Address)> addresses)
+    /// <summary>
+    /// Binds every address, or none: on an error the ones already bound are released and the error names the address.
+    /// Sockets inherited from an old master (USR2) are taken over for the entries they were bound for, with no gap.
+    /// </summary>
+    public void Bind(IReadOnlyList<(string Key, ListenAddress Address)> addresses, IReadOnlyList<InheritedSocket> inherited)
     {
         try
         {
             foreach (var (key, address) in addresses)
             {
-                if (address.IsUnix)
+                var mine = inherited.Where(s => s.ListenEntry == address.Original).ToList();
+                if (mine.Count > 0)
+                {
+                    _bound.AddRange(mine.Select(s => Adopt(s, address)));
+                }
+                else if (address.IsUnix)
                 {
                     _bound.Add(BindUnix(key, address));
                 }
@@ -47,6 +56,20 @@ internal sealed class ListenerSet
             Release();
             throw;
         }
+    }
+
+    private static BoundListener Adopt(InheritedSocket inherited, ListenAddress address)
+    {
+        var socket = new Socket(new SafeSocketHandle(inherited.Fd, ownsHandle: true));
+        return socket.LocalEndPoint is IPEndPoint local
+            ? new BoundListener(Url(address, local), address.Https, socket, null, address.Original)
+            : new BoundListener((address.Https ? "https://unix:" : "unix:") + address.UnixPath, address.Https, socket, address.UnixPath, address.Original);
+    }
+
+    private static string Url(ListenAddress address, IPEndPoint local)
+    {
+        string host = local.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{local.Address}]" : local.Address.ToString();
+        return $"{(address.Https ? "https" : "http")}://{host}:{local.Port}";
     }
 
     private void BindTcp(string key, ListenAddress address)
@@ -76,9 +99,7 @@ internal sealed class ListenerSet
                 socket.Dispose();
                 throw new InvalidOperationException($"Fugue cannot listen on {address.Original} ({key}): {Describe(e)}.", e);
             }
-            var local = (IPEndPoint)socket.LocalEndPoint!;
-            string host = local.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{local.Address}]" : local.Address.ToString();
-            _bound.Add(new BoundListener($"{(address.Https ? "https" : "http")}://{host}:{local.Port}", address.Https, socket, null));
+            _bound.Add(new BoundListener(Url(address, (IPEndPoint)socket.LocalEndPoint!), address.Https, socket, null, address.Original));
         }
     }
 
@@ -97,7 +118,7 @@ internal sealed class ListenerSet
             socket.Dispose();
             throw new InvalidOperationException($"Fugue cannot listen on {address.Original} ({key}): {Describe(e)}.", e);
         }
-        return new BoundListener((address.Https ? "https://unix:" : "unix:") + path, address.Https, socket, path);
+        return new BoundListener((address.Https ? "https://unix:" : "unix:") + path, address.Https, socket, path, address.Original);
     }
 
     /// <summary>A socket file nobody accepts on is left over from a dead master; a live one is an error.</summary>

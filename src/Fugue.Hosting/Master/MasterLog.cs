@@ -58,4 +58,22 @@ internal static partial class MasterLog
 
     [LoggerMessage(18, LogLevel.Warning, "{Signal} was ignored when this process started and the runtime had already set up its signal handling, so the master cannot receive it; call UseFugue before anything writes to the console")]
     public static partial void SignalStillIgnored(ILogger logger, string signal);
+
+    [LoggerMessage(19, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) started to replace pid {OldPid}")]
+    public static partial void ReplacementStarted(ILogger logger, int workerId, int pid, int oldPid);
+
+    [LoggerMessage(20, LogLevel.Information, "Rolling restart to generation {Generation} done")]
+    public static partial void RollDone(ILogger logger, int generation);
+
+    [LoggerMessage(21, LogLevel.Error, "Rolling restart to generation {Generation} aborted: {Reason}; the old workers keep serving")]
+    public static partial void RollAborted(ILogger logger, int generation, string reason);
+
+    [LoggerMessage(22, LogLevel.Error, "Re-exec failed: the new master could not be started")]
+    public static partial void ReexecFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(23, LogLevel.Error, "Re-exec rolled back: new master {Pid} {Reason}; this master keeps serving")]
+    public static partial void ReexecRolledBack(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(24, LogLevel.Information, "Master {Pid} took over from old master {OldPid}")]
+    public static partial void TookOver(ILogger logger, int pid, int oldPid);
 }

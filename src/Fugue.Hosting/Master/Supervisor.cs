@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using FugueHosting.Native;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -8,32 +9,36 @@ using Microsoft.Extensions.Options;
 namespace FugueHosting.Master;
 
 /// <summary>
-/// The master. One loop owns every piece of supervisor state (slots, workers, what is stopping); signal handlers,
-/// channel readers and the host only post events to it, as in Unicorn's master loop.
+/// The master. One loop owns every piece of supervisor state (slots, workers, a rolling restart, a re-exec); signal
+/// handlers, channel readers and the host only post events to it, as in Unicorn's master loop. Rolling restarts
+/// (HUP) and re-exec (USR2) live in their own files.
 /// </summary>
-internal sealed class Supervisor(
-    IOptions<FugueOptions> options,
+internal sealed partial class Supervisor(
+    IOptionsMonitor<FugueOptions> options,
     IConfiguration configuration,
     MasterInbox inbox,
     ListenerSet listeners,
     ControlSocket controlSocket,
+    SystemdNotifier systemd,
     IHostApplicationLifetime lifetime,
     IServiceProvider services,
-    ILogger<Supervisor> logger) : IHostedService
+    ILogger<Supervisor> logger) : IHostedService, IDisposable
 {
     private static readonly TimeSpan MaxIdle = TimeSpan.FromSeconds(1);
 
     private readonly int _pid = Environment.ProcessId;
-    private readonly FugueOptions _options = options.Value;
     private readonly List<WorkerSlot> _slots = [];
     private readonly List<WorkerProcess> _retiring = [];
+    private FugueOptions _options = options.CurrentValue;
     private WorkerLauncher? _launcher;
+    private PidFile? _pidFile;
     private Task _loop = Task.CompletedTask;
     private bool _stopping;
     private bool _stoppingNow;
     private bool _allReady;
-    private bool _hookRan;
+    private bool _servedOnce;
     private int _target;
+    private int _generation = 1;
     private volatile WorkerInfo[] _snapshot = [];
 
     /// <summary>The running workers in slot order; safe to read from any thread.</summary>
@@ -41,7 +46,20 @@ internal sealed class Supervisor(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        listeners.Bind(ListenPlan.Resolve(_options, configuration));
+        var inherited = SuccessorIdentity.Current;
+        if (_options.PidFile is { } path)
+        {
+            _pidFile = new PidFile(path);
+            if (inherited?.LockFd is int lockFd)
+            {
+                _pidFile.Adopt(lockFd);
+            }
+            else
+            {
+                _pidFile.Acquire();
+            }
+        }
+        listeners.Bind(ListenPlan.Resolve(_options, configuration), inherited?.Sockets ?? []);
         foreach (var listener in listeners.Bound)
         {
             MasterLog.Listening(logger, _pid, listener.Url);
@@ -81,16 +99,26 @@ internal sealed class Supervisor(
             {
                 Resize();
                 StartDueWorkers();
+                AdvanceRoll();
             }
+            CheckBootTimeouts();
             KillLateWorkers();
             Publish();
-            if (_stopping && AllWorkers().Count == 0)
+            if (_stopping && Children().Count == 0)
             {
                 break;
             }
             await WaitForEventAsync(NextWakeup()).ConfigureAwait(false);
         }
-        listeners.RemoveSocketFiles();
+        if (_handedOverTo is null)
+        {
+            listeners.RemoveSocketFiles();
+            _pidFile?.Remove();
+        }
+        else if (_pidFile is not null)
+        {
+            File.Delete(_pidFile.OldBinPath);
+        }
         controlSocket.Stop();
         MasterLog.Stopped(logger, _pid);
         lifetime.StopApplication();
@@ -103,9 +131,11 @@ internal sealed class Supervisor(
             case MasterEvent.Signal(var number):
                 OnSignal(number);
                 break;
+            case MasterEvent.FromWorker(var child, ControlMessage.Ready) when child == _successor:
+                HandOver(child);
+                break;
             case MasterEvent.FromWorker(var worker, ControlMessage.Ready):
-                worker.Ready = true;
-                MasterLog.WorkerReady(logger, worker.WorkerId, worker.Pid);
+                OnReady(worker);
                 break;
             case MasterEvent.FromWorker(var worker, ControlMessage.StopCluster):
                 MasterLog.ClusterStopRequested(logger, worker.WorkerId, worker.Pid);
@@ -128,24 +158,52 @@ internal sealed class Supervisor(
             case Posix.SIGTERM or Posix.SIGINT or Posix.SIGKILL:
                 StopNow(signal == Posix.SIGKILL ? "the host's shutdown timeout passed" : "second " + name);
                 break;
-            case Posix.SIGTTIN when !_stopping:
+            case Posix.SIGCHLD:
+                break;
+            case var _ when _stopping:
+                MasterLog.SignalReceived(logger, name, "ignored while stopping");
+                break;
+            case Posix.SIGHUP:
+                StartRoll();
+                break;
+            case Posix.SIGUSR2:
+                StartReexec();
+                break;
+            case Posix.SIGTTIN:
                 _target++;
                 MasterLog.SignalReceived(logger, name, $"workers {_target - 1} -> {_target}");
                 break;
-            case Posix.SIGTTOU when !_stopping:
+            case Posix.SIGTTOU:
                 _target = Math.Max(0, _target - 1);
                 MasterLog.SignalReceived(logger, name, $"workers -> {_target}");
                 break;
-            case Posix.SIGWINCH when !_stopping:
+            case Posix.SIGWINCH:
                 _target = 0;
-                MasterLog.SignalReceived(logger, name, "stopping every worker, keeping the sockets (TTIN brings them back)");
-                break;
-            case Posix.SIGCHLD:
+                MasterLog.SignalReceived(logger, name, "stopping every worker, keeping the sockets (TTIN or HUP brings them back)");
                 break;
             default:
-                MasterLog.SignalReceived(logger, name, _stopping ? "ignored while stopping" : "not handled by this version");
+                MasterLog.SignalReceived(logger, name, "not handled by this version");
                 break;
         }
+    }
+
+    private void OnReady(WorkerProcess worker)
+    {
+        worker.Ready = true;
+        MasterLog.WorkerReady(logger, worker.WorkerId, worker.Pid);
+        var slot = _slots.FirstOrDefault(s => s.Incoming == worker);
+        if (slot is null)
+        {
+            return;
+        }
+        // A rolling restart's replacement is ready: only now does the old worker go.
+        if (slot.Current is { } old)
+        {
+            _retiring.Add(old);
+            Retire(old);
+        }
+        slot.Current = worker;
+        slot.Incoming = null;
     }
 
     private void BeginStop(string reason)
@@ -155,39 +213,45 @@ internal sealed class Supervisor(
             return;
         }
         _stopping = true;
+        _roll = null;
         MasterLog.Stopping(logger, _pid, reason);
-        foreach (var worker in AllWorkers())
+        if (_handedOverTo is null)
         {
-            Retire(worker);
+            systemd.Notify("STOPPING=1\nSTATUS=stopping");
+        }
+        foreach (var child in Children())
+        {
+            Retire(child);
         }
     }
 
     private void StopNow(string reason)
     {
         _stopping = true;
+        _roll = null;
         if (_stoppingNow)
         {
             return;
         }
         _stoppingNow = true;
         MasterLog.StoppingNow(logger, _pid, reason);
-        foreach (var worker in AllWorkers())
+        foreach (var child in Children())
         {
-            Posix.Kill(worker.Pid, Posix.SIGKILL);
+            Posix.Kill(child.Pid, Posix.SIGKILL);
         }
     }
 
-    /// <summary>Asks a worker to drain and exit; it is killed if still there after WorkerKillTimeout.</summary>
-    private void Retire(WorkerProcess worker)
+    /// <summary>Asks a child to drain and exit; it is killed if still there after WorkerKillTimeout.</summary>
+    private void Retire(WorkerProcess child)
     {
-        if (!worker.Stopping)
+        if (!child.Stopping)
         {
-            worker.MarkStopping(_options.WorkerKillTimeout);
-            Posix.Kill(worker.Pid, Posix.SIGTERM);
+            child.MarkStopping(_options.WorkerKillTimeout);
+            Posix.Kill(child.Pid, Posix.SIGTERM);
         }
     }
 
-    /// <summary>Brings the slots to the target count; workers of slots above it are retired.</summary>
+    /// <summary>Brings the slots to the target count; the workers of slots above it are retired.</summary>
     private void Resize()
     {
         while (_slots.Count < _target)
@@ -197,7 +261,7 @@ internal sealed class Supervisor(
         while (_slots.Count > _target)
         {
             var slot = _slots[^1];
-            if (slot.Current is { } worker)
+            foreach (var worker in new[] { slot.Current, slot.Incoming }.OfType<WorkerProcess>())
             {
                 _retiring.Add(worker);
                 Retire(worker);
@@ -212,7 +276,7 @@ internal sealed class Supervisor(
         {
             try
             {
-                slot.Current = _launcher!.Launch(slot.Id, inbox);
+                slot.Current = _launcher!.LaunchWorker(slot.Id, _generation, inbox);
                 MasterLog.WorkerStarted(logger, slot.Id, slot.Current.Pid);
             }
             catch (IOException e)
@@ -224,31 +288,44 @@ internal sealed class Supervisor(
         }
     }
 
-    /// <summary>Collects every worker that has exited; an unexpected exit schedules a restart of its slot.</summary>
+    /// <summary>Collects every child that has exited and decides what its exit means.</summary>
     private void Reap()
     {
-        foreach (var worker in AllWorkers())
+        foreach (var child in Children())
         {
-            if (Posix.TryReap(worker.Pid) is not { } status)
+            if (Posix.TryReap(child.Pid) is not { } status)
             {
                 continue;
             }
-            worker.CloseChannel();
-            _retiring.Remove(worker);
-            var slot = _slots.FirstOrDefault(s => s.Current == worker);
+            child.CloseChannel();
+            _retiring.Remove(child);
+            if (child == _successor)
+            {
+                RollBack($"exited with {status} before it was ready");
+                continue;
+            }
+            var incomingOf = _slots.FirstOrDefault(s => s.Incoming == child);
+            if (incomingOf is not null)
+            {
+                incomingOf.Incoming = null;
+                MasterLog.WorkerDied(logger, child.WorkerId, child.Pid, status.ToString(), child.Uptime.TotalSeconds);
+                AbortRoll($"the new worker {child.WorkerId} (pid {child.Pid}) exited with {status} before it was ready");
+                continue;
+            }
+            var slot = _slots.FirstOrDefault(s => s.Current == child);
             if (slot is not null)
             {
                 slot.Current = null;
             }
-            if (worker.Stopping)
+            if (child.Stopping)
             {
-                MasterLog.WorkerStopped(logger, worker.WorkerId, worker.Pid, status.ToString());
+                MasterLog.WorkerStopped(logger, child.WorkerId, child.Pid, status.ToString());
                 continue;
             }
-            MasterLog.WorkerDied(logger, worker.WorkerId, worker.Pid, status.ToString(), worker.Uptime.TotalSeconds);
+            MasterLog.WorkerDied(logger, child.WorkerId, child.Pid, status.ToString(), child.Uptime.TotalSeconds);
             if (slot is not null)
             {
-                var delay = slot.RecordFailure(worker.Uptime);
+                var delay = slot.RecordFailure(child.Uptime);
                 if (delay > TimeSpan.Zero)
                 {
                     MasterLog.RestartDelayed(logger, slot.Id, delay.TotalSeconds, slot.EarlyExits);
@@ -260,46 +337,95 @@ internal sealed class Supervisor(
     private void KillLateWorkers()
     {
         long now = Stopwatch.GetTimestamp();
-        foreach (var worker in AllWorkers().Where(w => w.KillAt < now))
+        foreach (var child in Children().Where(w => w.KillAt < now))
         {
-            MasterLog.KillingLateWorker(logger, worker.WorkerId, worker.Pid, _options.WorkerKillTimeout.TotalSeconds);
-            Posix.Kill(worker.Pid, Posix.SIGKILL);
-            worker.MarkStopping(TimeSpan.FromDays(1));
+            MasterLog.KillingLateWorker(logger, child.WorkerId, child.Pid, _options.WorkerKillTimeout.TotalSeconds);
+            Posix.Kill(child.Pid, Posix.SIGKILL);
+            child.MarkStopping(TimeSpan.FromDays(1));
         }
     }
 
-    /// <summary>Publishes the pids for other threads, and announces (once) that every slot has a ready worker.</summary>
+    /// <summary>
+    /// Publishes the workers for other threads and, on the transition to "every slot has a ready worker", says so:
+    /// in the log, to systemd, to the app's hook (once) and, in a new master, to the old one.
+    /// </summary>
     private void Publish()
     {
         _snapshot = _slots.Where(s => s.Current is not null).Select(s => new WorkerInfo(s.Id, s.Current!.Pid, s.Current.Ready)).ToArray();
-        bool allReady = !_stopping && _slots.Count == _target && _slots.All(s => s.Current?.Ready == true);
+        bool allReady = !_stopping && _roll is null && _slots.Count == _target && _slots.All(s => s.Current?.Ready == true && s.Incoming is null);
         if (allReady && !_allReady)
         {
             MasterLog.AllReady(logger, _slots.Count);
-            if (!_hookRan && _options.OnAllWorkersReady is { } hook)
+            if (!_servedOnce)
             {
-                _hookRan = true;
-                try
-                {
-                    hook(new FugueReadyContext(services, listeners.Bound.Select(l => l.Url).ToList(), _snapshot.Select(w => w.Pid).ToList()));
-                }
-#pragma warning disable CA1031 // The app's hook must not take the master down.
-                catch (Exception e)
-#pragma warning restore CA1031
-                {
-                    MasterLog.HookFailed(logger, e);
-                }
+                _servedOnce = true;
+                OnFirstServing();
+            }
+            else
+            {
+                systemd.Notify($"READY=1\n{StatusLine()}");
             }
         }
         _allReady = allReady;
     }
 
-    private List<WorkerProcess> AllWorkers() => [.. _slots.Where(s => s.Current is not null).Select(s => s.Current!), .. _retiring];
+    private void OnFirstServing()
+    {
+        if (SuccessorIdentity.Current is { } inherited)
+        {
+            // A new master: systemd learns the new main pid before the old master goes.
+            systemd.Notify($"MAINPID={_pid}\nREADY=1\n{StatusLine()}");
+            using var channel = new Socket(new SafeSocketHandle(inherited.ChannelFd, ownsHandle: true));
+            try
+            {
+                channel.Send([(byte)ControlMessage.Ready]);
+                MasterLog.TookOver(logger, _pid, inherited.OldMasterPid);
+            }
+            catch (SocketException)
+            {
+                // The old master is gone already; nothing to hand over.
+            }
+        }
+        else
+        {
+            systemd.Notify($"READY=1\n{StatusLine()}");
+        }
+        _pidFile?.Write();
+        RunReadyHook();
+    }
+
+    private void RunReadyHook()
+    {
+        if (_options.OnAllWorkersReady is not { } hook)
+        {
+            return;
+        }
+        try
+        {
+            hook(new FugueReadyContext(services, listeners.Bound.Select(l => l.Url).ToList(), _snapshot.Select(w => w.Pid).ToList()));
+        }
+#pragma warning disable CA1031 // The app's hook must not take the master down.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            MasterLog.HookFailed(logger, e);
+        }
+    }
+
+    private string StatusLine() => $"STATUS={_snapshot.Count(w => w.Ready)} workers ready, generation {_generation}";
+
+    /// <summary>Every child: the slots' workers and replacements, the retiring ones, and a new master being started.</summary>
+    private List<WorkerProcess> Children() =>
+    [
+        .. _slots.SelectMany(s => new[] { s.Current, s.Incoming }).OfType<WorkerProcess>(),
+        .. _retiring,
+        .. _successor is null ? [] : new[] { _successor },
+    ];
 
     private TimeSpan NextWakeup()
     {
         long now = Stopwatch.GetTimestamp();
-        var deadlines = AllWorkers().Where(w => w.KillAt is not null).Select(w => w.KillAt!.Value)
+        var deadlines = Children().Where(w => w.KillAt is not null).Select(w => w.KillAt!.Value)
             .Concat(_slots.Where(s => s.Current is null).Select(s => s.RestartAt));
         var next = deadlines.Select(d => Stopwatch.GetElapsedTime(now, d)).Where(d => d > TimeSpan.Zero).DefaultIfEmpty(MaxIdle).Min();
         return next < MaxIdle ? next : MaxIdle;
@@ -319,6 +445,8 @@ internal sealed class Supervisor(
 
     private string Status() =>
         $"master {_pid}\n" + string.Concat(_snapshot.Select(w => $"worker {w.WorkerId} pid {w.Pid} {(w.Ready ? "ready" : "starting")}\n"));
+
+    public void Dispose() => _pidFile?.Dispose();
 }
 
 /// <summary>A worker as other threads may see it.</summary>

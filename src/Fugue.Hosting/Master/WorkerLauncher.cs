@@ -1,33 +1,53 @@
 using System.Net.Sockets;
 using FugueHosting.Native;
 using FugueHosting.Worker;
-using Microsoft.Extensions.Hosting;
 
 namespace FugueHosting.Master;
 
-/// <summary>Starts a worker for a slot: this program again, with the listeners and its end of a control channel.</summary>
+/// <summary>
+/// Starts the master's children: workers (this program again, with the listeners and its end of a control channel)
+/// and, on USR2, a new master (with the listeners, a channel to this one and the pid-file lock).
+/// </summary>
 internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine command, string? workingDirectory, string? controlSocketPath)
 {
     private readonly int _masterPid = Environment.ProcessId;
 
-    public WorkerProcess Launch(int workerId, MasterInbox inbox)
+    /// <summary>The workers must not talk to systemd nor think they are a new master.</summary>
+    private static readonly string[] NotForWorkers = [SystemdNotifier.VariableName, SuccessorIdentity.VariableName];
+
+    public WorkerProcess LaunchWorker(int workerId, int generation, MasterInbox inbox)
     {
-        var (master, worker) = Posix.SeqPacketPair();
+        // In the worker: fd 3 is the control channel, 4.. the listeners in order.
+        var inherited = listeners.Bound.Select((l, i) => new InheritedListener(4 + i, l.Https)).ToList();
+        var identity = new WorkerIdentity(workerId, _masterPid, 3, inherited, controlSocketPath);
+        var env = AppCommandLine.ChildEnvironment(NotForWorkers, new KeyValuePair<string, string>(WorkerIdentity.VariableName, identity.Serialize()));
+        return Launch(workerId, generation, env, listeners.Bound.Select(l => l.Fd), workingDirectory ?? command.StartDirectory, inbox);
+    }
+
+    /// <summary>Starts a new master from the start directory (USR2): fd 3 is its channel to this master, 4.. the listeners.</summary>
+    public WorkerProcess LaunchSuccessor(int? lockFd, MasterInbox inbox)
+    {
+        var fds = listeners.Bound.Select(l => l.Fd).ToList();
+        var sockets = listeners.Bound.Select((l, i) => new InheritedSocket(4 + i, l.ListenEntry)).ToList();
+        int? inheritedLock = lockFd is null ? null : 4 + fds.Count;
+        if (lockFd is int fd)
+        {
+            fds.Add(fd);
+        }
+        var identity = new SuccessorIdentity(_masterPid, 3, inheritedLock, sockets);
+        var env = AppCommandLine.ChildEnvironment([],
+            new KeyValuePair<string, string>(SuccessorIdentity.VariableName, identity.Serialize()),
+            new KeyValuePair<string, string>("PWD", command.StartDirectory));
+        return Launch(0, 0, env, fds, command.StartDirectory, inbox);
+    }
+
+    private WorkerProcess Launch(int workerId, int generation, List<KeyValuePair<string, string>> env, IEnumerable<int> fds, string directory, MasterInbox inbox)
+    {
+        var (master, child) = Posix.SeqPacketPair();
         try
         {
-            // In the worker: fd 3 is the control channel, 4.. the listeners in order.
-            var fds = new List<int> { worker };
-            var inherited = new List<InheritedListener>();
-            foreach (var listener in listeners.Bound)
-            {
-                inherited.Add(new InheritedListener(3 + fds.Count, listener.Https));
-                fds.Add(listener.Fd);
-            }
-            var identity = new WorkerIdentity(workerId, _masterPid, 3, inherited, controlSocketPath);
-            var env = AppCommandLine.WorkerEnvironment(new KeyValuePair<string, string>(WorkerIdentity.VariableName, identity.Serialize()));
-            int pid = Spawner.Spawn(command.Executable, command.Arguments, env, fds, workingDirectory);
-            var channel = new Socket(new SafeSocketHandle(master, ownsHandle: true));
-            var process = new WorkerProcess(workerId, pid, channel);
+            int pid = Spawner.Spawn(command.Executable, command.Arguments, env, [child, .. fds], directory);
+            var process = new WorkerProcess(workerId, generation, pid, new Socket(new SafeSocketHandle(master, ownsHandle: true)));
             _ = process.ReadAsync(inbox);
             return process;
         }
@@ -38,7 +58,7 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         }
         finally
         {
-            Posix.Close(worker);
+            Posix.Close(child);
         }
     }
 }

@@ -3,12 +3,18 @@ using System.Net.Sockets;
 
 namespace FugueHosting.Master;
 
-/// <summary>One running worker process and the master's end of its control channel. Owned by the supervisor loop.</summary>
-internal sealed class WorkerProcess(int workerId, int pid, Socket channel)
+/// <summary>
+/// One child of the master and the master's end of its control channel: a worker, or (id 0) the new master a USR2
+/// started. Owned by the supervisor loop.
+/// </summary>
+internal sealed class WorkerProcess(int workerId, int generation, int pid, Socket channel)
 {
     private readonly long _started = Stopwatch.GetTimestamp();
 
     public int WorkerId { get; } = workerId;
+
+    /// <summary>Which configuration it runs: 1 at start, one more at every rolling restart.</summary>
+    public int Generation { get; } = generation;
     public int Pid { get; } = pid;
     public bool Ready { get; set; }
 

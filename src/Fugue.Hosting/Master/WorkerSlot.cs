@@ -15,14 +15,18 @@ internal sealed class WorkerSlot(int id)
 
     public int Id { get; } = id;
 
+    /// <summary>The worker serving in this slot.</summary>
     public WorkerProcess? Current { get; set; }
+
+    /// <summary>Its replacement during a rolling restart, until it is ready.</summary>
+    public WorkerProcess? Incoming { get; set; }
 
     public int EarlyExits { get; private set; }
 
     /// <summary>Stopwatch timestamp before which no new worker is started here.</summary>
     public long RestartAt { get; private set; }
 
-    public bool RestartDue => Current is null && Stopwatch.GetTimestamp() >= RestartAt;
+    public bool RestartDue => Current is null && Incoming is null && Stopwatch.GetTimestamp() >= RestartAt;
 
     /// <summary>Records an unexpected exit and returns how long to wait before the next start: 0, then 1, 2, 4 ... 30 s.</summary>
     public TimeSpan RecordFailure(TimeSpan uptime)

@@ -85,6 +85,17 @@ internal static unsafe class Posix
         }
     }
 
+    /// <summary>Whether two paths name the same file (device and inode), symlinks followed.</summary>
+    public static bool SameFile(string a, string b)
+    {
+        stat sa, sb;
+        byte[] pa = Encoding.UTF8.GetBytes(a + "\0"), pb = Encoding.UTF8.GetBytes(b + "\0");
+        fixed (byte* x = pa, y = pb)
+        {
+            return LibC.stat(x, &sa) == 0 && LibC.stat(y, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+        }
+    }
+
     public static int EffectiveUid => (int)(uint)geteuid();
 
     /// <summary>The uid and pid of the process at the other end of a connected unix socket.</summary>

@@ -14,6 +14,7 @@ internal sealed class WorkerChannel(
     WorkerIdentity identity,
     IOptions<FugueOptions> options,
     IHostApplicationLifetime lifetime,
+    LameDuck lameDuck,
     ILogger<WorkerChannel> logger) : IHostedService, IDisposable
 {
     private readonly Socket _socket = new(new SafeSocketHandle(identity.ControlFd, ownsHandle: true));
@@ -87,6 +88,7 @@ internal sealed class WorkerChannel(
         if (!_stop.IsCancellationRequested)
         {
             WorkerLog.MasterGone(logger, identity.WorkerId, Environment.ProcessId, identity.MasterPid);
+            lameDuck.Skip();
             lifetime.StopApplication();
         }
     }

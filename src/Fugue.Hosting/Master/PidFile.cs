@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Win32.SafeHandles;
+
+namespace FugueHosting.Master;
+
+/// <summary>
+/// The master's pid file. A lock file beside it (<c>&lt;path&gt;.lock</c>, flock held for the master's life) makes a
+/// second master with the same pid file refuse to start; a file left by a dead master holds no lock and is taken over.
+/// The content is written atomically (a temporary file renamed over it). On USR2 the old master renames it to
+/// <c>&lt;path&gt;.oldbin</c> and hands the lock to the new master by descriptor.
+/// </summary>
+internal sealed class PidFile(string path) : IDisposable
+{
+    private FileStream? _lock;
+
+    public string Path { get; } = System.IO.Path.GetFullPath(path);
+
+    public string OldBinPath => Path + ".oldbin";
+
+    private string LockPath => Path + ".lock";
+
+    /// <summary>The lock's descriptor, to hand to a new master.</summary>
+    public int LockFd => (int)_lock!.SafeFileHandle.DangerousGetHandle();
+
+    /// <summary>Takes the lock, or fails naming the master that holds it.</summary>
+    public void Acquire()
+    {
+        try
+        {
+            _lock = new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException) when (File.Exists(LockPath))
+        {
+            string holder = File.Exists(Path) ? File.ReadAllText(Path).Trim() : "unknown";
+            throw new InvalidOperationException($"{FugueOptions.SectionName}:PidFile = '{Path}': another master (pid {holder}) holds it.");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"{FugueOptions.SectionName}:PidFile = '{Path}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>Keeps the lock a previous master handed over (USR2), already held through the inherited descriptor.</summary>
+    public void Adopt(int fd) => _lock = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.ReadWrite);
+
+    public void Write()
+    {
+        string temp = Path + ".tmp";
+        File.WriteAllText(temp, Environment.ProcessId + "\n");
+        File.Move(temp, Path, overwrite: true);
+    }
+
+    public void MoveToOldBin() => File.Move(Path, OldBinPath, overwrite: true);
+
+    public void RestoreFromOldBin() => File.Move(OldBinPath, Path, overwrite: true);
+
+    /// <summary>Removes the files on a clean exit.</summary>
+    public void Remove()
+    {
+        File.Delete(Path);
+        File.Delete(LockPath);
+    }
+
+    public void Dispose() => _lock?.Dispose();
+}

@@ -1,0 +1,76 @@
+using System.Globalization;
+using FugueHosting.Native;
+
+namespace FugueHosting.Master;
+
+/// <summary>One listening socket a new master inherits from the old one, and the Listen entry it was bound for.</summary>
+internal readonly record struct InheritedSocket(int Fd, string ListenEntry);
+
+/// <summary>
+/// What an old master tells the new master it starts on USR2, in one environment variable that the new master
+/// removes once read: its channel to the old master, the old master's pid, the listening sockets and the pid-file lock.
+/// </summary>
+internal sealed record SuccessorIdentity(int OldMasterPid, int ChannelFd, int? LockFd, IReadOnlyList<InheritedSocket> Sockets)
+{
+    public const string VariableName = "FUGUE_SUCCESSOR";
+
+    private static readonly Lazy<SuccessorIdentity?> s_current = new(TakeFromEnvironment);
+
+    /// <summary>This process's inheritance if an old master started it; read once, then gone from the environment.</summary>
+    public static SuccessorIdentity? Current => s_current.Value;
+
+    public string Serialize() => string.Join('\n',
+        new[] { $"old={OldMasterPid}", $"channel={ChannelFd}", $"lock={LockFd}" }
+            .Concat(Sockets.Select(s => string.Create(CultureInfo.InvariantCulture, $"listen={s.Fd} {s.ListenEntry}"))));
+
+    public static SuccessorIdentity Parse(string value)
+    {
+        int old = 0, channel = -1;
+        int? lockFd = null;
+        var sockets = new List<InheritedSocket>();
+        foreach (string line in value.Split('\n'))
+        {
+            string[] kv = line.Split('=', 2);
+            string v = kv.Length > 1 ? kv[1] : "";
+            switch (kv[0])
+            {
+                case "old":
+                    old = int.Parse(v, CultureInfo.InvariantCulture);
+                    break;
+                case "channel":
+                    channel = int.Parse(v, CultureInfo.InvariantCulture);
+                    break;
+                case "lock" when v.Length > 0:
+                    lockFd = int.Parse(v, CultureInfo.InvariantCulture);
+                    break;
+                case "listen":
+                    string[] parts = v.Split(' ', 2);
+                    sockets.Add(new InheritedSocket(int.Parse(parts[0], CultureInfo.InvariantCulture), parts[1]));
+                    break;
+            }
+        }
+        return new SuccessorIdentity(old, channel, lockFd, sockets);
+    }
+
+    private static SuccessorIdentity? TakeFromEnvironment()
+    {
+        string? value = Environment.GetEnvironmentVariable(VariableName);
+        if (value is null)
+        {
+            return null;
+        }
+        Posix.UnsetEnvironmentVariable(VariableName);
+        var identity = Parse(value);
+        // Inherited without close-on-exec: none of it may reach this master's workers.
+        Posix.SetCloseOnExec(identity.ChannelFd);
+        if (identity.LockFd is int lockFd)
+        {
+            Posix.SetCloseOnExec(lockFd);
+        }
+        foreach (var socket in identity.Sockets)
+        {
+            Posix.SetCloseOnExec(socket.Fd);
+        }
+        return identity;
+    }
+}

@@ -1,0 +1,66 @@
+using FugueHosting.Native;
+
+namespace FugueHosting.Master;
+
+/// <summary>
+/// USR2: start a new master (new binary, new code) on the same sockets; hand over when all its workers are ready,
+/// roll back when it dies or is late.
+/// </summary>
+internal sealed partial class Supervisor
+{
+    /// <summary>The new master while it starts; null otherwise.</summary>
+    private WorkerProcess? _successor;
+
+    /// <summary>The pid of the new master this one handed over to; it then owns the socket files and the pid file.</summary>
+    private int? _handedOverTo;
+
+    private void StartReexec()
+    {
+        if (Refuse("SIGUSR2"))
+        {
+            return;
+        }
+        try
+        {
+            if (_pidFile is not null && File.Exists(_pidFile.Path))
+            {
+                _pidFile.MoveToOldBin();
+            }
+            _successor = _launcher!.LaunchSuccessor(_pidFile?.LockFd, inbox);
+        }
+        catch (IOException e)
+        {
+            MasterLog.ReexecFailed(logger, e);
+            RestorePidFile();
+            return;
+        }
+        MasterLog.SignalReceived(logger, "SIGUSR2", $"re-executing: new master pid {_successor.Pid}");
+        systemd.Notify($"RELOADING=1\nMONOTONIC_USEC={Monotonic()}\nSTATUS=re-executing: new master pid {_successor.Pid}");
+    }
+
+    /// <summary>The new master's workers are all ready: it serves, so this master drains its workers and exits.</summary>
+    private void HandOver(WorkerProcess successor)
+    {
+        successor.CloseChannel();
+        _successor = null;
+        _handedOverTo = successor.Pid;
+        BeginStop($"handing over to new master {successor.Pid}");
+    }
+
+    private void RollBack(string reason)
+    {
+        int pid = _successor?.Pid ?? 0;
+        _successor = null;
+        RestorePidFile();
+        MasterLog.ReexecRolledBack(logger, pid, reason);
+        systemd.Notify($"READY=1\nSTATUS=re-exec failed, new master {reason}; {_snapshot.Count(w => w.Ready)} workers ready, generation {_generation}");
+    }
+
+    private void RestorePidFile()
+    {
+        if (_pidFile is not null && File.Exists(_pidFile.OldBinPath))
+        {
+            _pidFile.RestoreFromOldBin();
+        }
+    }
+}

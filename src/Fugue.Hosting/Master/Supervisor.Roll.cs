@@ -1,0 +1,124 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace FugueHosting.Master;
+
+/// <summary>HUP: a rolling restart, one batch of slots at a time, each old worker going only once its replacement is ready.</summary>
+internal sealed partial class Supervisor
+{
+    /// <summary>The slots a rolling restart has yet to replace; null when none is under way.</summary>
+    private Queue<int>? _roll;
+
+    private void StartRoll()
+    {
+        if (Refuse("SIGHUP"))
+        {
+            return;
+        }
+        // Re-read the configuration (appsettings.json may have changed) so that e.g. a new Workers takes effect.
+        (configuration as IConfigurationRoot)?.Reload();
+        try
+        {
+            _options = options.CurrentValue;
+        }
+        catch (OptionsValidationException e)
+        {
+            MasterLog.SignalReceived(logger, "SIGHUP", $"refused, the new configuration is invalid: {e.Message}");
+            return;
+        }
+        _generation++;
+        _target = _options.Workers;
+        Resize();
+        _roll = new Queue<int>(_slots.Where(s => s.Current is not null).Select(s => s.Id));
+        MasterLog.SignalReceived(logger, "SIGHUP", $"rolling restart to generation {_generation}: {_roll.Count} workers, {_options.RollingRestartBatch} at a time");
+        systemd.Notify($"RELOADING=1\nMONOTONIC_USEC={Monotonic()}\nSTATUS=rolling restart to generation {_generation}");
+    }
+
+    /// <summary>Starts the next replacements while fewer than a batch are starting; ends the roll when all are in.</summary>
+    private void AdvanceRoll()
+    {
+        if (_roll is null)
+        {
+            return;
+        }
+        int starting = _slots.Count(s => s.Incoming is not null);
+        while (starting < _options.RollingRestartBatch && _roll.TryDequeue(out int id))
+        {
+            var slot = _slots.FirstOrDefault(s => s.Id == id);
+            if (slot?.Current is not { } old || old.Generation == _generation)
+            {
+                continue; // gone, or already restarted in this generation after a crash
+            }
+            try
+            {
+                slot.Incoming = _launcher!.LaunchWorker(slot.Id, _generation, inbox);
+            }
+            catch (IOException e)
+            {
+                MasterLog.SpawnFailed(logger, slot.Id, e);
+                AbortRoll($"worker {slot.Id} could not be started");
+                return;
+            }
+            MasterLog.ReplacementStarted(logger, slot.Id, slot.Incoming.Pid, old.Pid);
+            starting++;
+        }
+        if (starting == 0 && _roll.Count == 0)
+        {
+            MasterLog.RollDone(logger, _generation);
+            _roll = null;
+        }
+    }
+
+    /// <summary>Stops the roll: replacements that are not ready go, the old workers of the remaining slots keep serving.</summary>
+    private void AbortRoll(string reason)
+    {
+        if (_roll is null)
+        {
+            return;
+        }
+        _roll = null;
+        MasterLog.RollAborted(logger, _generation, reason);
+        foreach (var slot in _slots.Where(s => s.Incoming is not null))
+        {
+            _retiring.Add(slot.Incoming!);
+            Retire(slot.Incoming!);
+            slot.Incoming = null;
+        }
+        systemd.Notify($"READY=1\nSTATUS=rolling restart to generation {_generation} aborted: {reason}");
+    }
+
+    private void CheckBootTimeouts()
+    {
+        foreach (var slot in _slots.Where(s => s.Incoming is { Ready: false } w && w.Uptime > _options.WorkerBootTimeout))
+        {
+            var late = slot.Incoming!;
+            _retiring.Add(late);
+            slot.Incoming = null;
+            late.MarkStopping(TimeSpan.FromDays(1));
+            FugueHosting.Native.Posix.Kill(late.Pid, FugueHosting.Native.Posix.SIGKILL);
+            AbortRoll($"the new worker {late.WorkerId} (pid {late.Pid}) was not ready within {_options.WorkerBootTimeout.TotalSeconds}s");
+        }
+        if (_successor is { } successor && successor.Uptime > _options.WorkerBootTimeout)
+        {
+            FugueHosting.Native.Posix.Kill(successor.Pid, FugueHosting.Native.Posix.SIGKILL);
+            successor.MarkStopping(TimeSpan.FromDays(1));
+            _retiring.Add(successor);
+            RollBack($"was not ready within {_options.WorkerBootTimeout.TotalSeconds}s");
+        }
+    }
+
+    /// <summary>HUP and USR2 never interleave: while one is under way the other (or a second one) is refused.</summary>
+    private bool Refuse(string signal)
+    {
+        string? busy = _roll is not null ? "a rolling restart is under way"
+            : _successor is not null ? $"a re-exec is under way (new master pid {_successor.Pid})"
+            : null;
+        if (busy is not null)
+        {
+            MasterLog.SignalReceived(logger, signal, "refused, " + busy);
+        }
+        return busy is not null;
+    }
+
+    private static long Monotonic() => System.Diagnostics.Stopwatch.GetTimestamp() / (System.Diagnostics.Stopwatch.Frequency / 1_000_000);
+}

@@ -1,0 +1,34 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace FugueHosting.Master;
+
+/// <summary>
+/// sd_notify for a master run by systemd (Type=notify, NotifyAccess=all): READY, RELOADING, MAINPID, STOPPING and
+/// STATUS lines. Does nothing when NOTIFY_SOCKET is not set. Workers never see NOTIFY_SOCKET.
+/// </summary>
+internal sealed class SystemdNotifier
+{
+    public const string VariableName = "NOTIFY_SOCKET";
+
+    private readonly string? _path = Environment.GetEnvironmentVariable(VariableName);
+
+    public void Notify(string state)
+    {
+        if (string.IsNullOrEmpty(_path))
+        {
+            return;
+        }
+        // A leading '@' names a socket in the abstract namespace.
+        string path = _path[0] == '@' ? "\0" + _path[1..] : _path;
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+            socket.SendTo(Encoding.UTF8.GetBytes(state), new UnixDomainSocketEndPoint(path));
+        }
+        catch (SocketException)
+        {
+            // systemd not listening (any more): nothing to tell.
+        }
+    }
+}

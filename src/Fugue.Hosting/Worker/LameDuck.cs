@@ -1,0 +1,58 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace FugueHosting.Worker;
+
+/// <summary>
+/// A stopping worker first answers every HTTP/1.x request with <c>Connection: close</c> for
+/// <see cref="FugueOptions.LameDuckPeriod"/>, so that keep-alive clients leave on their own; only then does Kestrel's
+/// graceful stop close the idle connections. Closing them at once races with clients sending on them (a read error
+/// for the client). HTTP/2 clients get Kestrel's GOAWAY.
+/// </summary>
+internal sealed class LameDuck(IOptions<FugueOptions> options) : IHostedLifecycleService, IStartupFilter
+{
+    private volatile bool _active;
+    private volatile bool _skip;
+
+    /// <summary>No lame-duck period: the master is gone, the worker stops as fast as its requests allow.</summary>
+    public void Skip() => _skip = true;
+
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.Use((context, nextMiddleware) =>
+        {
+            if (_active && !HttpProtocol.IsHttp2(context.Request.Protocol) && !HttpProtocol.IsHttp3(context.Request.Protocol))
+            {
+                context.Response.Headers.Connection = "close";
+            }
+            return nextMiddleware(context);
+        });
+        next(app);
+    };
+
+    /// <summary>Runs before any hosted service (Kestrel's among them) is stopped.</summary>
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        _active = true;
+        if (_skip)
+        {
+            return;
+        }
+        try
+        {
+            await Task.Delay(options.Value.LameDuckPeriod, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
