@@ -17,6 +17,11 @@ var builder = WebApplication.CreateBuilder(args);
 builder.UseFugue(o => o.OnAllWorkersReady = ready =>
     Console.WriteLine($"TESTAPP hook: {ready.WorkerPids.Count} workers [{string.Join(',', ready.WorkerPids)}] on {string.Join(' ', ready.Addresses)}"));
 
+if (builder.Configuration["TestApp:BreakFile"] is { } breakFile && File.Exists(breakFile))
+{
+    throw new InvalidOperationException($"{breakFile} exists: this release is broken");
+}
+
 if (Fugue.IsWorker && builder.Configuration.GetValue<bool>("TestApp:CrashAtStart"))
 {
     throw new InvalidOperationException("TestApp:CrashAtStart is set");

@@ -61,7 +61,7 @@ public sealed class ClusterTests
         string url = master.WaitForUrl();
         master.WaitForAllReady(2);
         var workers = master.StartedWorkers().Values.ToList();
-        string socketPath = Path.Combine(Path.GetTempPath(), $"fugue-{master.Pid}.sock");
+        string socketPath = Path.Combine(master.TempPath, $"fugue-{master.Pid}.sock");
         Assert.True(File.Exists(socketPath));
 
         var baseline = SocketCounts(workers);

@@ -17,9 +17,10 @@ internal sealed partial class MasterProcess : IDisposable
     private readonly SemaphoreSlim _changed = new(0);
     private int _openStreams = 2;
 
-    private MasterProcess(Process process)
+    private MasterProcess(Process process, string tempPath)
     {
         _process = process;
+        TempPath = tempPath;
         _process.OutputDataReceived += (_, e) => Add(e.Data);
         _process.ErrorDataReceived += (_, e) => Add(e.Data);
         _process.BeginOutputReadLine();
@@ -29,6 +30,9 @@ internal sealed partial class MasterProcess : IDisposable
     }
 
     public int Pid => _process.Id;
+
+    /// <summary>This master's own TempPath (its control socket), removed with it.</summary>
+    public string TempPath { get; }
 
     public Process Process => _process;
 
@@ -50,6 +54,7 @@ internal sealed partial class MasterProcess : IDisposable
         info.Environment["Logging__Console__FormatterName"] = "simple";
         info.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
         info.Environment["Logging__LogLevel__Default"] = "Information";
+        info.Environment["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
         info.Environment["Fugue__Workers"] = "2";
         info.Environment["Fugue__Listen__0"] = "http://127.0.0.1:0";
         info.Environment["DOTNET_gcServer"] = "0";
@@ -65,7 +70,12 @@ internal sealed partial class MasterProcess : IDisposable
                 info.Environment[key] = value;
             }
         }
-        return new MasterProcess(Process.Start(info)!);
+        var temp = Directory.CreateTempSubdirectory("fugue-test-").FullName;
+        if (!info.Environment.ContainsKey("Fugue__TempPath"))
+        {
+            info.Environment["Fugue__TempPath"] = temp;
+        }
+        return new MasterProcess(Process.Start(info)!, temp);
     }
 
     private void Add(string? line)
@@ -171,20 +181,51 @@ internal sealed partial class MasterProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>
+    /// Every process of this cluster, ever: the master, its descendants, and every master and worker it logged
+    /// (a new master from USR2 is not a descendant once the old one has exited).
+    /// </summary>
+    private IEnumerable<int> AllPids() =>
+        new[] { Pid }
+            .Concat(ProcessTree.Descendants(Pid))
+            .Concat(Lines.SelectMany(l => AnyPid().Matches(l)).Select(m => int.Parse(m.Groups[1].Value + m.Groups[2].Value, CultureInfo.InvariantCulture))) // only pids this cluster started
+            .Distinct();
+
     public void Dispose()
     {
-        foreach (int pid in ProcessTree.Descendants(Pid).Concat(StartedWorkers().Values))
+        var ours = AllPids().Where(pid => pid != Environment.ProcessId && ProcessTree.IsAlive(pid) && IsOurs(pid)).ToList();
+        foreach (int pid in ours)
         {
             ProcessTree.Kill(pid, 9);
         }
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(TimeSpan.FromSeconds(30));
         }
+        _process.WaitForExit(TimeSpan.FromSeconds(30));
+        WaitFor(() => ours.All(pid => !ProcessTree.IsAlive(pid)) ? (bool?)true : null, "every process of the cluster to be gone", TimeSpan.FromSeconds(30));
         _process.Dispose();
         _changed.Dispose();
+        Directory.Delete(TempPath, recursive: true);
     }
+
+    /// <summary>A pid from the log is only killed if it still runs one of the test apps (pids are reused).</summary>
+    private static bool IsOurs(int pid)
+    {
+        try
+        {
+            string cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
+            return cmdline.Contains("Fugue.Hosting.TestApp", StringComparison.Ordinal) || cmdline.Contains("HelloWeb", StringComparison.Ordinal)
+                || cmdline.Contains("TcpEcho", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    [GeneratedRegex(@"Worker \d+ \(pid (\d+)\) started|Master (\d+) listening")]
+    private static partial Regex AnyPid();
 
     [GeneratedRegex(@"listening on (\S+)")]
     private static partial Regex UrlPattern();

@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace Fugue.Hosting.Tests;
+
+/// <summary>
+/// A bounded concurrent load: clients with and without keep-alive, each request checked (200 and a worker's answer).
+/// Runs until stopped, or at most <see cref="MaxDuration"/> or <see cref="MaxRequests"/>.
+/// </summary>
+internal sealed class Load : IAsyncDisposable
+{
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromSeconds(120);
+    public const int MaxRequests = 200_000;
+
+    private readonly CancellationTokenSource _stop = new(MaxDuration);
+    private readonly List<Task> _clients = [];
+    private readonly ConcurrentQueue<(long At, string Answer)> _answers = new();
+    private readonly ConcurrentQueue<string> _failures = new();
+    private int _count;
+
+    public Load(int port, int keepAliveClients, int closingClients, string path = "/")
+    {
+        for (int i = 0; i < keepAliveClients + closingClients; i++)
+        {
+            bool keepAlive = i < keepAliveClients;
+            _clients.Add(Task.Run(() => RunClientAsync(port, keepAlive, path)));
+        }
+    }
+
+    public int Count => Volatile.Read(ref _count);
+
+    public IReadOnlyCollection<string> Failures => _failures;
+
+    /// <summary>The answers received after <paramref name="timestamp"/> (a Stopwatch timestamp).</summary>
+    public List<string> AnswersSince(long timestamp) => _answers.Where(a => a.At > timestamp).Select(a => a.Answer).ToList();
+
+    private async Task RunClientAsync(int port, bool keepAlive, string path)
+    {
+        using var client = new RawHttpClient(port, keepAlive);
+        while (!_stop.IsCancellationRequested && Interlocked.Increment(ref _count) <= MaxRequests)
+        {
+            try
+            {
+                var (status, body) = await client.GetAsync(path, _stop.Token);
+                if (status != 200 || !body.StartsWith("worker ", StringComparison.Ordinal))
+                {
+                    _failures.Enqueue($"{status} {body}");
+                }
+                else
+                {
+                    _answers.Enqueue((Stopwatch.GetTimestamp(), body));
+                }
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // every failure is a finding, recorded for the assertion
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                _failures.Enqueue($"{(keepAlive ? "keep-alive" : "close")}: {e.GetType().Name}: {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>Waits until <paramref name="more"/> further requests have succeeded.</summary>
+    public void WaitForMore(MasterProcess master, int more)
+    {
+        int target = _answers.Count + more;
+        master.WaitFor(() => _answers.Count >= target ? (bool?)true : null,
+            $"{more} more answers under load ({_answers.Count} answers, {_failures.Count} failures: {string.Join(" | ", _failures.Take(5))})");
+    }
+
+    /// <summary>Stops the clients and waits for them; safe to call more than once.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            await _stop.CancelAsync();
+            await Task.WhenAll(_clients);
+            _stop.Dispose();
+        }
+    }
+
+    private int _disposed;
+}

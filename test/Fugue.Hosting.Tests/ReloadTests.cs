@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace Fugue.Hosting.Tests;
+
+/// <summary>Zero-downtime reloads under a real concurrent load: not one failed request.</summary>
+public sealed class ReloadTests
+{
+    private const int KeepAliveClients = 4;
+    private const int ClosingClients = 4;
+
+    [Fact]
+    public async Task Hup_replaces_every_worker_under_load_without_a_failed_request()
+    {
+        using var master = MasterProcess.Start("TestApp");
+        var uri = new Uri(master.WaitForUrl());
+        master.WaitForAllReady(2);
+        var old = master.StartedWorkers().Values.ToHashSet();
+        var slow = Http.GetAsync(uri + "slow?ms=3000");
+        await using var load = new Load(uri.Port, KeepAliveClients, ClosingClients);
+        load.WaitForMore(master, 200);
+
+        master.Signal(1);
+
+        master.WaitForLine("Rolling restart to generation 2 done");
+        foreach (int pid in old)
+        {
+            master.WaitForLine($@"\(pid {pid}\) stopped with status 0");
+        }
+        long after = Stopwatch.GetTimestamp();
+        load.WaitForMore(master, 200);
+        var fresh = master.StartedWorkers().Values.ToHashSet();
+        await load.DisposeAsync();
+
+        Assert.Empty(load.Failures);
+        Assert.Empty(fresh.Intersect(old));
+        Assert.All(load.AnswersSince(after), answer => Assert.Contains(Pid(answer), fresh));
+        Assert.Contains(Pid(await slow), old); // started before the reload, finished by an old worker
+    }
+
+    [Fact]
+    public async Task Usr2_replaces_the_master_and_every_worker_under_load_without_a_failed_request()
+    {
+        string pidFile = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.pid");
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__PidFile"] = pidFile });
+        var uri = new Uri(master.WaitForUrl());
+        master.WaitForAllReady(2);
+        master.WaitFor(() => File.Exists(pidFile) && File.ReadAllText(pidFile) == $"{master.Pid}\n" ? (bool?)true : null, "the pid file");
+        var old = master.StartedWorkers().Values.ToHashSet();
+        var slow = Http.GetAsync(uri + "slow?ms=3000");
+        await using var load = new Load(uri.Port, KeepAliveClients, ClosingClients);
+        load.WaitForMore(master, 200);
+
+        master.Signal(12);
+
+        int successor = int.Parse(Regex.Match(master.WaitForLine("re-executing: new master pid"), @"new master pid (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        master.WaitForLine($"Master {successor} took over from old master {master.Pid}");
+        Assert.True(master.WaitForExit(), "the old master did not exit");
+        Assert.Equal(0, master.ExitCode);
+        long after = Stopwatch.GetTimestamp();
+        load.WaitForMore(master, 200);
+        var fresh = master.StartedWorkers().Values.ToHashSet();
+        await load.DisposeAsync();
+
+        Assert.Empty(load.Failures);
+        Assert.Empty(fresh.Intersect(old));
+        Assert.All(load.AnswersSince(after), answer => Assert.Contains(Pid(answer), fresh));
+        Assert.Contains(Pid(await slow), old);
+        Assert.Equal($"{successor}\n", File.ReadAllText(pidFile));
+        Assert.False(File.Exists(pidFile + ".oldbin"));
+        Assert.All(old, pid => Assert.False(ProcessTree.IsAlive(pid)));
+
+        ProcessTree.Kill(successor, 15);
+        master.WaitForLine($"Master {successor} stopped");
+        master.WaitFor(() => !File.Exists(pidFile) ? (bool?)true : null, "the new master to remove the pid file");
+    }
+
+    [Fact]
+    public async Task A_broken_release_on_hup_or_usr2_leaves_the_old_generation_serving()
+    {
+        string breakFile = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.broken");
+        string pidFile = breakFile + ".pid";
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+        {
+            ["TestApp__BreakFile"] = breakFile,
+            ["Fugue__PidFile"] = pidFile,
+        });
+        var uri = new Uri(master.WaitForUrl());
+        master.WaitForAllReady(2);
+        var old = master.StartedWorkers().Values.ToHashSet();
+        await using var load = new Load(uri.Port, KeepAliveClients, ClosingClients);
+        load.WaitForMore(master, 100);
+        File.WriteAllText(breakFile, "broken");
+        try
+        {
+            master.Signal(1);
+            master.WaitForLine("Rolling restart to generation 2 aborted: the new worker 1 \\(pid \\d+\\) exited with ");
+            load.WaitForMore(master, 100);
+
+            master.Signal(12);
+            master.WaitForLine(@"Re-exec rolled back: new master \d+ exited with .+ before it was ready; this master keeps serving");
+            load.WaitForMore(master, 100);
+            Assert.Equal($"{master.Pid}\n", File.ReadAllText(pidFile));
+            Assert.False(File.Exists(pidFile + ".oldbin"));
+
+            // And once the release is fixed, the same master reloads fine.
+            File.Delete(breakFile);
+            master.Signal(1);
+            master.WaitForLine("Rolling restart to generation 3 done");
+        }
+        finally
+        {
+            File.Delete(breakFile);
+        }
+        load.WaitForMore(master, 100);
+        await load.DisposeAsync();
+
+        Assert.Empty(load.Failures);
+        Assert.False(master.Process.HasExited);
+        Assert.Equal(2, old.Count(pid => master.Output.Contains($"({pid}) stopped", StringComparison.Ordinal) || master.Output.Contains($"replace pid {pid}", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_second_usr2_during_a_reexec_is_refused_and_the_pid_file_is_locked()
+    {
+        string pidFile = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.pid");
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__PidFile"] = pidFile });
+        master.WaitForAllReady(2);
+
+        using (var second = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__PidFile"] = pidFile }))
+        {
+            Assert.True(second.WaitForExit());
+            Assert.Equal(1, second.ExitCode);
+            Assert.Contains($"Fugue:PidFile = '{pidFile}': another master (pid {master.Pid}) holds it.", second.Output, StringComparison.Ordinal);
+        }
+
+        master.Signal(12);
+        master.WaitForLine("re-executing: new master pid"); // two signals at once could merge into one
+        master.Signal(12);
+        master.WaitForLine("Received SIGUSR2: refused, a re-exec is under way");
+        master.Signal(1);
+        master.WaitForLine("Received SIGHUP: refused, a re-exec is under way");
+        master.WaitForLine(@"Master \d+ took over");
+        Assert.Equal(1, master.CountLines("re-executing: new master pid"));
+    }
+
+    [Fact]
+    public void A_stale_pid_file_from_a_dead_master_is_taken_over()
+    {
+        string pidFile = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.pid");
+        File.WriteAllText(pidFile, "999999\n");
+        File.WriteAllText(pidFile + ".lock", "");
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__PidFile"] = pidFile });
+        master.WaitForAllReady(2);
+
+        master.WaitFor(() => File.Exists(pidFile) && File.ReadAllText(pidFile) == $"{master.Pid}\n" ? (bool?)true : null, "the pid file");
+        master.Signal(15);
+        Assert.True(master.WaitForExit());
+        Assert.False(File.Exists(pidFile));
+        Assert.False(File.Exists(pidFile + ".lock"));
+    }
+
+    private static int Pid(string answer) => int.Parse(answer.Split(" pid ")[1], System.Globalization.CultureInfo.InvariantCulture);
+}
