@@ -14,6 +14,10 @@ if (args.Contains("--host-builder"))
 }
 
 var builder = WebApplication.CreateBuilder(args);
+if (builder.Configuration["TestApp:ConfigFile"] is { } configFile)
+{
+    builder.Configuration.AddJsonFile(configFile, optional: false, reloadOnChange: false); // HUP re-reads it
+}
 builder.UseFugue(o => o.OnAllWorkersReady = ready =>
     Console.WriteLine($"TESTAPP hook: {ready.WorkerPids.Count} workers [{string.Join(',', ready.WorkerPids)}] on {string.Join(' ', ready.Addresses)}"));
 

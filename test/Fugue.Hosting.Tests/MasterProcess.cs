@@ -37,7 +37,8 @@ internal sealed partial class MasterProcess : IDisposable
     public Process Process => _process;
 
     /// <summary>Starts an app (by name: TestApp, HelloWeb, TcpEcho) with Fugue settings in its environment.</summary>
-    public static MasterProcess Start(string app, IDictionary<string, string>? env = null, string? arguments = null, string? fileName = null)
+    public static MasterProcess Start(string app, IDictionary<string, string>? env = null, string? arguments = null, string? fileName = null,
+        string? workingDirectory = null)
     {
         var info = new ProcessStartInfo(fileName ?? Apps.Executable(app))
         {
@@ -45,7 +46,7 @@ internal sealed partial class MasterProcess : IDisposable
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
-            WorkingDirectory = Apps.Directory(app),
+            WorkingDirectory = workingDirectory ?? Apps.Directory(app),
         };
         if (arguments is not null)
         {

@@ -1,0 +1,155 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Fugue.Hosting.Tests;
+
+/// <summary>The rest of the master's signal table, systemd notifications, and a symlinked release deploy.</summary>
+public sealed partial class SignalTests
+{
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "rename", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    private static partial int Rename(string from, string to);
+
+    [Fact]
+    public void Ttin_and_ttou_change_the_worker_count_and_winch_stops_them_all()
+    {
+        using var master = MasterProcess.Start("TestApp");
+        master.WaitForAllReady(2);
+
+        master.Signal(21); // TTIN
+        master.WaitForAllReady(3);
+        Assert.Equal(3, ProcessTree.Children(master.Pid).Count);
+
+        int third = master.StartedWorkers()[3];
+        master.Signal(22); // TTOU
+        master.WaitForLine($@"Worker 3 \(pid {third}\) stopped with status 0");
+        Assert.Equal(2, ProcessTree.Children(master.Pid).Count);
+
+        master.Signal(28); // WINCH
+        master.WaitForLine("stopping every worker, keeping the sockets");
+        master.WaitFor(() => ProcessTree.Children(master.Pid).Count == 0 ? (bool?)true : null, "every worker to stop");
+        Assert.False(master.Process.HasExited);
+
+        master.Signal(21); // TTIN brings one back
+        master.WaitForAllReady(1);
+        Assert.Single(ProcessTree.Children(master.Pid));
+    }
+
+    [Fact]
+    public void Hup_rereads_the_configuration_and_works_when_started_under_nohup()
+    {
+        string config = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.json");
+        File.WriteAllText(config, """{ "Fugue": { "Workers": 1 } }""");
+        try
+        {
+            string exe = Apps.Executable("TestApp");
+            using var master = MasterProcess.Start("TestApp", new Dictionary<string, string?>
+            {
+                ["Fugue__Workers"] = null,
+                ["TestApp__ConfigFile"] = config,
+            }!, arguments: $"-c \"exec nohup '{exe}'\"", fileName: "/bin/sh");
+            master.WaitForAllReady(1);
+
+            File.WriteAllText(config, """{ "Fugue": { "Workers": 3 } }""");
+            master.Signal(1);
+
+            master.WaitForLine("rolling restart to generation 2: 1 workers");
+            master.WaitForLine("Rolling restart to generation 2 done");
+            master.WaitForAllReady(3);
+            master.WaitFor(() => ProcessTree.Children(master.Pid).Count == 3 ? (bool?)true : null, "the old worker to finish draining");
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
+    public void Systemd_hears_ready_reloading_mainpid_and_stopping()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.notify");
+        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        notify.Bind(new UnixDomainSocketEndPoint(path));
+        notify.ReceiveTimeout = (int)MasterProcess.Deadline.TotalMilliseconds;
+        try
+        {
+            using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["NOTIFY_SOCKET"] = path });
+            Assert.Equal("READY=1\nSTATUS=2 workers ready, generation 1", Receive(notify));
+
+            master.Signal(1);
+            Assert.Matches(new Regex(@"^RELOADING=1\nMONOTONIC_USEC=\d+\nSTATUS=rolling restart to generation 2$"), Receive(notify));
+            Assert.Equal("READY=1\nSTATUS=2 workers ready, generation 2", Receive(notify));
+
+            master.Signal(12);
+            string reexec = Receive(notify);
+            int successor = int.Parse(Regex.Match(reexec, @"^RELOADING=1\nMONOTONIC_USEC=\d+\nSTATUS=re-executing: new master pid (\d+)$").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal($"MAINPID={successor}\nREADY=1\nSTATUS=2 workers ready, generation 1", Receive(notify));
+            Assert.True(master.WaitForExit());
+
+            ProcessTree.Kill(successor, 15);
+            Assert.Equal("STOPPING=1\nSTATUS=stopping", Receive(notify));
+            master.WaitForLine($"Master {successor} stopped");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static string Receive(Socket socket)
+    {
+        byte[] buffer = new byte[4096];
+        int n = socket.Receive(buffer);
+        return Encoding.UTF8.GetString(buffer, 0, n);
+    }
+
+    [Fact]
+    public async Task Usr2_after_a_symlink_flip_serves_the_new_release()
+    {
+        string root = Directory.CreateTempSubdirectory("fugue-test-deploy-").FullName;
+        try
+        {
+            string release1 = Path.Combine(root, "releases", "1"), release2 = Path.Combine(root, "releases", "2");
+            Copy(Apps.OutputDirectory("HelloWeb"), release1);
+            Copy(Apps.OutputDirectory("HelloWeb"), release2);
+            string settings = Path.Combine(release2, "appsettings.json");
+            File.WriteAllText(settings, File.ReadAllText(settings).Replace("\"Greeting\": \"Hello\"", "\"Greeting\": \"Howdy\"", StringComparison.Ordinal));
+            string current = Path.Combine(root, "current");
+            File.CreateSymbolicLink(current, release1);
+
+            using var master = MasterProcess.Start("HelloWeb", new Dictionary<string, string> { ["PWD"] = current },
+                fileName: Path.Combine(current, "HelloWeb"), workingDirectory: current);
+            string url = master.WaitForUrl();
+            master.WaitForAllReady(2);
+            Assert.StartsWith("Hello from worker", await Http.GetAsync(url), StringComparison.Ordinal);
+
+            // The deploy: point current at release 2 atomically, then USR2.
+            string next = Path.Combine(root, "current.next");
+            File.CreateSymbolicLink(next, release2);
+            Assert.Equal(0, Rename(next, current)); // rename(2) replaces the link atomically
+            master.Signal(12);
+
+            master.WaitForLine(@"Master \d+ took over");
+            Assert.True(master.WaitForExit());
+            Assert.StartsWith("Howdy from worker", await Http.GetAsync(url), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static void Copy(string from, string to)
+    {
+        foreach (string dir in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
+        }
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+            File.SetUnixFileMode(Path.Combine(to, Path.GetRelativePath(from, file)), File.GetUnixFileMode(file));
+        }
+    }
+}
