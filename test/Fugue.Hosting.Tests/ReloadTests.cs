@@ -162,3 +162,35 @@ public sealed class ReloadTests
 
     private static int Pid(string answer) => int.Parse(answer.Split(" pid ")[1], System.Globalization.CultureInfo.InvariantCulture);
 }
+
+/// <summary>Re-exec is repeatable: no stray process and no descriptor growth from one master to the next.</summary>
+public sealed class RepeatedReexecTests
+{
+    [Fact]
+    public void Twenty_usr2_in_a_row_leave_one_master_and_its_workers()
+    {
+        using var master = MasterProcess.Start("TestApp");
+        master.WaitForAllReady(2);
+        int current = master.Pid;
+        var fdCounts = new List<int>();
+
+        for (int i = 1; i <= 20; i++)
+        {
+            ProcessTree.Kill(current, 12);
+            string line = master.WaitForLine($@"Master \d+ took over from old master {current}");
+            int old = current;
+            current = int.Parse(Regex.Match(line, @"Master (\d+) took over").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            master.WaitForLine($"Master {old} stopped");
+            master.WaitFor(() => !ProcessTree.IsAlive(old) ? (bool?)true : null, $"old master {old} to exit");
+            fdCounts.Add(Directory.GetFiles($"/proc/{current}/fd").Length);
+        }
+
+        var masters = Regex.Matches(master.Output, @"Master (\d+) listening").Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).Distinct();
+        Assert.Equal([current], masters.Where(ProcessTree.IsAlive));
+        master.WaitFor(() => ProcessTree.Children(current).Count == 2 ? (bool?)true : null, "the last master's two workers alone");
+        var everyWorker = Regex.Matches(master.Output, @"Worker \d+ \(pid (\d+)\) started").Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(ProcessTree.Children(current).Order(), everyWorker.Where(ProcessTree.IsAlive).Order()); // no stray worker of an old master
+        Assert.True(fdCounts[^1] <= fdCounts[0], $"fd counts of successive masters: {string.Join(' ', fdCounts)}");
+        Assert.True(master.WaitForExit(), "the first master did not exit");
+    }
+}
