@@ -51,7 +51,10 @@ public sealed class ClusterTests
         Assert.Equal(4, master.CountLines(@"Worker 1 \(pid \d+\) started"));
         Assert.Equal(1, master.CountLines(@"Worker 1 restart in 1s"));
         Assert.Equal(1, master.CountLines(@"Worker 1 restart in 2s"));
-        Assert.Contains("TestApp:CrashAtStart is set", master.Output, StringComparison.Ordinal);
+        // The worker's unhandled exception reaches the master's stderr attributed, and is quoted in the exit line.
+        int first = int.Parse(Regex.Match(master.Output, @"Worker 1 \(pid (\d+)\) started").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        master.WaitForLine($@"^worker 1 \(pid {first}\) stderr: Unhandled exception\. System\.InvalidOperationException: TestApp:CrashAtStart is set");
+        master.WaitForLine($@"Worker 1 \(pid {first}\) exited with signal 6 \(SIGABRT\) after [\d.]+s; last stderr: Unhandled exception\. System\.InvalidOperationException: TestApp:CrashAtStart is set");
     }
 
     [Fact]

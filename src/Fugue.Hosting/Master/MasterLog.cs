@@ -14,8 +14,8 @@ internal static partial class MasterLog
     [LoggerMessage(3, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) ready")]
     public static partial void WorkerReady(ILogger logger, int workerId, int pid);
 
-    [LoggerMessage(4, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) exited with {Status} after {Uptime:0.0}s")]
-    public static partial void WorkerDied(ILogger logger, int workerId, int pid, string status, double uptime);
+    [LoggerMessage(4, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) exited with {Status} after {Uptime:0.0}s; last stderr: {LastOutput}")]
+    public static partial void WorkerDied(ILogger logger, int workerId, int pid, string status, double uptime, string lastOutput);
 
     [LoggerMessage(5, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) stopped with {Status}")]
     public static partial void WorkerStopped(ILogger logger, int workerId, int pid, string status);

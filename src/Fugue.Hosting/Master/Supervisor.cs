@@ -308,7 +308,7 @@ internal sealed partial class Supervisor(
             if (incomingOf is not null)
             {
                 incomingOf.Incoming = null;
-                MasterLog.WorkerDied(logger, child.WorkerId, child.Pid, status.ToString(), child.Uptime.TotalSeconds);
+                MasterLog.WorkerDied(logger, child.WorkerId, child.Pid, status.ToString(), child.Uptime.TotalSeconds, child.LastOutput);
                 AbortRoll($"the new worker {child.WorkerId} (pid {child.Pid}) exited with {status} before it was ready");
                 continue;
             }
@@ -322,7 +322,7 @@ internal sealed partial class Supervisor(
                 MasterLog.WorkerStopped(logger, child.WorkerId, child.Pid, status.ToString());
                 continue;
             }
-            MasterLog.WorkerDied(logger, child.WorkerId, child.Pid, status.ToString(), child.Uptime.TotalSeconds);
+            MasterLog.WorkerDied(logger, child.WorkerId, child.Pid, status.ToString(), child.Uptime.TotalSeconds, child.LastOutput);
             if (slot is not null)
             {
                 var delay = slot.RecordFailure(child.Uptime);

@@ -21,7 +21,23 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         var inherited = listeners.Bound.Select((l, i) => new InheritedListener(4 + i, l.Https)).ToList();
         var identity = new WorkerIdentity(workerId, _masterPid, 3, inherited, controlSocketPath);
         var env = AppCommandLine.ChildEnvironment(NotForWorkers, new KeyValuePair<string, string>(WorkerIdentity.VariableName, identity.Serialize()));
-        return Launch(workerId, generation, env, listeners.Bound.Select(l => l.Fd), workingDirectory ?? command.StartDirectory, inbox);
+        var (errMaster, errChild) = Posix.StreamPair();
+        try
+        {
+            var worker = Launch(workerId, generation, env, listeners.Bound.Select(l => l.Fd), workingDirectory ?? command.StartDirectory, inbox, errChild);
+            worker.Output = new WorkerOutput(new Socket(new SafeSocketHandle(errMaster, ownsHandle: true)));
+            worker.Output.Start(workerId, worker.Pid);
+            return worker;
+        }
+        catch
+        {
+            Posix.Close(errMaster);
+            throw;
+        }
+        finally
+        {
+            Posix.Close(errChild);
+        }
     }
 
     /// <summary>Starts a new master from the start directory (USR2): fd 3 is its channel to this master, 4.. the listeners.</summary>
@@ -41,12 +57,13 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         return Launch(0, 0, env, fds, command.StartDirectory, inbox);
     }
 
-    private WorkerProcess Launch(int workerId, int generation, List<KeyValuePair<string, string>> env, IEnumerable<int> fds, string directory, MasterInbox inbox)
+    private WorkerProcess Launch(int workerId, int generation, List<KeyValuePair<string, string>> env, IEnumerable<int> fds, string directory,
+        MasterInbox inbox, int? stderr = null)
     {
         var (master, child) = Posix.SeqPacketPair();
         try
         {
-            int pid = Spawner.Spawn(command.Executable, command.Arguments, env, [child, .. fds], directory);
+            int pid = Spawner.Spawn(command.Executable, command.Arguments, env, [child, .. fds], directory, stderr);
             var process = new WorkerProcess(workerId, generation, pid, new Socket(new SafeSocketHandle(master, ownsHandle: true)));
             _ = process.ReadAsync(inbox);
             return process;

@@ -18,6 +18,19 @@ internal sealed class WorkerProcess(int workerId, int generation, int pid, Socke
     public int Pid { get; } = pid;
     public bool Ready { get; set; }
 
+    /// <summary>Its stderr, read by the master (workers only).</summary>
+    public WorkerOutput? Output { get; set; }
+
+    /// <summary>What it last wrote to stderr, for the log line about its death.</summary>
+    public string LastOutput
+    {
+        get
+        {
+            Output?.WaitForEnd(TimeSpan.FromMilliseconds(500));
+            return Output?.Tail() is { Length: > 0 } tail ? tail : "(nothing)";
+        }
+    }
+
     /// <summary>Set once the master has asked it to stop: its exit is not a failure to recover from.</summary>
     public bool Stopping { get; private set; }
 

@@ -52,11 +52,16 @@ internal static unsafe class Posix
         }
     }
 
-    /// <summary>A connected pair of SOCK_SEQPACKET unix sockets, both close-on-exec.</summary>
-    public static (int First, int Second) SeqPacketPair()
+    /// <summary>A connected pair of SOCK_SEQPACKET unix sockets (message boundaries kept), both close-on-exec.</summary>
+    public static (int First, int Second) SeqPacketPair() => SocketPair(SOCK_SEQPACKET);
+
+    /// <summary>A connected pair of SOCK_STREAM unix sockets, both close-on-exec: a pipe the master can read with epoll.</summary>
+    public static (int First, int Second) StreamPair() => SocketPair(SOCK_STREAM);
+
+    private static (int First, int Second) SocketPair(int type)
     {
         int* fds = stackalloc int[2];
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
+        if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, fds) != 0)
         {
             throw Error("socketpair", errno_get());
         }

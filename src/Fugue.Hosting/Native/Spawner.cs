@@ -13,7 +13,7 @@ namespace FugueHosting.Native;
 internal static unsafe class Spawner
 {
     public static int Spawn(string path, IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string>> environment,
-        IReadOnlyList<int> inheritedFds, string? workingDirectory)
+        IReadOnlyList<int> inheritedFds, string? workingDirectory, int? stderr = null)
     {
         var strings = new List<nint>();
         void* actions = NativeMemory.AllocZeroed(Libc.SpawnStructSize);
@@ -22,6 +22,11 @@ internal static unsafe class Spawner
         {
             Check(Libc.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
             Check(Libc.posix_spawnattr_init(attr), "posix_spawnattr_init");
+
+            if (stderr is int errFd)
+            {
+                Check(Libc.posix_spawn_file_actions_adddup2(actions, errFd, 2), "posix_spawn_file_actions_adddup2");
+            }
 
             // Two steps, so that no source is overwritten before it is copied: first every source to a number
             // above all of them, then down to 3+i. dup2 to a different number always clears close-on-exec.
