@@ -54,12 +54,10 @@ internal sealed record SuccessorIdentity(int OldMasterPid, int ChannelFd, int? L
 
     private static SuccessorIdentity? TakeFromEnvironment()
     {
-        string? value = Environment.GetEnvironmentVariable(VariableName);
-        if (value is null)
+        if (Posix.TakeEnvironmentVariable(VariableName) is not { } value)
         {
             return null;
         }
-        Posix.UnsetEnvironmentVariable(VariableName);
         var identity = Parse(value);
         // Inherited without close-on-exec: none of it may reach this master's workers.
         Posix.SetCloseOnExec(identity.ChannelFd);

@@ -158,8 +158,18 @@ internal static unsafe class Posix
         return current.sa_handler == SIG_IGN;
     }
 
-    /// <summary>Removes a variable from the native environment as well (code that calls getenv).</summary>
-    public static void UnsetEnvironmentVariable(string name)
+    /// <summary>Reads a variable and removes it, from the native environment as well (code that calls getenv).</summary>
+    public static string? TakeEnvironmentVariable(string name)
+    {
+        string? value = Environment.GetEnvironmentVariable(name);
+        if (value is not null)
+        {
+            UnsetEnvironmentVariable(name);
+        }
+        return value;
+    }
+
+    private static void UnsetEnvironmentVariable(string name)
     {
         Environment.SetEnvironmentVariable(name, null);
         byte[] bytes = Encoding.UTF8.GetBytes(name + "\0");

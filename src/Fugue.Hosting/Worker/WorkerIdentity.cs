@@ -39,12 +39,10 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
 
     private static WorkerIdentity? TakeFromEnvironment()
     {
-        string? value = Environment.GetEnvironmentVariable(VariableName);
-        if (value is null)
+        if (Posix.TakeEnvironmentVariable(VariableName) is not { } value)
         {
             return null;
         }
-        Posix.UnsetEnvironmentVariable(VariableName);
         var identity = Parse(value);
         // Inherited without close-on-exec; a process the app starts must not get the master's sockets.
         Posix.SetCloseOnExec(identity.ControlFd);
