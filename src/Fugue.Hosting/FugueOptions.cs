@@ -38,6 +38,12 @@ public sealed class FugueOptions
     /// </summary>
     public TimeSpan WorkerBootTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// A worker that sends no heartbeat for this long (deadlock, thread-pool starvation, <c>kill -STOP</c>) is
+    /// SIGKILLed and replaced. Workers send one every quarter of it. Default 60 s.
+    /// </summary>
+    public TimeSpan WorkerTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How many slots a rolling restart (HUP) replaces at a time. Default 1.</summary>
     public int RollingRestartBatch { get; set; } = 1;
 

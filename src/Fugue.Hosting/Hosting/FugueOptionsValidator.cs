@@ -34,6 +34,7 @@ internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
         Positive(errors, nameof(options.MasterPingInterval), options.MasterPingInterval);
         Positive(errors, nameof(options.WorkerKillTimeout), options.WorkerKillTimeout);
         Positive(errors, nameof(options.WorkerBootTimeout), options.WorkerBootTimeout);
+        Positive(errors, nameof(options.WorkerTimeout), options.WorkerTimeout);
         if (options.RollingRestartBatch < 1)
         {
             errors.Add($"{Section}:RollingRestartBatch = {options.RollingRestartBatch}: must be 1 or more.");

@@ -76,4 +76,10 @@ internal static partial class MasterLog
 
     [LoggerMessage(24, LogLevel.Information, "Master {Pid} took over from old master {OldPid}")]
     public static partial void TookOver(ILogger logger, int pid, int oldPid);
+
+    [LoggerMessage(25, LogLevel.Error, "Worker {WorkerId} (pid {Pid}) sent no heartbeat for {Silence:0.0}s (WorkerTimeout): SIGKILL")]
+    public static partial void KillingHungWorker(ILogger logger, int workerId, int pid, double silence);
+
+    [LoggerMessage(26, LogLevel.Warning, "Master {Pid} did not run for {Gap:0.0}s (stopped or suspended): worker silence over that time is forgiven")]
+    public static partial void MasterWasPaused(ILogger logger, int pid, double gap);
 }

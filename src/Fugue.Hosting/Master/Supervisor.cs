@@ -33,6 +33,7 @@ internal sealed partial class Supervisor(
     private WorkerLauncher? _launcher;
     private PidFile? _pidFile;
     private Task _loop = Task.CompletedTask;
+    private long _lastLoop = Stopwatch.GetTimestamp();
     private bool _stopping;
     private bool _stoppingNow;
     private bool _allReady;
@@ -102,6 +103,7 @@ internal sealed partial class Supervisor(
                 AdvanceRoll();
             }
             CheckBootTimeouts();
+            KillHungWorkers();
             KillLateWorkers();
             Publish();
             if (_stopping && Children().Count == 0)
@@ -135,7 +137,11 @@ internal sealed partial class Supervisor(
                 HandOver(child);
                 break;
             case MasterEvent.FromWorker(var worker, ControlMessage.Ready):
+                worker.Heard();
                 OnReady(worker);
+                break;
+            case MasterEvent.FromWorker(var worker, ControlMessage.Heartbeat):
+                worker.Heard();
                 break;
             case MasterEvent.FromWorker(var worker, ControlMessage.StopCluster):
                 MasterLog.ClusterStopRequested(logger, worker.WorkerId, worker.Pid);
@@ -181,8 +187,11 @@ internal sealed partial class Supervisor(
                 _target = 0;
                 MasterLog.SignalReceived(logger, name, "stopping every worker, keeping the sockets (TTIN or HUP brings them back)");
                 break;
+            case Posix.SIGUSR1:
+                MasterLog.SignalReceived(logger, name, "accepted; no log files are configured to reopen");
+                break;
             default:
-                MasterLog.SignalReceived(logger, name, "not handled by this version");
+                MasterLog.SignalReceived(logger, name, "not handled");
                 break;
         }
     }
@@ -330,6 +339,35 @@ internal sealed partial class Supervisor(
                 {
                     MasterLog.RestartDelayed(logger, slot.Id, delay.TotalSeconds, slot.EarlyExits);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Kills ready workers that fell silent for WorkerTimeout. If the loop itself did not run for a while (the master
+    /// was stopped with SIGSTOP, or its VM suspended), their heartbeats wait unread: nobody is killed for that time.
+    /// </summary>
+    private void KillHungWorkers()
+    {
+        long now = Stopwatch.GetTimestamp();
+        var gap = Stopwatch.GetElapsedTime(_lastLoop, now);
+        bool masterWasPaused = gap > MaxIdle * 3;
+        _lastLoop = now;
+        if (masterWasPaused)
+        {
+            MasterLog.MasterWasPaused(logger, _pid, gap.TotalSeconds);
+        }
+        foreach (var worker in _slots.Select(s => s.Current).OfType<WorkerProcess>().Where(w => w.Ready && !w.Stopping))
+        {
+            if (masterWasPaused)
+            {
+                worker.Heard();
+            }
+            else if (worker.Silence > _options.WorkerTimeout)
+            {
+                MasterLog.KillingHungWorker(logger, worker.WorkerId, worker.Pid, worker.Silence.TotalSeconds);
+                Posix.Kill(worker.Pid, Posix.SIGKILL);
+                worker.Heard(); // one kill; the reap restarts the slot
             }
         }
     }

@@ -39,6 +39,14 @@ internal sealed class WorkerProcess(int workerId, int generation, int pid, Socke
 
     public TimeSpan Uptime => Stopwatch.GetElapsedTime(_started);
 
+    private long _lastHeard = Stopwatch.GetTimestamp();
+
+    /// <summary>How long since the worker last said anything (ready, heartbeat).</summary>
+    public TimeSpan Silence => Stopwatch.GetElapsedTime(_lastHeard);
+
+    /// <summary>Records a message from the worker; or, after the master itself was paused, forgives the silence.</summary>
+    public void Heard() => _lastHeard = Stopwatch.GetTimestamp();
+
     public void MarkStopping(TimeSpan killTimeout)
     {
         Stopping = true;

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using FugueHosting.Native;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -7,8 +8,10 @@ using Microsoft.Extensions.Options;
 namespace FugueHosting.Worker;
 
 /// <summary>
-/// The worker's end of the control channel: says "ready" once Kestrel listens, and stops the worker when the master
-/// is gone (end of file on the channel at once; a changed parent pid, checked every MasterPingInterval, as a fallback).
+/// The worker's end of the control channel: says "ready" once Kestrel listens, sends a heartbeat four times per
+/// WorkerTimeout (from the thread pool, so a starved or stopped worker falls silent), and stops the worker when the
+/// master is gone (end of file on the channel at once; a changed parent pid, checked every MasterPingInterval, as a
+/// fallback). Signals an operator may send a worker by mistake (HUP, USR2) stop it gracefully instead of killing it.
 /// </summary>
 internal sealed class WorkerChannel(
     WorkerIdentity identity,
@@ -19,15 +22,43 @@ internal sealed class WorkerChannel(
 {
     private readonly Socket _socket = new(new SafeSocketHandle(identity.ControlFd, ownsHandle: true));
     private readonly CancellationTokenSource _stop = new();
+    private readonly List<PosixSignalRegistration> _signals = [];
     private Task _reader = Task.CompletedTask;
     private Task _watchdog = Task.CompletedTask;
+    private Task _heartbeat = Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         lifetime.ApplicationStarted.Register(() => Send(ControlMessage.Ready));
         _reader = ReadAsync();
         _watchdog = WatchParentAsync();
+        _heartbeat = HeartbeatAsync();
+        foreach (int signal in new[] { Posix.SIGHUP, Posix.SIGUSR2 })
+        {
+            _signals.Add(PosixSignalRegistration.Create((PosixSignal)signal, context =>
+            {
+                context.Cancel = true;
+                lifetime.StopApplication();
+            }));
+        }
+        // USR1 reaches workers with logrotate's postrotate; it must not kill them.
+        _signals.Add(PosixSignalRegistration.Create((PosixSignal)Posix.SIGUSR1, context => context.Cancel = true));
         return Task.CompletedTask;
+    }
+
+    private async Task HeartbeatAsync()
+    {
+        using var timer = new PeriodicTimer(options.Value.WorkerTimeout / 4);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                Send(ControlMessage.Heartbeat);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     public void RequestClusterStop() => Send(ControlMessage.StopCluster);
@@ -75,7 +106,6 @@ internal sealed class WorkerChannel(
                     MasterGone();
                     return;
                 }
-                Send(ControlMessage.Heartbeat);
             }
         }
         catch (OperationCanceledException)
@@ -96,11 +126,15 @@ internal sealed class WorkerChannel(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(_reader, _watchdog).ConfigureAwait(false);
+        await Task.WhenAll(_reader, _watchdog, _heartbeat).ConfigureAwait(false);
     }
 
     public void Dispose()
     {
+        foreach (var registration in _signals)
+        {
+            registration.Dispose();
+        }
         _socket.Dispose();
         _stop.Dispose();
     }
