@@ -26,6 +26,15 @@ public sealed class FugueOptions
     /// <summary>The workers' current directory. Default: the master's.</summary>
     public string? WorkingDirectory { get; set; }
 
+    /// <summary>
+    /// The user the workers run as (a name or a numeric uid), with its supplementary groups; the master keeps its own,
+    /// so it can bind port 80 and still serve from unprivileged workers. Needs a root master. Default: the master's.
+    /// </summary>
+    public string? User { get; set; }
+
+    /// <summary>The workers' group (a name or a numeric gid). Default: the primary group of <see cref="User"/>.</summary>
+    public string? Group { get; set; }
+
     /// <summary>Where the master's control socket lives. Default: the system temporary directory.</summary>
     public string TempPath { get; set; } = Path.GetTempPath();
 

@@ -21,6 +21,19 @@ internal static class Apps
 
     public static string Dll(string app) => Executable(app) + ".dll";
 
+    /// <summary>Whether a user other than the owner can reach and run the app's build output.</summary>
+    public static bool OthersCanRun(string app)
+    {
+        for (var dir = new DirectoryInfo(OutputDirectory(app)); dir is not null; dir = dir.Parent)
+        {
+            if ((dir.UnixFileMode & UnixFileMode.OtherExecute) == 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static string FindRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

@@ -12,6 +12,12 @@ public sealed class OptionsTests
     [InlineData("Fugue__Listen__0", "unix:relative.sock", "Fugue:Listen:0 = 'unix:relative.sock': a unix socket path must be absolute")]
     [InlineData("Fugue__WorkingDirectory", "/no/such/dir", "Fugue:WorkingDirectory = '/no/such/dir': no such directory.")]
     [InlineData("Fugue__TempPath", "/no/such/tmp", "Fugue:TempPath = '/no/such/tmp': no such directory.")]
+    [InlineData("Fugue__User", "no-such-user", "Fugue:User = 'no-such-user': no such user.")]
+    [InlineData("Fugue__Group", "no-such-group", "Fugue:Group = 'no-such-group': no such group.")]
+    [InlineData("Fugue__RollingRestartBatch", "0", "Fugue:RollingRestartBatch = 0: must be 1 or more.")]
+    [InlineData("Fugue__PidFile", "/no/such/dir/app.pid", "Fugue:PidFile = '/no/such/dir/app.pid': its directory does not exist.")]
+    [InlineData("Fugue__LameDuckPeriod", "00:01:00", "Fugue:LameDuckPeriod = 00:01:00: must be 0 or more and less than Fugue:WorkerKillTimeout (00:00:30).")]
+    [InlineData("Fugue__WorkerTimeout", "00:00:00", "Fugue:WorkerTimeout = 00:00:00: must be more than zero")]
     [InlineData("Fugue__WorkerKillTimeout", "00:00:00", "Fugue:WorkerKillTimeout = 00:00:00: must be more than zero")]
     [InlineData("Fugue__MasterPingInterval", "-00:00:01", "Fugue:MasterPingInterval = -00:00:01: must be more than zero")]
     public void A_bad_option_stops_the_master_before_any_worker_starts(string key, string value, string message)

@@ -1,4 +1,5 @@
 using FugueHosting.Master;
+using FugueHosting.Native;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -46,6 +47,14 @@ internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
         if (options.LameDuckPeriod < TimeSpan.Zero || options.LameDuckPeriod >= options.WorkerKillTimeout)
         {
             errors.Add($"{Section}:LameDuckPeriod = {options.LameDuckPeriod}: must be 0 or more and less than {Section}:WorkerKillTimeout ({options.WorkerKillTimeout}).");
+        }
+        try
+        {
+            Credentials.Resolve(options.User, options.Group);
+        }
+        catch (InvalidOperationException e)
+        {
+            errors.Add(e.Message);
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -67,7 +67,8 @@ internal sealed partial class Supervisor(
         }
         controlSocket.Start(Status);
         MasterLog.ControlSocket(logger, _pid, controlSocket.Path);
-        _launcher = new WorkerLauncher(listeners, AppCommandLine.Current(), _options.WorkingDirectory, controlSocket.Path);
+        _launcher = new WorkerLauncher(listeners, AppCommandLine.Current(), _options.WorkingDirectory, controlSocket.Path,
+            Credentials.Resolve(_options.User, _options.Group));
         _target = _options.Workers;
         _loop = Task.Run(RunAsync, CancellationToken.None);
         return Task.CompletedTask;

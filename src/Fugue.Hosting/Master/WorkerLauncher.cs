@@ -8,7 +8,8 @@ namespace FugueHosting.Master;
 /// Starts the master's children: workers (this program again, with the listeners and its end of a control channel)
 /// and, on USR2, a new master (with the listeners, a channel to this one and the pid-file lock).
 /// </summary>
-internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine command, string? workingDirectory, string? controlSocketPath)
+internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine command, string? workingDirectory, string? controlSocketPath,
+    Credentials? runAs)
 {
     private readonly int _masterPid = Environment.ProcessId;
 
@@ -19,8 +20,15 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
     {
         // In the worker: fd 3 is the control channel, 4.. the listeners in order.
         var inherited = listeners.Bound.Select((l, i) => new InheritedListener(4 + i, l.Https)).ToList();
-        var identity = new WorkerIdentity(workerId, _masterPid, 3, inherited, controlSocketPath);
+        var identity = new WorkerIdentity(workerId, _masterPid, 3, inherited, controlSocketPath, runAs);
         var env = AppCommandLine.ChildEnvironment(NotForWorkers, new KeyValuePair<string, string>(WorkerIdentity.VariableName, identity.Serialize()));
+        if (runAs is not null)
+        {
+            // The user changes in a startup hook, before the app's Main (posix_spawn cannot change it).
+            string? hooks = env.FirstOrDefault(kv => kv.Key == StartupHook.VariableName).Value;
+            env.RemoveAll(kv => kv.Key == StartupHook.VariableName);
+            env.Add(new(StartupHook.VariableName, StartupHook.HooksWithFugue(hooks)));
+        }
         var (errMaster, errChild) = Posix.StreamPair();
         try
         {

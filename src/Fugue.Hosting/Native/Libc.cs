@@ -62,4 +62,42 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int unsetenv(byte* name);
+
+    /// <summary>struct passwd (glibc): name, passwd, uid, gid, gecos, dir, shell.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Passwd
+    {
+        public byte* Name;
+        public byte* Password;
+        public uint Uid;
+        public uint Gid;
+        public byte* Gecos;
+        public byte* Dir;
+        public byte* Shell;
+    }
+
+    /// <summary>struct group (glibc): name, passwd, gid, members.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Group
+    {
+        public byte* Name;
+        public byte* Password;
+        public uint Gid;
+        public byte** Members;
+    }
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial Passwd* getpwnam(string name);
+
+    [LibraryImport(Lib)]
+    public static partial Passwd* getpwuid(uint uid);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial Group* getgrnam(string name);
+
+    [LibraryImport(Lib)]
+    public static partial Group* getgrgid(uint gid);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int getgrouplist(string user, uint group, uint* groups, int* ngroups);
 }

@@ -10,7 +10,8 @@ internal readonly record struct InheritedListener(int Fd, bool Https);
 /// What the master tells a worker, in one environment variable that the worker removes as soon as it has read it,
 /// so that processes the app starts never think they are Fugue workers.
 /// </summary>
-internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd, IReadOnlyList<InheritedListener> Listeners, string? MasterSocketPath)
+internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd, IReadOnlyList<InheritedListener> Listeners, string? MasterSocketPath,
+    Credentials? RunAs = null)
 {
     public const string VariableName = "FUGUE_WORKER";
 
@@ -20,7 +21,7 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
     public static WorkerIdentity? Current => s_current.Value;
 
     public string Serialize() => string.Create(CultureInfo.InvariantCulture,
-        $"id={WorkerId};master={MasterPid};control={ControlFd};listen={string.Join(',', Listeners.Select(l => $"{l.Fd}:{(l.Https ? "https" : "http")}"))};socket={MasterSocketPath}");
+        $"id={WorkerId};master={MasterPid};control={ControlFd};listen={string.Join(',', Listeners.Select(l => $"{l.Fd}:{(l.Https ? "https" : "http")}"))};socket={MasterSocketPath};as={RunAs?.Serialize()}");
 
     public static WorkerIdentity Parse(string value)
     {
@@ -34,7 +35,9 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
             .Select(p => new InheritedListener(int.Parse(p[0], NumberStyles.None, CultureInfo.InvariantCulture), p.Length > 1 && p[1] == "https"))
             .ToList();
         string? socket = fields.GetValueOrDefault("socket");
-        return new WorkerIdentity(Int("id"), Int("master"), Int("control"), listeners, string.IsNullOrEmpty(socket) ? null : socket);
+        string? runAs = fields.GetValueOrDefault("as");
+        return new WorkerIdentity(Int("id"), Int("master"), Int("control"), listeners, string.IsNullOrEmpty(socket) ? null : socket,
+            string.IsNullOrEmpty(runAs) ? null : Credentials.Parse(runAs));
     }
 
     private static WorkerIdentity? TakeFromEnvironment()
@@ -44,6 +47,8 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
             return null;
         }
         var identity = Parse(value);
+        // The startup hook has normally done this before Main; when startup hooks are disabled, it happens here.
+        identity.RunAs?.Apply();
         // Inherited without close-on-exec; a process the app starts must not get the master's sockets.
         Posix.SetCloseOnExec(identity.ControlFd);
         foreach (var listener in identity.Listeners)

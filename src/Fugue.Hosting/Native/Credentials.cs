@@ -1,0 +1,110 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Tmds.Linux;
+
+namespace FugueHosting.Native;
+
+/// <summary>
+/// Whom a worker runs as: the User/Group options resolved to ids, with the user's supplementary groups. A worker
+/// takes them on before any app code runs (supplementary groups, then gid, then uid); the master keeps its own.
+/// </summary>
+internal sealed unsafe record Credentials(uint Uid, uint Gid, IReadOnlyList<uint> Groups)
+{
+    /// <summary>Resolves names or numeric ids; null when nothing is asked for. Errors name the key and the value.</summary>
+    public static Credentials? Resolve(string? user, string? group)
+    {
+        if (string.IsNullOrEmpty(user) && string.IsNullOrEmpty(group))
+        {
+            return null;
+        }
+        uint uid = LibC.getuid(), gid = LibC.getgid();
+        string? userName = null;
+        if (!string.IsNullOrEmpty(user))
+        {
+            var pw = uint.TryParse(user, NumberStyles.None, CultureInfo.InvariantCulture, out uint id) ? Libc.getpwuid(id) : Libc.getpwnam(user);
+            if (pw is null)
+            {
+                if (!uint.TryParse(user, NumberStyles.None, CultureInfo.InvariantCulture, out id))
+                {
+                    throw new InvalidOperationException($"Fugue:User = '{user}': no such user.");
+                }
+                uid = id; // a numeric id with no passwd entry (containers): no supplementary groups
+                gid = id;
+            }
+            else
+            {
+                uid = pw->Uid;
+                gid = pw->Gid;
+                userName = Marshal.PtrToStringUTF8((nint)pw->Name);
+            }
+        }
+        if (!string.IsNullOrEmpty(group))
+        {
+            var gr = uint.TryParse(group, NumberStyles.None, CultureInfo.InvariantCulture, out uint id) ? null : Libc.getgrnam(group);
+            if (gr is null && !uint.TryParse(group, NumberStyles.None, CultureInfo.InvariantCulture, out id))
+            {
+                throw new InvalidOperationException($"Fugue:Group = '{group}': no such group.");
+            }
+            gid = gr is null ? id : gr->Gid;
+        }
+        var groups = userName is null ? new List<uint> { gid } : GroupsOf(userName, gid);
+        if (LibC.geteuid() != 0 && (uid != LibC.geteuid() || gid != LibC.getegid()))
+        {
+            string asked = string.IsNullOrEmpty(user) ? $"Fugue:Group = '{group}'" : $"Fugue:User = '{user}'";
+            throw new InvalidOperationException($"{asked}: changing user or group needs root (the master runs as uid {LibC.geteuid()}).");
+        }
+        return new Credentials(uid, gid, groups);
+    }
+
+    private static List<uint> GroupsOf(string user, uint gid)
+    {
+        int count = 64;
+        while (true)
+        {
+            uint[] groups = new uint[count];
+            fixed (uint* p = groups)
+            {
+                int n = count;
+                if (Libc.getgrouplist(user, gid, p, &n) >= 0)
+                {
+                    return [.. groups.Take(n)];
+                }
+                count = n > count ? n : count * 2;
+            }
+        }
+    }
+
+    public string Serialize() => string.Create(CultureInfo.InvariantCulture, $"{Uid}:{Gid}:{string.Join('/', Groups)}");
+
+    public static Credentials Parse(string value)
+    {
+        string[] parts = value.Split(':');
+        return new Credentials(uint.Parse(parts[0], CultureInfo.InvariantCulture), uint.Parse(parts[1], CultureInfo.InvariantCulture),
+            parts[2].Split('/', StringSplitOptions.RemoveEmptyEntries).Select(g => uint.Parse(g, CultureInfo.InvariantCulture)).ToList());
+    }
+
+    /// <summary>Becomes this user: supplementary groups, then gid, then uid (after which nothing can be changed back).</summary>
+    public void Apply()
+    {
+        if (LibC.getuid() == Uid && LibC.geteuid() == Uid && LibC.getgid() == Gid)
+        {
+            return;
+        }
+        uint[] groups = [.. Groups];
+        fixed (uint* p = groups)
+        {
+            if (LibC.setgroups((size_t)(nuint)groups.Length, (gid_t*)p) != 0)
+            {
+                throw Posix.Error("setgroups", LibC.errno);
+            }
+        }
+        if (LibC.setgid(Gid) != 0)
+        {
+            throw Posix.Error("setgid", LibC.errno);
+        }
+        if (LibC.setuid(Uid) != 0)
+        {
+            throw Posix.Error("setuid", LibC.errno);
+        }
+    }
+}
