@@ -35,6 +35,15 @@ public sealed class FugueOptions
     /// <summary>The workers' group (a name or a numeric gid). Default: the primary group of <see cref="User"/>.</summary>
     public string? Group { get; set; }
 
+    /// <summary>
+    /// Where the master and the workers write (their stdout and stderr; the master relays the workers' lines whole).
+    /// Reopened on USR1. Default: none, the master's own stdout and stderr.
+    /// </summary>
+    public string? LogFile { get; set; }
+
+    /// <summary>Where the master's own output goes, when it should not go to <see cref="LogFile"/>. Reopened on USR1.</summary>
+    public string? MasterLogFile { get; set; }
+
     /// <summary>Where the master's control socket lives. Default: the system temporary directory.</summary>
     public string TempPath { get; set; } = Path.GetTempPath();
 

@@ -45,6 +45,11 @@ app.MapGet("/child-env", () =>
     child.WaitForExit();
     return output;
 });
+app.MapGet("/log", (string text) =>
+{
+    Console.WriteLine($"TESTAPP worker {Fugue.WorkerId} pid {Environment.ProcessId} says {text}");
+    return $"worker {Fugue.WorkerId} pid {Environment.ProcessId} logged";
+});
 app.MapGet("/stop-cluster", () =>
 {
     Fugue.Stop();

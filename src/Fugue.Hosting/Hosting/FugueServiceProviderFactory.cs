@@ -48,6 +48,11 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
     private void AddMaster(IServiceCollection services)
     {
         FatalErrorExit.Install();
+        // Before anything is logged: the console keeps duplicates of the descriptors it first writes to.
+        if (LogFiles.Open(options.LogFile, options.MasterLogFile) is { } logFiles)
+        {
+            services.AddSingleton(logFiles);
+        }
         services.RemoveAll<IHostedService>();
         services.RemoveAll<IServer>();
         services.RemoveAll<IHostLifetime>();

@@ -22,7 +22,8 @@ internal sealed partial class Supervisor(
     SystemdNotifier systemd,
     IHostApplicationLifetime lifetime,
     IServiceProvider services,
-    ILogger<Supervisor> logger) : IHostedService, IDisposable
+    ILogger<Supervisor> logger,
+    LogFiles? logFiles = null) : IHostedService, IDisposable
 {
     private static readonly TimeSpan MaxIdle = TimeSpan.FromSeconds(1);
 
@@ -68,7 +69,7 @@ internal sealed partial class Supervisor(
         controlSocket.Start(Status);
         MasterLog.ControlSocket(logger, _pid, controlSocket.Path);
         _launcher = new WorkerLauncher(listeners, AppCommandLine.Current(), _options.WorkingDirectory, controlSocket.Path,
-            Credentials.Resolve(_options.User, _options.Group));
+            Credentials.Resolve(_options.User, _options.Group), logFiles?.WorkerOut);
         _target = _options.Workers;
         _loop = Task.Run(RunAsync, CancellationToken.None);
         return Task.CompletedTask;
@@ -188,12 +189,28 @@ internal sealed partial class Supervisor(
                 _target = 0;
                 MasterLog.SignalReceived(logger, name, "stopping every worker, keeping the sockets (TTIN or HUP brings them back)");
                 break;
-            case Posix.SIGUSR1:
+            case Posix.SIGUSR1 when logFiles is null:
                 MasterLog.SignalReceived(logger, name, "accepted; no log files are configured to reopen");
+                break;
+            case Posix.SIGUSR1:
+                ReopenLogs();
                 break;
             default:
                 MasterLog.SignalReceived(logger, name, "not handled");
                 break;
+        }
+    }
+
+    private void ReopenLogs()
+    {
+        try
+        {
+            logFiles!.Reopen();
+            MasterLog.SignalReceived(logger, "SIGUSR1", "log files reopened");
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            MasterLog.SignalReceived(logger, "SIGUSR1", $"log files not reopened: {e.Message}");
         }
     }
 

@@ -9,7 +9,7 @@ namespace FugueHosting.Master;
 /// and, on USR2, a new master (with the listeners, a channel to this one and the pid-file lock).
 /// </summary>
 internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine command, string? workingDirectory, string? controlSocketPath,
-    Credentials? runAs)
+    Credentials? runAs, TextWriter? logFile)
 {
     private readonly int _masterPid = Environment.ProcessId;
 
@@ -29,23 +29,20 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
             env.RemoveAll(kv => kv.Key == StartupHook.VariableName);
             env.Add(new(StartupHook.VariableName, StartupHook.HooksWithFugue(hooks)));
         }
-        var (errMaster, errChild) = Posix.StreamPair();
+        var output = new WorkerOutput();
+        WorkerProcess worker;
         try
         {
-            var worker = Launch(workerId, generation, env, listeners.Bound.Select(l => l.Fd), workingDirectory ?? command.StartDirectory, inbox, errChild);
-            worker.Output = new WorkerOutput(new Socket(new SafeSocketHandle(errMaster, ownsHandle: true)));
-            worker.Output.Start(workerId, worker.Pid);
-            return worker;
+            worker = Launch(workerId, generation, env, listeners.Bound.Select(l => l.Fd), workingDirectory ?? command.StartDirectory, inbox, output.WorkerEnds);
         }
         catch
         {
-            Posix.Close(errMaster);
+            output.Dispose();
             throw;
         }
-        finally
-        {
-            Posix.Close(errChild);
-        }
+        worker.Output = output;
+        output.Start(workerId, worker.Pid, logFile);
+        return worker;
     }
 
     /// <summary>Starts a new master from the start directory (USR2): fd 3 is its channel to this master, 4.. the listeners.</summary>
@@ -66,12 +63,12 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
     }
 
     private WorkerProcess Launch(int workerId, int generation, List<KeyValuePair<string, string>> env, IEnumerable<int> fds, string directory,
-        MasterInbox inbox, int? stderr = null)
+        MasterInbox inbox, (int Stdout, int Stderr)? output = null)
     {
         var (master, child) = Posix.SeqPacketPair();
         try
         {
-            int pid = Spawner.Spawn(command.Executable, command.Arguments, env, [child, .. fds], directory, stderr);
+            int pid = Spawner.Spawn(command.Executable, command.Arguments, env, [child, .. fds], directory, output);
             var process = new WorkerProcess(workerId, generation, pid, new Socket(new SafeSocketHandle(master, ownsHandle: true)));
             _ = process.ReadAsync(inbox);
             return process;

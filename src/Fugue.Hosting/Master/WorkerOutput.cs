@@ -1,48 +1,72 @@
 using System.Net.Sockets;
 using System.Text;
+using FugueHosting.Native;
 
 namespace FugueHosting.Master;
 
 /// <summary>
-/// A worker's stderr, read by the master: every line goes to the master's stderr whole (never interleaved with
-/// another process's), prefixed with the worker's id and pid, and the last lines are kept so that a worker that
-/// dies (an unhandled exception at start) is reported with what it said.
+/// A worker's stdout and stderr, read by the master. Every line goes out whole (never interleaved with another
+/// process's) through the master's own stdout and stderr, so that LogFile and its reopening on USR1 are the master's
+/// business only; stderr lines are prefixed with the worker's id and pid. The last stderr lines are kept, so that a
+/// worker that dies (an unhandled exception at start) is reported with what it said.
 /// </summary>
-internal sealed class WorkerOutput(Socket socket)
+internal sealed class WorkerOutput : IDisposable
 {
     private const int KeptLines = 20;
     private readonly Queue<string> _tail = new();
-    private Task _pump = Task.CompletedTask;
+    private readonly (int Master, int Worker) _stdout = Posix.StreamPair();
+    private readonly (int Master, int Worker) _stderr = Posix.StreamPair();
+    private Task _pumps = Task.CompletedTask;
 
-    public void Start(int workerId, int pid) => _pump = PumpAsync(workerId, pid);
+    /// <summary>The ends the worker gets as its fd 1 and 2; the master closes its copies once the worker runs.</summary>
+    public (int Stdout, int Stderr) WorkerEnds => (_stdout.Worker, _stderr.Worker);
+
+    /// <param name="workerId">The worker's id, for the stderr prefix.</param>
+    /// <param name="pid">The worker's pid, for the stderr prefix.</param>
+    /// <param name="logFile">Where the lines go; null: the master's own stdout and stderr.</param>
+    public void Start(int workerId, int pid, TextWriter? logFile)
+    {
+        Posix.Close(_stdout.Worker);
+        Posix.Close(_stderr.Worker);
+        string prefix = $"worker {workerId} (pid {pid}) stderr: ";
+        _pumps = Task.WhenAll(PumpAsync(_stdout.Master, logFile ?? Console.Out, "", keep: false), PumpAsync(_stderr.Master, logFile ?? Console.Error, prefix, keep: true));
+    }
 
     /// <summary>
-    /// Waits (briefly: a process the worker started may hold its stderr open) until everything the exited worker
+    /// Waits (briefly: a process the worker started may hold its output open) until everything the exited worker
     /// wrote has been read, so that its last words make it into the log line about its death.
     /// </summary>
-    public void WaitForEnd(TimeSpan limit) => _pump.Wait(limit);
+    public void WaitForEnd(TimeSpan limit) => _pumps.Wait(limit);
 
     /// <summary>Copies lines until the worker's end closes (it exited).</summary>
-    private async Task PumpAsync(int workerId, int pid)
+    private async Task PumpAsync(int fd, TextWriter to, string prefix, bool keep)
     {
-        using var reader = new StreamReader(new NetworkStream(socket, ownsSocket: true), Encoding.UTF8);
+        using var reader = new StreamReader(new NetworkStream(new Socket(new SafeSocketHandle(fd, ownsHandle: true)), ownsSocket: true), Encoding.UTF8);
         try
         {
             while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
             {
-                await Console.Error.WriteLineAsync($"worker {workerId} (pid {pid}) stderr: {line}").ConfigureAwait(false);
-                lock (_tail)
+                await to.WriteLineAsync(prefix + line).ConfigureAwait(false);
+                if (keep)
                 {
-                    _tail.Enqueue(line);
-                    if (_tail.Count > KeptLines)
-                    {
-                        _tail.Dequeue();
-                    }
+                    Keep(line);
                 }
             }
         }
         catch (IOException)
         {
+        }
+    }
+
+    private void Keep(string line)
+    {
+        lock (_tail)
+        {
+            _tail.Enqueue(line);
+            if (_tail.Count > KeptLines)
+            {
+                _tail.Dequeue();
+            }
         }
     }
 
@@ -52,6 +76,15 @@ internal sealed class WorkerOutput(Socket socket)
         lock (_tail)
         {
             return string.Join(" | ", _tail);
+        }
+    }
+
+    /// <summary>Closes every end, when the worker could not be started.</summary>
+    public void Dispose()
+    {
+        foreach (int fd in new[] { _stdout.Master, _stdout.Worker, _stderr.Master, _stderr.Worker })
+        {
+            Posix.Close(fd);
         }
     }
 }

@@ -101,6 +101,63 @@ internal static unsafe class Posix
         }
     }
 
+    /// <summary>Opens a log file for appending (created 0644), or fails naming the option and the path.</summary>
+    public static int OpenForAppend(string path, string option)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            int fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0x1A4 /* 0644 */);
+            if (fd < 0)
+            {
+                int errno = errno_get();
+                throw new InvalidOperationException(
+                    $"Fugue:{option} = '{path}': cannot be opened for writing: {new System.ComponentModel.Win32Exception(errno).Message}.");
+            }
+            return fd;
+        }
+    }
+
+    public static void Duplicate(int fd, int target)
+    {
+        if (dup2(fd, target) < 0)
+        {
+            throw Error("dup2", errno_get());
+        }
+    }
+
+    /// <summary>
+    /// Reopens <paramref name="path"/> and points every descriptor of this process that refers to the file
+    /// <paramref name="fd"/> refers to (now renamed, say) at the new one.
+    /// </summary>
+    public static void Repoint(int fd, string path)
+    {
+        stat old;
+        if (fstat(fd, &old) != 0)
+        {
+            throw Error("fstat", errno_get());
+        }
+        int fresh = OpenForAppend(path, "LogFile");
+        try
+        {
+            foreach (string entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+            {
+                if (int.TryParse(System.IO.Path.GetFileName(entry), out int candidate) && candidate != fresh && candidate > 0)
+                {
+                    stat st;
+                    if (fstat(candidate, &st) == 0 && st.st_dev == old.st_dev && st.st_ino == old.st_ino)
+                    {
+                        Duplicate(fresh, candidate);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Close(fresh);
+        }
+    }
+
     public static int EffectiveUid => (int)(uint)geteuid();
 
     /// <summary>The uid and pid of the process at the other end of a connected unix socket.</summary>

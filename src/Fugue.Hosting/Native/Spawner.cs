@@ -5,7 +5,8 @@ using Tmds.Linux;
 namespace FugueHosting.Native;
 
 /// <summary>
-/// Starts a child with posix_spawn so that it gets exactly stdio plus the listed descriptors, at 3, 4, 5...
+/// Starts a child with posix_spawn so that it gets exactly stdio (the master's, or the given ends for stdout and
+/// stderr) plus the listed descriptors, at 3, 4, 5...
 /// Process.Start would leak every non-close-on-exec descriptor of the master and could not place them.
 /// The child gets a process group of its own (a Ctrl+C in the terminal reaches the master only, which then
 /// drains the workers), every signal at its default action and an empty signal mask.
@@ -13,7 +14,7 @@ namespace FugueHosting.Native;
 internal static unsafe class Spawner
 {
     public static int Spawn(string path, IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string>> environment,
-        IReadOnlyList<int> inheritedFds, string? workingDirectory, int? stderr = null)
+        IReadOnlyList<int> inheritedFds, string? workingDirectory, (int Stdout, int Stderr)? output = null)
     {
         var strings = new List<nint>();
         void* actions = NativeMemory.AllocZeroed(Libc.SpawnStructSize);
@@ -23,9 +24,10 @@ internal static unsafe class Spawner
             Check(Libc.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
             Check(Libc.posix_spawnattr_init(attr), "posix_spawnattr_init");
 
-            if (stderr is int errFd)
+            if (output is var (stdout, stderr))
             {
-                Check(Libc.posix_spawn_file_actions_adddup2(actions, errFd, 2), "posix_spawn_file_actions_adddup2");
+                Check(Libc.posix_spawn_file_actions_adddup2(actions, stdout, 1), "posix_spawn_file_actions_adddup2");
+                Check(Libc.posix_spawn_file_actions_adddup2(actions, stderr, 2), "posix_spawn_file_actions_adddup2");
             }
 
             // Two steps, so that no source is overwritten before it is copied: first every source to a number

@@ -1,0 +1,88 @@
+using System.Text.RegularExpressions;
+
+namespace Fugue.Hosting.Tests;
+
+/// <summary>LogFile: master and worker lines in one file, whole; USR1 reopens it after logrotate renames it.</summary>
+public sealed class LogFileTests
+{
+    [Fact]
+    public async Task Master_and_workers_write_whole_lines_to_LogFile_and_usr1_reopens_it()
+    {
+        string dir = Directory.CreateTempSubdirectory("fugue-test-logs-").FullName;
+        string log = Path.Combine(dir, "app.log");
+        try
+        {
+            using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__LogFile"] = log });
+            string url = WaitForUrlIn(master, log);
+            WaitForText(master, log, "All 2 workers ready");
+
+            var workers = new HashSet<string>();
+            for (int i = 0; i < 400 && workers.Count < 2; i++)
+            {
+                workers.Add(await Http.GetAsync($"{url}/log?text=before-{i}"));
+            }
+            Assert.Equal(2, workers.Count);
+            foreach (var worker in master.StartedWorkers())
+            {
+                WaitForText(master, log, $"TESTAPP worker {worker.Key} pid {worker.Value} says before-");
+            }
+
+            // logrotate, create mode: rename, then USR1; the new lines go to a new file at the same path.
+            File.Move(log, log + ".1");
+            master.Signal(10);
+            WaitForText(master, log, "Received SIGUSR1: log files reopened");
+            await Http.GetAsync($"{url}/log?text=after");
+            WaitForText(master, log, "says after");
+
+            string rotated = File.ReadAllText(log + ".1"), current = File.ReadAllText(log);
+            Assert.Contains("All 2 workers ready", rotated, StringComparison.Ordinal);
+            Assert.DoesNotContain("says after", rotated, StringComparison.Ordinal);
+            Assert.DoesNotContain("says before-", current, StringComparison.Ordinal);
+            Assert.All(File.ReadAllLines(log + ".1").Concat(File.ReadAllLines(log)).Where(l => l.Contains("TESTAPP worker", StringComparison.Ordinal)),
+                line => Assert.Matches(@"^TESTAPP worker \d pid \d+ says (before-\d+|after)$", line)); // whole lines, never mixed
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_crashing_workers_trace_lands_in_LogFile_attributed()
+    {
+        string dir = Directory.CreateTempSubdirectory("fugue-test-logs-").FullName;
+        string log = Path.Combine(dir, "app.log");
+        try
+        {
+            using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+            {
+                ["Fugue__LogFile"] = log,
+                ["Fugue__Workers"] = "1",
+                ["TestApp__CrashAtStart"] = "true",
+            });
+            string line = WaitForText(master, log, "stderr: Unhandled exception. System.InvalidOperationException: TestApp:CrashAtStart is set");
+            Assert.Matches(new Regex(@"^worker 1 \(pid \d+\) stderr: Unhandled exception"), line);
+            WaitForText(master, log, "last stderr: Unhandled exception");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void An_unwritable_LogFile_is_a_clear_error()
+    {
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__LogFile"] = "/no/such/dir/app.log" });
+
+        Assert.True(master.WaitForExit());
+        Assert.Equal(1, master.ExitCode);
+        Assert.Contains("Fugue:LogFile = '/no/such/dir/app.log': cannot be opened for writing: No such file or directory.", master.Output, StringComparison.Ordinal);
+    }
+
+    private static string WaitForUrlIn(MasterProcess master, string log) =>
+        Regex.Match(WaitForText(master, log, "listening on http://"), @"listening on (\S+)").Groups[1].Value;
+
+    private static string WaitForText(MasterProcess master, string log, string text) =>
+        master.WaitFor(() => File.Exists(log) ? File.ReadLines(log).FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) : null, $"'{text}' in {log}")!;
+}
