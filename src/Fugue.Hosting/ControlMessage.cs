@@ -9,8 +9,11 @@ internal enum ControlMessage : byte
     /// <summary>Worker to master: Kestrel is listening.</summary>
     Ready = (byte)'R',
 
-    /// <summary>Worker to master: still alive (sent every ping interval).</summary>
+    /// <summary>Worker to master: still alive (four times per WorkerTimeout or MasterPingInterval).</summary>
     Heartbeat = (byte)'H',
+
+    /// <summary>Master to worker: the answer to a heartbeat, from the master's loop (so a hung master gives none).</summary>
+    HeartbeatAnswer = (byte)'A',
 
     /// <summary>Worker to master: the app called Fugue.Stop(); stop the whole cluster.</summary>
     StopCluster = (byte)'S',

@@ -92,20 +92,31 @@ public sealed class OperationsTests
         master.WaitForLine(@"exited with (signal 9 \(SIGKILL\)|status unknown \(reaped elsewhere\))");
         master.WaitForAllReady(2); // the slot is refilled
         master.WaitFor(() => ProcessTree.Children(inner).Count == 2 ? (bool?)true : null, "two live workers");
-        Assert.DoesNotContain(ProcessTree.Descendants(master.Pid), pid => State(pid) == 'Z');
+        Assert.Empty(ProcessTree.Zombies(master.Pid));
         Assert.False(ProcessTree.IsAlive(workers[0]));
     }
+}
 
-    private static char State(int pid)
+/// <summary>A worker whose master hangs (alive, not answering) stops gracefully on its own.</summary>
+public sealed class HungMasterTests
+{
+    [Fact]
+    public void Workers_stop_when_their_master_stops_answering_and_come_back_when_it_resumes()
     {
-        try
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__MasterPingInterval"] = "00:00:02" });
+        master.WaitForAllReady(2);
+        var workers = master.StartedWorkers().Values.ToList();
+
+        master.Signal(19); // SIGSTOP: the master is there but answers nothing
+        master.WaitFor(() => workers.All(pid => !ProcessTree.IsAlive(pid)) ? (bool?)true : null, "the workers to stop on their own");
+        master.Signal(18); // SIGCONT
+
+        // What they said while the master was stopped waited in their output channels.
+        foreach (int pid in workers)
         {
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[stat.LastIndexOf(')') + 2];
+            master.WaitForLine($@"pid {pid}\): master {master.Pid} has not answered for [\d.]+s \(MasterPingInterval\), stopping");
         }
-        catch (IOException)
-        {
-            return '?';
-        }
+        master.WaitFor(() => master.StartedWorkers().Values.Intersect(workers).Any() ? null : (bool?)true, "new workers");
+        master.WaitForLine("All 2 workers ready", skip: 1);
     }
 }

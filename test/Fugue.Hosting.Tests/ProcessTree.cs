@@ -12,20 +12,19 @@ internal static partial class ProcessTree
     public static void Kill(int pid, int signal) => _ = SysKill(pid, signal);
 
     /// <summary>True while the process exists and is not a zombie.</summary>
-    public static bool IsAlive(int pid)
+    public static bool IsAlive(int pid) => State(pid) is not ('Z' or '?');
+
+    /// <summary>The state letter of /proc/pid/stat (R, S, T, Z...); '?' when there is no such process.</summary>
+    public static char State(int pid)
     {
         try
         {
             string stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
+            return stat[stat.LastIndexOf(')') + 2];
         }
         catch (IOException)
         {
-            return false;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return true;
+            return '?';
         }
     }
 
@@ -42,13 +41,34 @@ internal static partial class ProcessTree
         }
     }
 
-    public static List<int> Children(int pid) =>
+    /// <summary>The live (not zombie) children of a process.</summary>
+    public static List<int> Children(int pid) => AllChildren(pid).Where(IsAlive).ToList();
+
+    private static IEnumerable<int> AllChildren(int pid) =>
         Directory.EnumerateDirectories("/proc")
             .Select(Path.GetFileName)
             .Where(n => n!.All(char.IsDigit))
             .Select(n => int.Parse(n!, CultureInfo.InvariantCulture))
-            .Where(p => ParentOf(p) == pid && IsAlive(p))
-            .ToList();
+            .Where(p => ParentOf(p) == pid);
+
+    /// <summary>Zombies anywhere below a process: children that exited and nobody reaped.</summary>
+    public static List<int> Zombies(int pid)
+    {
+        var zombies = new List<int>();
+        var queue = new Queue<int>([pid]);
+        while (queue.Count > 0)
+        {
+            foreach (int child in AllChildren(queue.Dequeue()))
+            {
+                if (State(child) == 'Z')
+                {
+                    zombies.Add(child);
+                }
+                queue.Enqueue(child);
+            }
+        }
+        return zombies;
+    }
 
     public static List<int> Descendants(int pid)
     {

@@ -144,6 +144,7 @@ internal sealed partial class Supervisor(
                 break;
             case MasterEvent.FromWorker(var worker, ControlMessage.Heartbeat):
                 worker.Heard();
+                worker.Answer();
                 break;
             case MasterEvent.FromWorker(var worker, ControlMessage.StopCluster):
                 MasterLog.ClusterStopRequested(logger, worker.WorkerId, worker.Pid);

@@ -78,5 +78,18 @@ internal sealed class WorkerProcess(int workerId, int generation, int pid, Socke
         inbox.Post(new MasterEvent.ChannelClosed(this));
     }
 
+    /// <summary>Answers a heartbeat; a worker whose channel is full or gone does not hold the loop up.</summary>
+    public void Answer()
+    {
+        try
+        {
+            channel.Blocking = false;
+            channel.Send([(byte)ControlMessage.HeartbeatAnswer]);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
     public void CloseChannel() => channel.Dispose();
 }

@@ -8,10 +8,11 @@ using Microsoft.Extensions.Options;
 namespace FugueHosting.Worker;
 
 /// <summary>
-/// The worker's end of the control channel: says "ready" once Kestrel listens, sends a heartbeat four times per
-/// WorkerTimeout (from the thread pool, so a starved or stopped worker falls silent), and stops the worker when the
-/// master is gone (end of file on the channel at once; a changed parent pid, checked every MasterPingInterval, as a
-/// fallback). Signals an operator may send a worker by mistake (HUP, USR2) stop it gracefully instead of killing it.
+/// The worker's end of the control channel: says "ready" once Kestrel listens, and sends a heartbeat four times per
+/// WorkerTimeout or MasterPingInterval, whichever is shorter (from the thread pool, so a starved or stopped worker
+/// falls silent). The master's loop answers each one. The worker stops gracefully when the master is gone (end of
+/// file on the channel at once; a changed parent pid as a fallback) or hung (no answer for MasterPingInterval).
+/// Signals an operator may send a worker by mistake (HUP, USR2) stop it gracefully instead of killing it.
 /// </summary>
 internal sealed class WorkerChannel(
     WorkerIdentity identity,
@@ -26,6 +27,7 @@ internal sealed class WorkerChannel(
     private Task _reader = Task.CompletedTask;
     private Task _watchdog = Task.CompletedTask;
     private Task _heartbeat = Task.CompletedTask;
+    private long _lastAnswer = System.Diagnostics.Stopwatch.GetTimestamp();
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -48,7 +50,8 @@ internal sealed class WorkerChannel(
 
     private async Task HeartbeatAsync()
     {
-        using var timer = new PeriodicTimer(options.Value.WorkerTimeout / 4);
+        var o = options.Value;
+        using var timer = new PeriodicTimer((o.WorkerTimeout < o.MasterPingInterval ? o.WorkerTimeout : o.MasterPingInterval) / 4);
         try
         {
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
@@ -82,6 +85,7 @@ internal sealed class WorkerChannel(
         {
             while (await _socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token).ConfigureAwait(false) > 0)
             {
+                Volatile.Write(ref _lastAnswer, System.Diagnostics.Stopwatch.GetTimestamp());
             }
         }
         catch (OperationCanceledException)
@@ -104,6 +108,13 @@ internal sealed class WorkerChannel(
                 if (Posix.ParentPid() != identity.MasterPid)
                 {
                     MasterGone();
+                    return;
+                }
+                var silence = System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _lastAnswer));
+                if (silence > options.Value.MasterPingInterval)
+                {
+                    WorkerLog.MasterHung(logger, identity.WorkerId, Environment.ProcessId, identity.MasterPid, silence.TotalSeconds);
+                    lifetime.StopApplication();
                     return;
                 }
             }

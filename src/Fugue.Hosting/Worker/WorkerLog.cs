@@ -9,4 +9,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(102, LogLevel.Debug, "Worker {WorkerId} (pid {Pid}) serving on inherited fd {Fd} ({Scheme})")]
     public static partial void Serving(ILogger logger, int workerId, int pid, int fd, string scheme);
+
+    [LoggerMessage(103, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}): master {MasterPid} has not answered for {Silence:0.0}s (MasterPingInterval), stopping")]
+    public static partial void MasterHung(ILogger logger, int workerId, int pid, int masterPid, double silence);
 }
