@@ -8,8 +8,11 @@ switch (scenario)
     case "restarts":
         RestartFootprint.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500);
         break;
+    case "throughput":
+        Throughput.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3);
+        break;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: restarts [count]");
+        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: restarts [count], throughput [rounds]");
         return 2;
 }
 return 0;
