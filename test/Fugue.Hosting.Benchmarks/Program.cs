@@ -11,8 +11,14 @@ switch (scenario)
     case "throughput":
         Throughput.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3);
         break;
+    case "reloads":
+        Reloads.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20);
+        break;
+    case "startup":
+        Startup.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5);
+        break;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: restarts [count], throughput [rounds]");
+        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: throughput [rounds], reloads [count], startup [repeats], restarts [count]");
         return 2;
 }
 return 0;

@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Fugue.Hosting.Tests;
+
+/// <summary>
+/// Zero downtime: 20 HUP then 20 USR2 under load, once with wrk (keep-alive, 64 connections) and once with hey
+/// (no keep-alive, 16 clients); failed and non-2xx requests counted, p99 during the reloads against a steady run.
+/// </summary>
+internal static class Reloads
+{
+    private const int Workers = 2;
+
+    public static void Run(int reloads)
+    {
+        Console.WriteLine($"HelloWeb, {Workers} workers; {reloads} HUP then {reloads} USR2 while the load runs");
+        Console.WriteLine();
+        Console.WriteLine("| load | requests | failed or non-2xx | p99 ms under reloads | p99 ms steady |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        Measure("wrk keep-alive -c64", reloads, (port, seconds) => Tools.Start("wrk", $"-t2 -c64 -d{seconds}s --latency http://127.0.0.1:{port}/"),
+            output => (Tools.WrkRequests(output), Tools.WrkFailures(output), Tools.WrkP99(output)));
+        Measure("hey no keep-alive -c16", reloads, (port, seconds) => Tools.Start("hey", $"-z {seconds}s -c 16 -disable-keepalive http://127.0.0.1:{port}/"),
+            output => (Tools.Hey(output).Requests, Tools.Hey(output).Failures, HeyP99(output)));
+    }
+
+    private static void Measure(string name, int reloads, Func<int, int, (System.Diagnostics.Process, Task<string>)> start,
+        Func<string, (long Requests, long Failures, double P99)> parse)
+    {
+        int port = Tools.FreePort();
+        using var master = Tools.StartHelloWeb(Workers, port);
+        master.WaitForAllReady(Workers);
+
+        // The baseline: a steady run of 10 s, to its end.
+        var steady = start(port, 10);
+        var steadyResult = parse(steady.Item2.GetAwaiter().GetResult());
+        steady.Item1.WaitForExit();
+        steady.Item1.Dispose();
+
+        // The reloads, under a load bounded at 600 s and stopped as soon as they are done.
+        var load = start(port, 600);
+        int current = master.Pid;
+        for (int generation = 2; generation <= reloads + 1; generation++)
+        {
+            ProcessTree.Kill(current, 1);
+            master.WaitForLine($"Rolling restart to generation {generation} done");
+            master.WaitFor(() => ProcessTree.Children(current).Count == Workers ? (bool?)true : null, "the old workers to be reaped");
+        }
+        for (int i = 0; i < reloads; i++)
+        {
+            ProcessTree.Kill(current, 12);
+            string line = master.WaitForLine($@"Master \d+ took over from old master {current}");
+            int old = current;
+            current = int.Parse(Regex.Match(line, @"Master (\d+) took over").Groups[1].Value, CultureInfo.InvariantCulture);
+            master.WaitForLine($"Master {old} stopped");
+        }
+        var result = parse(Tools.Stop(load));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {name} | {result.Requests} | {result.Failures} | {result.P99:0.00} | {steadyResult.P99:0.00} |"));
+        ProcessTree.Kill(current, 15);
+        master.WaitForLine($"Master {current} stopped");
+    }
+
+    /// <summary>hey's 99% latency line (seconds), in milliseconds.</summary>
+    private static double HeyP99(string output) =>
+        double.Parse(Regex.Match(output, @"99%+ in ([\d.]+) secs").Groups[1].Value, CultureInfo.InvariantCulture) * 1000;
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using Fugue.Hosting.Tests;
+
+/// <summary>
+/// Start-up and resuscitation against the app's own cold start (one plain Kestrel process, first response),
+/// measured in the same run: a master to all N workers ready (N = 1, 2, 4), and a SIGKILLed worker to its
+/// replacement answering.
+/// </summary>
+internal static class Startup
+{
+    private static readonly int[] WorkerCounts = [1, 2, 4];
+
+    public static void Run(int repeats)
+    {
+        var cold = Repeat(repeats, () => TimeToFirstResponse(0));
+        var starts = WorkerCounts.ToDictionary(n => n, n => Repeat(repeats, () => TimeToFirstResponse(n)));
+        var resuscitation = Resuscitation(repeats);
+
+        Console.WriteLine($"medians of {repeats} runs; ratio to the plain process's cold start to first response");
+        Console.WriteLine();
+        Console.WriteLine("| what | seconds (median) | runs | ratio |");
+        Console.WriteLine("|---|---:|---|---:|");
+        Row("plain Kestrel: start to first response", cold, cold);
+        foreach (var (n, runs) in starts)
+        {
+            Row($"Fugue, {n} worker{(n > 1 ? "s" : "")}: start to all ready and answering", runs, cold);
+        }
+        Row("SIGKILLed worker to its replacement answering", resuscitation, cold);
+    }
+
+    private static List<double> Repeat(int n, Func<double> measure) => Enumerable.Range(0, n).Select(_ => measure()).ToList();
+
+    private static void Row(string what, List<double> runs, List<double> cold) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {what} | {Tools.Median(runs):0.000} | {string.Join(' ', runs.Select(r => r.ToString("0.000", CultureInfo.InvariantCulture)))} | {Tools.Median(runs) / Tools.Median(cold):0.00} |"));
+
+    /// <summary>From process start until every worker is ready and a request is answered (plain: the first answer).</summary>
+    private static double TimeToFirstResponse(int workers)
+    {
+        int port = Tools.FreePort();
+        var stopwatch = Stopwatch.StartNew();
+        using var server = Tools.StartHelloWeb(workers, port);
+        if (workers > 0)
+        {
+            server.WaitForAllReady(workers);
+        }
+        server.WaitFor(() => Answer(port) is not null ? (bool?)true : null, "a first answer");
+        double seconds = stopwatch.Elapsed.TotalSeconds;
+        server.Signal(15);
+        server.WaitForExit();
+        return seconds;
+    }
+
+    private static List<double> Resuscitation(int repeats)
+    {
+        int port = Tools.FreePort();
+        using var master = Tools.StartHelloWeb(1, port);
+        master.WaitForAllReady(1);
+        var runs = new List<double>();
+        for (int i = 0; i < repeats; i++)
+        {
+            int old = master.StartedWorkers()[1];
+            // A fresh kill each time: let the worker pass the healthy uptime, so that no backoff is measured.
+            master.WaitFor(() => Environment.TickCount64 - StartTime(old) > 11_000 ? (bool?)true : null, "the worker to be healthy", TimeSpan.FromSeconds(30));
+            var stopwatch = Stopwatch.StartNew();
+            ProcessTree.Kill(old, 9);
+            master.WaitFor(() => Answer(port) is { } body && !body.Contains($"(pid {old})", StringComparison.Ordinal) ? (bool?)true : null, "the replacement's answer");
+            runs.Add(stopwatch.Elapsed.TotalSeconds);
+        }
+        master.Signal(15);
+        master.WaitForExit();
+        return runs;
+    }
+
+    /// <summary>When a process started, in Environment.TickCount64 milliseconds.</summary>
+    private static long StartTime(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        long ticks = long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19], CultureInfo.InvariantCulture);
+        double uptime = double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], CultureInfo.InvariantCulture);
+        return Environment.TickCount64 - (long)((uptime - ticks / 100.0) * 1000);
+    }
+
+    /// <summary>One GET / on a new connection; null when nothing answers yet.</summary>
+    private static string? Answer(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect("127.0.0.1", port);
+            client.ReceiveTimeout = 5000;
+            var stream = client.GetStream();
+            stream.Write(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+            string response = new StreamReader(stream).ReadToEnd();
+            return response.StartsWith("HTTP/1.1 200", StringComparison.Ordinal) ? response : null;
+        }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            return null;
+        }
+    }
+}

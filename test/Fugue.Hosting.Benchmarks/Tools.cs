@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Fugue.Hosting.Tests;
+
+/// <summary>What every scenario needs: HelloWeb as plain Kestrel or under Fugue, load tools, medians.</summary>
+internal static partial class Tools
+{
+    /// <summary>HelloWeb with the app's own GC settings (as in production), quiet logs but for Fugue's lines.</summary>
+    public static MasterProcess StartHelloWeb(int workers, int port, IDictionary<string, string?>? extra = null)
+    {
+        var env = new Dictionary<string, string?>
+        {
+            ["DOTNET_gcServer"] = null,
+            ["DOTNET_TieredPGO"] = null,
+            ["Fugue__Listen__0"] = $"http://127.0.0.1:{port}",
+            ["Fugue__Workers"] = workers.ToString(CultureInfo.InvariantCulture),
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__FugueHosting"] = "Information",
+            ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
+        };
+        if (workers == 0)
+        {
+            env["Fugue__Enabled"] = "false";
+            env["Fugue__Listen__0"] = null;
+            env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        }
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            env[key] = value;
+        }
+        return MasterProcess.Start("HelloWeb", env!);
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    /// <summary>Runs a load tool to its end and returns what it printed.</summary>
+    public static string Run(string tool, string arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(tool, arguments) { RedirectStandardOutput = true })!;
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return output;
+    }
+
+    /// <summary>Starts a load tool that runs until <see cref="Stop"/> (SIGINT: wrk and hey then print their report).</summary>
+    public static (Process Process, Task<string> Output) Start(string tool, string arguments)
+    {
+        var process = Process.Start(new ProcessStartInfo(tool, arguments) { RedirectStandardOutput = true })!;
+        return (process, process.StandardOutput.ReadToEndAsync());
+    }
+
+    public static string Stop((Process Process, Task<string> Output) run)
+    {
+        ProcessTree.Kill(run.Process.Id, 2);
+        string output = run.Output.GetAwaiter().GetResult();
+        run.Process.WaitForExit();
+        run.Process.Dispose();
+        return output;
+    }
+
+    /// <summary>wrk's 99% latency, in milliseconds.</summary>
+    public static double WrkP99(string output)
+    {
+        var m = WrkLatency99().Match(output);
+        double value = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+        return m.Groups[2].Value switch { "us" => value / 1000, "s" => value * 1000, _ => value };
+    }
+
+    public static double WrkRps(string output) => double.Parse(WrkRequestsPerSecond().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+
+    public static long WrkRequests(string output) => long.Parse(WrkTotal().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+
+    /// <summary>Socket errors (connect, read, write, timeout) plus non-2xx/3xx responses.</summary>
+    public static long WrkFailures(string output)
+    {
+        long failures = 0;
+        var errors = WrkSocketErrors().Match(output);
+        if (errors.Success)
+        {
+            failures += Enumerable.Range(1, 4).Sum(i => long.Parse(errors.Groups[i].Value, CultureInfo.InvariantCulture));
+        }
+        var non2xx = WrkNon2xx().Match(output);
+        return failures + (non2xx.Success ? long.Parse(non2xx.Groups[1].Value, CultureInfo.InvariantCulture) : 0);
+    }
+
+    /// <summary>hey's requests and failures (errors plus non-2xx statuses).</summary>
+    public static (long Requests, long Failures) Hey(string output)
+    {
+        long ok = 0, other = 0;
+        foreach (Match m in HeyStatus().Matches(output))
+        {
+            long n = long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+            if (m.Groups[1].Value.StartsWith('2'))
+            {
+                ok += n;
+            }
+            else
+            {
+                other += n;
+            }
+        }
+        long errors = HeyError().Matches(output).Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+        return (ok + other + errors, other + errors);
+    }
+
+    [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
+    private static partial Regex WrkRequestsPerSecond();
+
+    [GeneratedRegex(@"(\d+) requests in")]
+    private static partial Regex WrkTotal();
+
+    [GeneratedRegex(@"99%\s+([\d.]+)(us|ms|s)")]
+    private static partial Regex WrkLatency99();
+
+    [GeneratedRegex(@"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")]
+    private static partial Regex WrkSocketErrors();
+
+    [GeneratedRegex(@"Non-2xx or 3xx responses: (\d+)")]
+    private static partial Regex WrkNon2xx();
+
+    [GeneratedRegex(@"\[(\d{3})\]\s+(\d+) responses")]
+    private static partial Regex HeyStatus();
+
+    [GeneratedRegex(@"\[(\d+)\]\s+Get ")]
+    private static partial Regex HeyError();
+}
