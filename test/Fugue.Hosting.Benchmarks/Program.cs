@@ -12,7 +12,7 @@ switch (scenario)
         Throughput.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3);
         break;
     case "reloads":
-        Reloads.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20);
+        Reloads.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20, args.Length > 2 ? args[2] : "");
         break;
     case "startup":
         Startup.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5);

@@ -10,14 +10,17 @@ internal static class Reloads
 {
     private const int Workers = 2;
 
-    public static void Run(int reloads)
+    public static void Run(int reloads, string only = "")
     {
         Console.WriteLine($"HelloWeb, {Workers} workers; {reloads} HUP then {reloads} USR2 while the load runs");
         Console.WriteLine();
         Console.WriteLine("| load | requests | failed or non-2xx | p99 ms under reloads | p99 ms steady |");
         Console.WriteLine("|---|---:|---:|---:|---:|");
-        Measure("wrk keep-alive -c64", reloads, (port, seconds) => Tools.Start("wrk", $"-t2 -c64 -d{seconds}s --latency http://127.0.0.1:{port}/"),
+        if (!only.Contains("hey", StringComparison.Ordinal))
+        {
+            Measure("wrk keep-alive -c64", reloads, (port, seconds) => Tools.Start("wrk", $"-t2 -c64 -d{seconds}s --latency http://127.0.0.1:{port}/"),
             output => (Tools.WrkRequests(output), Tools.WrkFailures(output), Tools.WrkP99(output)));
+        }
         Measure("hey no keep-alive -c16", reloads, (port, seconds) => Tools.Start("hey", $"-z {seconds}s -c 16 -disable-keepalive http://127.0.0.1:{port}/"),
             output => (Tools.Hey(output).Requests, Tools.Hey(output).Failures, HeyP99(output)));
     }
@@ -52,7 +55,12 @@ internal static class Reloads
             current = int.Parse(Regex.Match(line, @"Master (\d+) took over").Groups[1].Value, CultureInfo.InvariantCulture);
             master.WaitForLine($"Master {old} stopped");
         }
-        var result = parse(Tools.Stop(load));
+        string report = Tools.Stop(load);
+        var result = parse(report);
+        foreach (string error in report.Split('\n').SkipWhile(l => !l.StartsWith("Error distribution", StringComparison.Ordinal)).Skip(1).Where(l => l.Trim().Length > 0))
+        {
+            Console.Error.WriteLine($"{name}: {error.Trim()}");
+        }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| {name} | {result.Requests} | {result.Failures} | {result.P99:0.00} | {steadyResult.P99:0.00} |"));
         ProcessTree.Kill(current, 15);

@@ -1,5 +1,6 @@
 using FugueHosting.Master;
 using FugueHosting.Worker;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -81,6 +82,12 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         services.AddHostedService(sp => sp.GetRequiredService<WorkerChannel>());
         services.AddSingleton<IPostConfigureOptions<KestrelServerOptions>, InheritedListenersSetup>();
         services.AddSingleton<LameDuck>();
+        foreach (var transport in services.Where(d => d.ServiceType == typeof(IConnectionListenerFactory) && d.ImplementationType is not null).ToList())
+        {
+            services.Remove(transport);
+            services.AddSingleton<IConnectionListenerFactory>(sp => new DrainingListenerFactory(
+                (IConnectionListenerFactory)ActivatorUtilities.CreateInstance(sp, transport.ImplementationType!), sp.GetRequiredService<LameDuck>()));
+        }
         services.AddHostedService(sp => sp.GetRequiredService<LameDuck>());
         services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<LameDuck>());
         services.AddSingleton<IFugue>(sp => new WorkerContext(identity, sp.GetRequiredService<WorkerChannel>()));

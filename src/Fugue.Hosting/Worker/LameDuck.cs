@@ -12,10 +12,14 @@ namespace FugueHosting.Worker;
 /// graceful stop close the idle connections. Closing them at once races with clients sending on them (a read error
 /// for the client). HTTP/2 clients get Kestrel's GOAWAY.
 /// </summary>
-internal sealed class LameDuck(IOptions<FugueOptions> options) : IHostedLifecycleService, IStartupFilter
+internal sealed class LameDuck(IOptions<FugueOptions> options) : IHostedLifecycleService, IStartupFilter, IDisposable
 {
+    private readonly CancellationTokenSource _draining = new();
     private volatile bool _active;
     private volatile bool _skip;
+
+    /// <summary>Cancelled when the worker starts to stop: it accepts no more connections from then on.</summary>
+    public CancellationToken Draining => _draining.Token;
 
     /// <summary>No lame-duck period: the master is gone, the worker stops as fast as its requests allow.</summary>
     public void Skip() => _skip = true;
@@ -37,6 +41,7 @@ internal sealed class LameDuck(IOptions<FugueOptions> options) : IHostedLifecycl
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         _active = true;
+        await _draining.CancelAsync().ConfigureAwait(false);
         if (_skip)
         {
             return;
@@ -55,4 +60,6 @@ internal sealed class LameDuck(IOptions<FugueOptions> options) : IHostedLifecycl
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose() => _draining.Dispose();
 }
