@@ -28,12 +28,16 @@ public sealed class RestartHygieneTests(ITestOutputHelper output)
         Assert.Equal(2, ProcessTree.Children(master.Pid).Count);
     }
 
-    /// <summary>A HUP, and its end: the new workers ready and the old ones reaped.</summary>
+    /// <summary>A HUP, and its end: the new workers ready and the old ones reaped (logged once all is closed).</summary>
     private static void Roll(MasterProcess master, int generation)
     {
+        var old = master.StartedWorkers().Values.ToList();
         master.Signal(1);
         master.WaitForLine($"Rolling restart to generation {generation} done");
-        master.WaitFor(() => ProcessTree.Children(master.Pid).Count == 2 ? (bool?)true : null, "the old workers to be reaped");
+        foreach (int pid in old)
+        {
+            master.WaitForLine($@"\(pid {pid}\) stopped with");
+        }
     }
 
     private static int Fds(int pid) => Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length;

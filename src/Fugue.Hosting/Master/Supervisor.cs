@@ -326,6 +326,8 @@ internal sealed partial class Supervisor(
                 continue;
             }
             child.CloseChannel();
+            // What it wrote last is read (and its output sockets closed) before its exit is reported.
+            child.Output?.WaitForEnd(TimeSpan.FromMilliseconds(500));
             _retiring.Remove(child);
             if (child == _successor)
             {

@@ -22,14 +22,7 @@ internal sealed class WorkerProcess(int workerId, int generation, int pid, Socke
     public WorkerOutput? Output { get; set; }
 
     /// <summary>What it last wrote to stderr, for the log line about its death.</summary>
-    public string LastOutput
-    {
-        get
-        {
-            Output?.WaitForEnd(TimeSpan.FromMilliseconds(500));
-            return Output?.Tail() is { Length: > 0 } tail ? tail : "(nothing)";
-        }
-    }
+    public string LastOutput => Output?.Tail() is { Length: > 0 } tail ? tail : "(nothing)";
 
     /// <summary>Set once the master has asked it to stop: its exit is not a failure to recover from.</summary>
     public bool Stopping { get; private set; }
