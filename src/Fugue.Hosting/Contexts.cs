@@ -3,7 +3,7 @@ using FugueHosting.Worker;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>A process that is not part of a cluster.</summary>
-internal sealed class SingleContext(IHostApplicationLifetime? lifetime) : IFugue
+internal sealed class StandaloneContext(IHostApplicationLifetime? lifetime) : IFugue
 {
     public FugueRole Role => FugueRole.Standalone;
     public int WorkerId => 0;

@@ -9,7 +9,7 @@ namespace Microsoft.Extensions.Hosting;
 /// </summary>
 public static class Fugue
 {
-    private static IFugue s_current = WorkerIdentity.Current is { } worker ? new WorkerContext(worker, null) : new SingleContext(null);
+    private static IFugue s_current = WorkerIdentity.Current is { } worker ? new WorkerContext(worker, null) : new StandaloneContext(null);
 
     internal static IFugue Current
     {

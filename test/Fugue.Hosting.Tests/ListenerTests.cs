@@ -125,9 +125,16 @@ public sealed class ListenerTests
         holder.Start();
         int port = ((IPEndPoint)holder.LocalEndpoint).Port;
 
-        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__Listen__0"] = $"http://127.0.0.1:{port}" });
+        string pidFile = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.pid");
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+        {
+            ["Fugue__Listen__0"] = $"http://127.0.0.1:{port}",
+            ["Fugue__PidFile"] = pidFile,
+        });
 
         Assert.True(master.WaitForExit());
+        Assert.False(File.Exists(pidFile));
+        Assert.False(File.Exists(pidFile + ".lock"));
         Assert.NotEqual(0, master.ExitCode);
         Assert.Contains($"Fugue cannot listen on http://127.0.0.1:{port} (Fugue:Listen:0): the address is already in use", master.Output, StringComparison.Ordinal);
         Assert.Equal(0, master.CountLines(@"Worker \d+ \(pid"));

@@ -31,7 +31,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
                 AddWorker(services, WorkerIdentity.Current!);
                 break;
             default:
-                services.AddSingleton<IFugue>(sp => new SingleContext(sp.GetRequiredService<IHostApplicationLifetime>()));
+                services.AddSingleton<IFugue>(sp => new StandaloneContext(sp.GetRequiredService<IHostApplicationLifetime>()));
                 services.AddHostedService(sp => new SingleProcessNotice(reason!, sp.GetRequiredService<ILogger<SingleProcessNotice>>()));
                 break;
         }

@@ -9,8 +9,6 @@ internal abstract record MasterEvent
 
     public sealed record FromWorker(WorkerProcess Worker, ControlMessage Message) : MasterEvent;
 
-    public sealed record ChannelClosed(WorkerProcess Worker) : MasterEvent;
-
     /// <summary>Stop asked for from code: the host is stopping, or Fugue.Stop().</summary>
     public sealed record StopRequested(string Reason) : MasterEvent;
 }

@@ -82,4 +82,7 @@ internal static partial class MasterLog
 
     [LoggerMessage(26, LogLevel.Warning, "Master {Pid} did not run for {Gap:0.0}s (stopped or suspended): worker silence over that time is forgiven")]
     public static partial void MasterWasPaused(ILogger logger, int pid, double gap);
+
+    [LoggerMessage(27, LogLevel.Critical, "The supervisor loop failed: killing every worker and exiting")]
+    public static partial void LoopFailed(ILogger logger, Exception exception);
 }

@@ -61,18 +61,48 @@ internal sealed partial class Supervisor(
                 _pidFile.Acquire();
             }
         }
-        listeners.Bind(ListenPlan.Resolve(_options, configuration), inherited?.Sockets ?? []);
-        foreach (var listener in listeners.Bound)
+        try
         {
-            MasterLog.Listening(logger, _pid, listener.Url);
+            listeners.Bind(ListenPlan.Resolve(_options, configuration), inherited?.Sockets ?? []);
+            foreach (var listener in listeners.Bound)
+            {
+                MasterLog.Listening(logger, _pid, listener.Url);
+            }
+            controlSocket.Start(Status);
+            MasterLog.ControlSocket(logger, _pid, controlSocket.Path);
+            _launcher = new WorkerLauncher(listeners, AppCommandLine.Current(), _options.WorkingDirectory, controlSocket.Path,
+                Credentials.Resolve(_options.User, _options.Group), logFiles?.WorkerOut);
         }
-        controlSocket.Start(Status);
-        MasterLog.ControlSocket(logger, _pid, controlSocket.Path);
-        _launcher = new WorkerLauncher(listeners, AppCommandLine.Current(), _options.WorkingDirectory, controlSocket.Path,
-            Credentials.Resolve(_options.User, _options.Group), logFiles?.WorkerOut);
+        catch when (inherited is null)
+        {
+            // Nothing of a master that never served stays behind (a new master's files are the old one's).
+            _pidFile?.Remove();
+            throw;
+        }
         _target = _options.Workers;
-        _loop = Task.Run(RunAsync, CancellationToken.None);
+        _loop = Task.Run(RunGuardedAsync, CancellationToken.None);
         return Task.CompletedTask;
+    }
+
+    /// <summary>A bug in the loop must not leave a master that supervises nothing: it kills the workers and exits 1.</summary>
+    private async Task RunGuardedAsync()
+    {
+        try
+        {
+            await RunAsync().ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // whatever it was, the master must not stay up unsupervised
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            MasterLog.LoopFailed(logger, e);
+            foreach (var child in Children())
+            {
+                Posix.Kill(child.Pid, Posix.SIGKILL);
+            }
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

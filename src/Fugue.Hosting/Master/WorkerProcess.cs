@@ -46,7 +46,7 @@ internal sealed class WorkerProcess(int workerId, int generation, int pid, Socke
         KillAt = Stopwatch.GetTimestamp() + (long)(killTimeout.TotalSeconds * Stopwatch.Frequency);
     }
 
-    /// <summary>Reads the worker's messages until its end closes, posting each to the loop.</summary>
+    /// <summary>Reads the worker's messages until its end closes (its exit is then seen by the reaping).</summary>
     public async Task ReadAsync(MasterInbox inbox)
     {
         byte[] buffer = new byte[16];
@@ -68,7 +68,6 @@ internal sealed class WorkerProcess(int workerId, int generation, int pid, Socke
         catch (ObjectDisposedException)
         {
         }
-        inbox.Post(new MasterEvent.ChannelClosed(this));
     }
 
     /// <summary>Answers a heartbeat; a worker whose channel is full or gone does not hold the loop up.</summary>

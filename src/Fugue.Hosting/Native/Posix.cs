@@ -78,8 +78,6 @@ internal static unsafe class Posix
         }
     }
 
-    public static bool IsOpen(int fd) => fcntl(fd, F_GETFD) != -1;
-
     public static bool IsSocket(string path)
     {
         stat st;
