@@ -125,7 +125,8 @@ public sealed class ListenerTests
         holder.Start();
         int port = ((IPEndPoint)holder.LocalEndpoint).Port;
 
-        string pidFile = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.pid");
+        using var temporaryPidFile = new TempPidFile();
+        string pidFile = temporaryPidFile.Path;
         using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
         {
             ["Fugue__Listen__0"] = $"http://127.0.0.1:{port}",

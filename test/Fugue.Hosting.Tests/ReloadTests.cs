@@ -50,7 +50,8 @@ public sealed class ReloadTests
     [Fact]
     public async Task Usr2_replaces_the_master_and_every_worker_under_load_without_a_failed_request()
     {
-        string pidFile = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.pid");
+        using var temporaryPidFile = new TempPidFile();
+        string pidFile = temporaryPidFile.Path;
         using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__PidFile"] = pidFile });
         var uri = new Uri(master.WaitForUrl());
         master.WaitForAllReady(2);
@@ -80,7 +81,8 @@ public sealed class ReloadTests
     public async Task A_broken_release_on_hup_or_usr2_leaves_the_old_generation_serving()
     {
         string breakFile = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.broken");
-        string pidFile = breakFile + ".pid";
+        using var temporaryPidFile = new TempPidFile();
+        string pidFile = temporaryPidFile.Path;
         using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
         {
             ["TestApp__BreakFile"] = breakFile,
@@ -124,7 +126,8 @@ public sealed class ReloadTests
     [Fact]
     public void A_second_usr2_during_a_reexec_is_refused_and_the_pid_file_is_locked()
     {
-        string pidFile = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.pid");
+        using var temporaryPidFile = new TempPidFile();
+        string pidFile = temporaryPidFile.Path;
         using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__PidFile"] = pidFile });
         master.WaitForAllReady(2);
 
@@ -148,7 +151,8 @@ public sealed class ReloadTests
     [Fact]
     public void A_stale_pid_file_from_a_dead_master_is_taken_over()
     {
-        string pidFile = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.pid");
+        using var temporaryPidFile = new TempPidFile();
+        string pidFile = temporaryPidFile.Path;
         File.WriteAllText(pidFile, "999999\n");
         File.WriteAllText(pidFile + ".lock", "");
         using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__PidFile"] = pidFile });
