@@ -14,11 +14,14 @@ switch (scenario)
     case "reloads":
         Reloads.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20, args.Length > 2 ? args[2] : "");
         break;
+    case "balance":
+        Balance.Run();
+        break;
     case "startup":
         Startup.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5);
         break;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: throughput [rounds], reloads [count], startup [repeats], restarts [count]");
+        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: throughput [rounds], reloads [count], balance, startup [repeats], restarts [count]");
         return 2;
 }
 return 0;
