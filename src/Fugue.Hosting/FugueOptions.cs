@@ -78,6 +78,13 @@ public sealed class FugueOptions
     public TimeSpan LameDuckPeriod { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// Whether the workers spread connections evenly: a worker holding more open connections than the least busy one
+    /// waits up to 5 ms before its next accept, through a table of counts in shared memory. Without it, a burst of
+    /// keep-alive connections goes to whichever worker wakes first. Default true; read when the master starts.
+    /// </summary>
+    public bool BalanceConnections { get; set; } = true;
+
+    /// <summary>
     /// Runs in the master once every worker has reported ready for the first time (the seed's <c>started</c> callback).
     /// </summary>
     public Action<FugueReadyContext>? OnAllWorkersReady { get; set; }

@@ -82,11 +82,16 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         services.AddHostedService(sp => sp.GetRequiredService<WorkerChannel>());
         services.AddSingleton<IPostConfigureOptions<KestrelServerOptions>, InheritedListenersSetup>();
         services.AddSingleton<LameDuck>();
+        if (identity.Connections is { } connections)
+        {
+            services.AddSingleton(sp => new ConnectionBalance(ConnectionTable.Open(connections.Fd), connections.Cell, sp.GetRequiredService<LameDuck>()));
+        }
         foreach (var transport in services.Where(d => d.ServiceType == typeof(IConnectionListenerFactory) && d.ImplementationType is not null).ToList())
         {
             services.Remove(transport);
-            services.AddSingleton<IConnectionListenerFactory>(sp => new DrainingListenerFactory(
-                (IConnectionListenerFactory)ActivatorUtilities.CreateInstance(sp, transport.ImplementationType!), sp.GetRequiredService<LameDuck>()));
+            services.AddSingleton<IConnectionListenerFactory>(sp => new WorkerListenerFactory(
+                (IConnectionListenerFactory)ActivatorUtilities.CreateInstance(sp, transport.ImplementationType!), sp.GetRequiredService<LameDuck>(),
+                sp.GetService<ConnectionBalance>()));
         }
         services.AddHostedService(sp => sp.GetRequiredService<LameDuck>());
         services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<LameDuck>());

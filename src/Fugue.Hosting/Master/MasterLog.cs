@@ -85,4 +85,10 @@ internal static partial class MasterLog
 
     [LoggerMessage(27, LogLevel.Critical, "The supervisor loop failed: killing every worker and exiting")]
     public static partial void LoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(28, LogLevel.Information, "Master {Pid} connection balance: {Mode}")]
+    public static partial void ConnectionBalance(ILogger logger, int pid, string mode);
+
+    [LoggerMessage(29, LogLevel.Warning, "Master {Pid} connection balance unavailable ({Reason}): the workers share the accept queue unbalanced")]
+    public static partial void ConnectionBalanceUnavailable(ILogger logger, int pid, string reason);
 }

@@ -1,3 +1,4 @@
+using FugueHosting.Native;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -94,14 +95,14 @@ internal sealed partial class Supervisor
             var late = slot.Incoming!;
             _retiring.Add(late);
             slot.Incoming = null;
-            late.MarkStopping(TimeSpan.FromDays(1));
-            FugueHosting.Native.Posix.Kill(late.Pid, FugueHosting.Native.Posix.SIGKILL);
+            late.MarkKilled();
+            Posix.Kill(late.Pid, Posix.SIGKILL);
             AbortRoll($"the new worker {late.WorkerId} (pid {late.Pid}) was not ready within {_options.WorkerBootTimeout.TotalSeconds}s");
         }
         if (_successor is { } successor && successor.Uptime > _options.WorkerBootTimeout)
         {
-            FugueHosting.Native.Posix.Kill(successor.Pid, FugueHosting.Native.Posix.SIGKILL);
-            successor.MarkStopping(TimeSpan.FromDays(1));
+            Posix.Kill(successor.Pid, Posix.SIGKILL);
+            successor.MarkKilled();
             _retiring.Add(successor);
             RollBack($"was not ready within {_options.WorkerBootTimeout.TotalSeconds}s");
         }

@@ -33,6 +33,7 @@ internal sealed partial class Supervisor(
     private FugueOptions _options = options.CurrentValue;
     private WorkerLauncher? _launcher;
     private PidFile? _pidFile;
+    private ConnectionTable? _connections;
     private Task _loop = Task.CompletedTask;
     private long _lastLoop = Stopwatch.GetTimestamp();
     private bool _stopping;
@@ -70,8 +71,9 @@ internal sealed partial class Supervisor(
             }
             controlSocket.Start(Status);
             MasterLog.ControlSocket(logger, _pid, controlSocket.Path);
+            _connections = OpenConnectionTable();
             _launcher = new WorkerLauncher(listeners, AppCommandLine.Current(), _options.WorkingDirectory, controlSocket.Path,
-                Credentials.Resolve(_options.User, _options.Group), logFiles?.WorkerOut);
+                Credentials.Resolve(_options.User, _options.Group), logFiles?.WorkerOut, _connections);
         }
         catch when (inherited is null)
         {
@@ -82,6 +84,26 @@ internal sealed partial class Supervisor(
         _target = _options.Workers;
         _loop = Task.Run(RunGuardedAsync, CancellationToken.None);
         return Task.CompletedTask;
+    }
+
+    private ConnectionTable? OpenConnectionTable()
+    {
+        if (!_options.BalanceConnections)
+        {
+            MasterLog.ConnectionBalance(logger, _pid, "off (Fugue:BalanceConnections = false)");
+            return null;
+        }
+        try
+        {
+            var table = ConnectionTable.Create();
+            MasterLog.ConnectionBalance(logger, _pid, "least connections (counts in shared memory)");
+            return table;
+        }
+        catch (IOException e)
+        {
+            MasterLog.ConnectionBalanceUnavailable(logger, _pid, e.Message);
+            return null;
+        }
     }
 
     /// <summary>A bug in the loop must not leave a master that supervises nothing: it kills the workers and exits 1.</summary>
@@ -356,6 +378,10 @@ internal sealed partial class Supervisor(
                 continue;
             }
             child.CloseChannel();
+            if (child.ConnectionCell is int cell)
+            {
+                _connections!.Release(cell);
+            }
             // What it wrote last is read (and its output sockets closed) before its exit is reported.
             child.Output?.WaitForEnd(TimeSpan.FromMilliseconds(500));
             _retiring.Remove(child);
@@ -430,7 +456,7 @@ internal sealed partial class Supervisor(
         {
             MasterLog.KillingLateWorker(logger, child.WorkerId, child.Pid, _options.WorkerKillTimeout.TotalSeconds);
             Posix.Kill(child.Pid, Posix.SIGKILL);
-            child.MarkStopping(TimeSpan.FromDays(1));
+            child.MarkKilled();
         }
     }
 

@@ -9,7 +9,7 @@ namespace FugueHosting.Master;
 /// and, on USR2, a new master (with the listeners, a channel to this one and the pid-file lock).
 /// </summary>
 internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine command, string? workingDirectory, string? controlSocketPath,
-    Credentials? runAs, TextWriter? logFile)
+    Credentials? runAs, TextWriter? logFile, ConnectionTable? connections)
 {
     private readonly int _masterPid = Environment.ProcessId;
 
@@ -18,9 +18,16 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
 
     public WorkerProcess LaunchWorker(int workerId, int generation, MasterInbox inbox)
     {
-        // In the worker: fd 3 is the control channel, 4.. the listeners in order.
+        // In the worker: fd 3 is the control channel, 4.. the listeners in order, then the connection table.
         var inherited = listeners.Bound.Select((l, i) => new InheritedListener(4 + i, l.Https)).ToList();
-        var identity = new WorkerIdentity(workerId, _masterPid, 3, inherited, controlSocketPath, runAs);
+        var fds = listeners.Bound.Select(l => l.Fd).ToList();
+        int? cell = connections?.Allocate();
+        if (cell is not null)
+        {
+            fds.Add(connections!.Fd);
+        }
+        var identity = new WorkerIdentity(workerId, _masterPid, 3, inherited, controlSocketPath, runAs,
+            cell is int allocated ? new InheritedCell(4 + inherited.Count, allocated) : null);
         var env = AppCommandLine.ChildEnvironment(NotForWorkers, new KeyValuePair<string, string>(WorkerIdentity.VariableName, identity.Serialize()));
         if (runAs is not null)
         {
@@ -33,14 +40,19 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         WorkerProcess worker;
         try
         {
-            worker = Launch(workerId, generation, env, listeners.Bound.Select(l => l.Fd), workingDirectory ?? command.StartDirectory, inbox, output.WorkerEnds);
+            worker = Launch(workerId, generation, env, fds, workingDirectory ?? command.StartDirectory, inbox, output.WorkerEnds);
         }
         catch
         {
             output.Dispose();
+            if (cell is int unused)
+            {
+                connections!.Release(unused);
+            }
             throw;
         }
         worker.Output = output;
+        worker.ConnectionCell = cell;
         output.Start(workerId, worker.Pid, logFile);
         return worker;
     }
@@ -69,7 +81,7 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         try
         {
             int pid = Spawner.Spawn(command.Executable, command.Arguments, env, [child, .. fds], directory, output);
-            var process = new WorkerProcess(workerId, generation, pid, new Socket(new SafeSocketHandle(master, ownsHandle: true)));
+            var process = new WorkerProcess(workerId, generation, pid, new Socket(new SafeSocketHandle(master, ownsHandle: true)) { Blocking = false });
             _ = process.ReadAsync(inbox);
             return process;
         }

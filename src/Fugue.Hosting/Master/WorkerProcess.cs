@@ -18,6 +18,9 @@ internal sealed class WorkerProcess(int workerId, int generation, int pid, Socke
     public int Pid { get; } = pid;
     public bool Ready { get; set; }
 
+    /// <summary>Its cell in the <see cref="ConnectionTable"/> (workers only), freed when it is reaped.</summary>
+    public int? ConnectionCell { get; set; }
+
     /// <summary>Its stderr, read by the master (workers only).</summary>
     public WorkerOutput? Output { get; set; }
 
@@ -44,6 +47,13 @@ internal sealed class WorkerProcess(int workerId, int generation, int pid, Socke
     {
         Stopping = true;
         KillAt = Stopwatch.GetTimestamp() + (long)(killTimeout.TotalSeconds * Stopwatch.Frequency);
+    }
+
+    /// <summary>Records that it was sent SIGKILL: it is stopping, with no deadline left to enforce.</summary>
+    public void MarkKilled()
+    {
+        Stopping = true;
+        KillAt = null;
     }
 
     /// <summary>Reads the worker's messages until its end closes (its exit is then seen by the reaping).</summary>
@@ -75,7 +85,6 @@ internal sealed class WorkerProcess(int workerId, int generation, int pid, Socke
     {
         try
         {
-            channel.Blocking = false;
             channel.Send([(byte)ControlMessage.HeartbeatAnswer]);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)

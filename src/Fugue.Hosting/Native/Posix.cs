@@ -70,6 +70,34 @@ internal static unsafe class Posix
 
     public static void Close(int fd) => _ = LibC.close(fd);
 
+    /// <summary>An anonymous, close-on-exec shared-memory file of <paramref name="size"/> zero bytes (memfd_create).</summary>
+    public static int CreateSharedMemory(string name, long size)
+    {
+        int fd;
+        fixed (byte* n = Encoding.UTF8.GetBytes(name + "\0"))
+        {
+            fd = memfd_create(n, MFD_CLOEXEC);
+        }
+        if (fd < 0)
+        {
+            throw Error("memfd_create", errno_get());
+        }
+        if (ftruncate(fd, size) != 0)
+        {
+            int errno = errno_get();
+            Close(fd);
+            throw Error("ftruncate", errno);
+        }
+        return fd;
+    }
+
+    /// <summary>Maps <paramref name="size"/> bytes of <paramref name="fd"/> read-write and shared with every process that maps it.</summary>
+    public static void* MapShared(int fd, long size)
+    {
+        void* address = mmap(null, (size_t)(ulong)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        return address == MAP_FAILED ? throw Error("mmap", errno_get()) : address;
+    }
+
     public static void SetCloseOnExec(int fd)
     {
         if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)

@@ -6,12 +6,15 @@ namespace FugueHosting.Worker;
 /// <summary>One inherited listening socket: its descriptor number in the worker and whether Kestrel must add TLS.</summary>
 internal readonly record struct InheritedListener(int Fd, bool Https);
 
+/// <summary>The inherited <see cref="ConnectionTable"/> descriptor and the worker's cell in it.</summary>
+internal readonly record struct InheritedCell(int Fd, int Cell);
+
 /// <summary>
 /// What the master tells a worker, in one environment variable that the worker removes as soon as it has read it,
 /// so that processes the app starts never think they are Fugue workers.
 /// </summary>
 internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd, IReadOnlyList<InheritedListener> Listeners, string? MasterSocketPath,
-    Credentials? RunAs = null)
+    Credentials? RunAs = null, InheritedCell? Connections = null)
 {
     public const string VariableName = "FUGUE_WORKER";
 
@@ -21,7 +24,7 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
     public static WorkerIdentity? Current => s_current.Value;
 
     public string Serialize() => string.Create(CultureInfo.InvariantCulture,
-        $"id={WorkerId};master={MasterPid};control={ControlFd};listen={string.Join(',', Listeners.Select(l => $"{l.Fd}:{(l.Https ? "https" : "http")}"))};socket={MasterSocketPath};as={RunAs?.Serialize()}");
+        $"id={WorkerId};master={MasterPid};control={ControlFd};listen={string.Join(',', Listeners.Select(l => $"{l.Fd}:{(l.Https ? "https" : "http")}"))};socket={MasterSocketPath};as={RunAs?.Serialize()};connections={(Connections is { } c ? $"{c.Fd}:{c.Cell}" : "")}");
 
     public static WorkerIdentity Parse(string value)
     {
@@ -36,8 +39,11 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
             .ToList();
         string? socket = fields.GetValueOrDefault("socket");
         string? runAs = fields.GetValueOrDefault("as");
+        InheritedCell? connections = fields.GetValueOrDefault("connections", "").Split(':') is [var fd, var cell]
+            ? new InheritedCell(int.Parse(fd, NumberStyles.None, CultureInfo.InvariantCulture), int.Parse(cell, NumberStyles.None, CultureInfo.InvariantCulture))
+            : null;
         return new WorkerIdentity(Int("id"), Int("master"), Int("control"), listeners, string.IsNullOrEmpty(socket) ? null : socket,
-            string.IsNullOrEmpty(runAs) ? null : Credentials.Parse(runAs));
+            string.IsNullOrEmpty(runAs) ? null : Credentials.Parse(runAs), connections);
     }
 
     private static WorkerIdentity? TakeFromEnvironment()
@@ -54,6 +60,10 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
         foreach (var listener in identity.Listeners)
         {
             Posix.SetCloseOnExec(listener.Fd);
+        }
+        if (identity.Connections is { } connections)
+        {
+            Posix.SetCloseOnExec(connections.Fd);
         }
         return identity;
     }

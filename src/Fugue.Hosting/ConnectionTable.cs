@@ -1,0 +1,117 @@
+using FugueHosting.Native;
+
+namespace FugueHosting;
+
+/// <summary>
+/// How many connections each running worker holds open, in a page of memory the master shares with its workers (a
+/// memfd every worker inherits). The master hands each worker process a cell and clears it when the process is
+/// reaped; the worker counts its connections there while it accepts. The workers share one accept queue, on which
+/// whoever wakes first takes a burst of keep-alive connections; with the table a worker that holds more connections
+/// than the least busy one waits a moment before accepting, so that the less busy one gets the connection.
+/// </summary>
+internal sealed unsafe class ConnectionTable
+{
+    /// <summary>Cells for this many worker processes at once (old and new ones overlap during a rolling restart).</summary>
+    public const int Capacity = 4095;
+
+    private const long Size = (Capacity + 1) * sizeof(long);
+
+    /// <summary>A cell whose worker is not accepting: not started yet, draining, or gone. Counts stay below zero.</summary>
+    private const long Absent = long.MinValue / 2;
+
+    /// <summary>Cell 0 holds one more than the highest cell in use, so that readers scan only that far.</summary>
+    private readonly long* _cells;
+    private readonly bool[]? _used;
+
+    private ConnectionTable(long* cells, bool[]? used, int fd)
+    {
+        _cells = cells;
+        _used = used;
+        Fd = fd;
+    }
+
+    /// <summary>The shared memory's descriptor in the master (close-on-exec; it goes to the workers through the spawn).</summary>
+    public int Fd { get; }
+
+    /// <summary>The master's table. Throws <see cref="IOException"/> when the kernel refuses shared memory.</summary>
+    public static ConnectionTable Create()
+    {
+        int fd = Posix.CreateSharedMemory("fugue-connections", Size);
+        try
+        {
+            return new ConnectionTable((long*)Posix.MapShared(fd, Size), new bool[Capacity + 1], fd);
+        }
+        catch
+        {
+            Posix.Close(fd);
+            throw;
+        }
+    }
+
+    /// <summary>A worker's view of the table, mapped from the inherited descriptor, which is then closed.</summary>
+    public static ConnectionTable Open(int fd)
+    {
+        try
+        {
+            return new ConnectionTable((long*)Posix.MapShared(fd, Size), null, -1);
+        }
+        finally
+        {
+            Posix.Close(fd);
+        }
+    }
+
+    /// <summary>Master: a cell for a worker about to start, or null when all are taken (that worker goes uncounted).</summary>
+    public int? Allocate()
+    {
+        int cell = Array.IndexOf(_used!, false, 1);
+        if (cell < 0)
+        {
+            return null;
+        }
+        _used![cell] = true;
+        Volatile.Write(ref _cells[cell], Absent);
+        if (cell >= _cells[0])
+        {
+            Volatile.Write(ref _cells[0], cell + 1);
+        }
+        return cell;
+    }
+
+    /// <summary>Master: the worker in <paramref name="cell"/> was reaped; whatever it counted is void.</summary>
+    public void Release(int cell)
+    {
+        Volatile.Write(ref _cells[cell], Absent);
+        _used![cell] = false;
+    }
+
+    /// <summary>Worker: it is accepting, with no connection yet.</summary>
+    public void StartCounting(int cell) => Volatile.Write(ref _cells[cell], 0);
+
+    /// <summary>Worker: it accepts no more; its open connections no longer make the others wait.</summary>
+    public void StopCounting(int cell) => Interlocked.Add(ref _cells[cell], Absent);
+
+    public void Opened(int cell) => Interlocked.Increment(ref _cells[cell]);
+
+    public void Closed(int cell) => Interlocked.Decrement(ref _cells[cell]);
+
+    /// <summary>Worker: whether it holds more connections than some other worker that is accepting.</summary>
+    public bool IsAhead(int cell)
+    {
+        long mine = Volatile.Read(ref _cells[cell]);
+        if (mine <= 0)
+        {
+            return false;
+        }
+        long end = Math.Min(Volatile.Read(ref _cells[0]), Capacity + 1);
+        for (long i = 1; i < end; i++)
+        {
+            long other = Volatile.Read(ref _cells[i]);
+            if (i != cell && other >= 0 && other < mine)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}
