@@ -37,12 +37,12 @@ internal static class RestartFootprint
         {
             ["Fugue__Workers"] = Workers.ToString(CultureInfo.InvariantCulture),
             ["Fugue__RollingRestartBatch"] = Workers.ToString(CultureInfo.InvariantCulture),
-        });
+        }.Concat((Environment.GetEnvironmentVariable("BENCH_MASTER_ENV") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(kv => kv.Split('=', 2)).Select(p => KeyValuePair.Create(p[0], p[1]))).ToDictionary());
         master.WaitForAllReady(Workers);
         Console.WriteLine($"HelloWeb master {master.Pid}, {Workers} workers; every HUP restarts all {Workers} at once.");
         Console.WriteLine();
-        Console.WriteLine("| worker restarts | master fds | master RSS (MiB) |");
-        Console.WriteLine("|---:|---:|---:|");
+        Console.WriteLine("| worker restarts | master fds | master RSS (MiB) | anonymous | file-backed | shared memory (JIT code) |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
         Row(master, 0);
         for (int generation = 2, done = 0; done < restarts; generation++)
         {
@@ -62,8 +62,10 @@ internal static class RestartFootprint
     private static void Row(MasterProcess master, int restarts)
     {
         int fds = Directory.GetFileSystemEntries($"/proc/{master.Pid}/fd").Length;
-        double rss = long.Parse(File.ReadLines($"/proc/{master.Pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {restarts} | {fds} | {rss:0.0} |"));
+        var status = File.ReadLines($"/proc/{master.Pid}/status").Select(l => l.Split(':', 2)).Where(p => p.Length == 2)
+            .ToDictionary(p => p[0], p => p[1].Trim(), StringComparer.Ordinal);
+        double MiB(string key) => long.Parse(status[key].Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {restarts} | {fds} | {MiB("VmRSS"):0.0} | {MiB("RssAnon"):0.0} | {MiB("RssFile"):0.0} | {MiB("RssShmem"):0.0} |"));
     }
 }
