@@ -2,8 +2,9 @@ using System.Globalization;
 using Fugue.Hosting.Tests;
 
 /// <summary>
-/// How the kernel spreads keep-alive connections over the workers of one shared socket: wrk with 64 connections,
-/// the established connections each worker holds counted half-way through the run.
+/// How keep-alive connections spread over the workers: wrk with 64 connections, the established connections each
+/// worker holds counted half-way through the run; with Fugue's connection balance and without it (one shared accept
+/// queue, whoever wakes first), alternated.
 /// </summary>
 internal static class Balance
 {
@@ -12,27 +13,41 @@ internal static class Balance
 
     public static void Run()
     {
-        Console.WriteLine($"wrk -t2 -c{Connections} -d10s keep-alive; connections each worker holds after 5 s");
-        Console.WriteLine();
-        Console.WriteLine("| workers | connections per worker | max/min |");
-        Console.WriteLine("|---:|---|---:|");
+        var rows = new List<string[]>();
         foreach (int workers in WorkerCounts)
         {
-            int port = Tools.FreePort();
-            using var master = Tools.StartHelloWeb(workers, port);
-            master.WaitForAllReady(workers);
-            var load = Tools.Start("wrk", $"-t2 -c{Connections} -d10s http://127.0.0.1:{port}/");
-            var started = DateTime.UtcNow;
-            master.WaitFor(() => DateTime.UtcNow - started > TimeSpan.FromSeconds(5) ? (bool?)true : null, "the middle of the run", TimeSpan.FromSeconds(30));
-            var counts = master.StartedWorkers().Values.Select(pid => Established(pid, port)).Order().ToList();
-            load.Output.GetAwaiter().GetResult();
-            load.Process.WaitForExit();
-            load.Process.Dispose();
-            string ratio = counts[0] == 0 ? "∞" : ((double)counts[^1] / counts[0]).ToString("0.00", CultureInfo.InvariantCulture);
-            Console.WriteLine($"| {workers} | {string.Join(' ', counts)} | {ratio} |");
-            master.Signal(15);
-            master.WaitForExit();
+            foreach (bool balanced in new[] { false, true })
+            {
+                var counts = Measure(workers, balanced);
+                double ratio = counts[0] == 0 ? double.PositiveInfinity : (double)counts[^1] / counts[0];
+                string shown = double.IsInfinity(ratio) ? "∞" : Tools.F(ratio, "0.00");
+                rows.Add([workers.ToString(CultureInfo.InvariantCulture), balanced ? "on" : "off (shared queue)", string.Join(' ', counts), shown]);
+                Report.Raw($"balance {workers} workers, balance {(balanced ? "on" : "off")}: {string.Join(' ', counts)}");
+                if (balanced)
+                {
+                    Report.Figure($"connection balance, {workers} workers", $"max/min {shown} ({string.Join(' ', counts)})", "≤ 1.5", ratio <= 1.5);
+                }
+            }
         }
+        Report.Table("Connection balance", $"wrk -t2 -c{Connections} -d10s keep-alive; the connections each worker holds after 5 s.",
+            ["workers", "balance", "connections per worker", "max/min"], rows);
+    }
+
+    private static List<int> Measure(int workers, bool balanced)
+    {
+        int port = Tools.FreePort();
+        using var master = Tools.StartHelloWeb(workers, port, new Dictionary<string, string?> { ["Fugue__BalanceConnections"] = balanced ? "true" : "false" });
+        master.WaitForAllReady(workers);
+        var load = Tools.Start("wrk", $"-t2 -c{Connections} -d10s http://127.0.0.1:{port}/");
+        var started = DateTime.UtcNow;
+        master.WaitFor(() => DateTime.UtcNow - started > TimeSpan.FromSeconds(5) ? (bool?)true : null, "the middle of the run", TimeSpan.FromSeconds(30));
+        var counts = master.StartedWorkers().Values.Select(pid => Established(pid, port)).Order().ToList();
+        load.Output.GetAwaiter().GetResult();
+        load.Process.WaitForExit();
+        load.Process.Dispose();
+        master.Signal(15);
+        master.WaitForExit();
+        return counts;
     }
 
     /// <summary>Sockets of <paramref name="pid"/> that are established connections to <paramref name="port"/>.</summary>

@@ -12,20 +12,24 @@ internal static class Reloads
 
     public static void Run(int reloads, string only = "")
     {
-        Console.WriteLine($"HelloWeb, {Workers} workers; {reloads} HUP then {reloads} USR2 while the load runs");
-        Console.WriteLine();
-        Console.WriteLine("| load | requests | failed or non-2xx | p99 ms under reloads | p99 ms steady |");
-        Console.WriteLine("|---|---:|---:|---:|---:|");
+        var rows = new List<string[]>();
+        long failures = 0;
         if (!only.Contains("hey", StringComparison.Ordinal))
         {
-            Measure("wrk keep-alive -c64", reloads, (port, seconds) => Tools.Start("wrk", $"-t2 -c64 -d{seconds}s --latency http://127.0.0.1:{port}/"),
-            output => (Tools.WrkRequests(output), Tools.WrkFailures(output), Tools.WrkP99(output)));
+            failures += Measure("wrk keep-alive -c64", reloads, rows, (port, seconds) => Tools.Start("wrk", $"-t2 -c64 -d{seconds}s --latency http://127.0.0.1:{port}/"),
+                output => (Tools.WrkRequests(output), Tools.WrkFailures(output), Tools.WrkP99(output)));
         }
-        Measure("hey no keep-alive -c16", reloads, (port, seconds) => Tools.Start("hey", $"-z {seconds}s -c 16 -disable-keepalive http://127.0.0.1:{port}/"),
-            output => (Tools.Hey(output).Requests, Tools.Hey(output).Failures, HeyP99(output)));
+        if (!only.Contains("wrk", StringComparison.Ordinal))
+        {
+            failures += Measure("hey no keep-alive -c16", reloads, rows, (port, seconds) => Tools.Start("hey", $"-z {seconds}s -c 16 -disable-keepalive http://127.0.0.1:{port}/"),
+                output => (Tools.Hey(output).Requests, Tools.Hey(output).Failures, HeyP99(output)));
+        }
+        Report.Figure($"zero downtime: failed or non-2xx over {reloads} HUP + {reloads} USR2, wrk and hey", $"{failures}", "0", failures == 0);
+        Report.Table("Zero downtime", $"HelloWeb, {Workers} workers; {reloads} HUP then {reloads} USR2 while the load runs, against a steady 10 s run of the same load.",
+            ["load", "requests", "failed or non-2xx", "p99 ms under reloads", "p99 ms steady", "ratio"], rows);
     }
 
-    private static void Measure(string name, int reloads, Func<int, int, (System.Diagnostics.Process, Task<string>)> start,
+    private static long Measure(string name, int reloads, List<string[]> rows, Func<int, int, (System.Diagnostics.Process, Task<string>)> start,
         Func<string, (long Requests, long Failures, double P99)> parse)
     {
         int port = Tools.FreePort();
@@ -61,10 +65,13 @@ internal static class Reloads
         {
             Console.Error.WriteLine($"{name}: {error.Trim()}");
         }
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {name} | {result.Requests} | {result.Failures} | {result.P99:0.00} | {steadyResult.P99:0.00} |"));
+        double ratio = result.P99 / steadyResult.P99;
+        rows.Add([name, Tools.F(result.Requests, "0"), Tools.F(result.Failures, "0"), Tools.F(result.P99, "0.00"), Tools.F(steadyResult.P99, "0.00"), Tools.F(ratio, "0.0")]);
+        Report.Raw($"reloads {name}: steady {steadyResult.Requests} requests, {steadyResult.Failures} failed, p99 {steadyResult.P99:0.00} ms; under reloads {result.Requests} requests, {result.Failures} failed, p99 {result.P99:0.00} ms");
+        Report.Figure($"zero downtime: p99 under reloads, {name}", $"{Tools.F(ratio, "0.0")}× steady ({Tools.F(result.P99, "0.0")} vs {Tools.F(steadyResult.P99, "0.0")} ms)", "≤ 3×", ratio <= 3);
         ProcessTree.Kill(current, 15);
         master.WaitForLine($"Master {current} stopped");
+        return result.Failures;
     }
 
     /// <summary>hey's 99% latency line (seconds), in milliseconds.</summary>

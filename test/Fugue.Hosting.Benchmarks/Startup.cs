@@ -19,23 +19,27 @@ internal static class Startup
         var starts = WorkerCounts.ToDictionary(n => n, n => Repeat(repeats, () => TimeToFirstResponse(n)));
         var resuscitation = Resuscitation(repeats);
 
-        Console.WriteLine($"medians of {repeats} runs; ratio to the plain process's cold start to first response");
-        Console.WriteLine();
-        Console.WriteLine("| what | seconds (median) | runs | ratio |");
-        Console.WriteLine("|---|---:|---|---:|");
-        Row("plain Kestrel: start to first response", cold, cold);
+        var rows = new List<string[]> { Row("plain Kestrel: start to first response", cold, cold) };
         foreach (var (n, runs) in starts)
         {
-            Row($"Fugue, {n} worker{(n > 1 ? "s" : "")}: start to all ready and answering", runs, cold);
+            rows.Add(Row($"Fugue, {n} worker{(n > 1 ? "s" : "")}: start to all ready and answering", runs, cold));
         }
-        Row("SIGKILLed worker to its replacement answering", resuscitation, cold);
+        rows.Add(Row("SIGKILLed worker to its replacement answering", resuscitation, cold));
+        foreach (var row in rows)
+        {
+            Report.Raw($"startup {row[0]}: {row[2]} s");
+        }
+        double four = Tools.Median(starts[4]) / Tools.Median(cold), back = Tools.Median(resuscitation) / Tools.Median(cold);
+        Report.Figure("resuscitation: SIGKILL to the replacement answering", $"{Tools.F(back, "0.00")}× cold start ({Tools.F(Tools.Median(resuscitation), "0.000")} vs {Tools.F(Tools.Median(cold), "0.000")} s)", "≤ 1.2×", back <= 1.2);
+        Report.Figure("start-up, 4 workers ready", $"{Tools.F(four, "0.00")}× cold start ({Tools.F(Tools.Median(starts[4]), "0.000")} s)", "≤ 1.5×", four <= 1.5);
+        Report.Table("Start-up and resuscitation", $"Medians of {repeats} runs of the built sample (no dotnet run); ratio to the plain process's cold start to first response.",
+            ["what", "seconds (median)", "runs", "ratio"], rows);
     }
 
     private static List<double> Repeat(int n, Func<double> measure) => Enumerable.Range(0, n).Select(_ => measure()).ToList();
 
-    private static void Row(string what, List<double> runs, List<double> cold) =>
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {what} | {Tools.Median(runs):0.000} | {string.Join(' ', runs.Select(r => r.ToString("0.000", CultureInfo.InvariantCulture)))} | {Tools.Median(runs) / Tools.Median(cold):0.00} |"));
+    private static string[] Row(string what, List<double> runs, List<double> cold) =>
+        [what, Tools.F(Tools.Median(runs), "0.000"), string.Join(' ', runs.Select(r => Tools.F(r, "0.000"))), Tools.F(Tools.Median(runs) / Tools.Median(cold), "0.00")];
 
     /// <summary>From process start until every worker is ready and a request is answered (plain: the first answer).</summary>
     private static double TimeToFirstResponse(int workers)

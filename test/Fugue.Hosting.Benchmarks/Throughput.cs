@@ -25,17 +25,24 @@ internal static class Throughput
             }
         }
         double plain = Tools.Median(results[Setups[0].Name].Select(r => r.Rps));
-        Console.WriteLine($"wrk -t2 -c{Connections} -d{Seconds}s, keep-alive, HelloWeb GET /; medians of {rounds} alternated rounds");
-        Console.WriteLine();
-        Console.WriteLine("| setup | req/s (median) | runs | ratio to plain | p99 ms (median) |");
-        Console.WriteLine("|---|---:|---|---:|---:|");
-        foreach (var (name, _) in Setups)
+        var rows = new List<string[]>();
+        foreach (var (name, workers) in Setups)
         {
             var runs = results[name];
             double rps = Tools.Median(runs.Select(r => r.Rps));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {rps:0} | {string.Join(' ', runs.Select(r => r.Rps.ToString("0", CultureInfo.InvariantCulture)))} | {rps / plain:0.00} | {Tools.Median(runs.Select(r => r.P99)):0.00} |"));
+            rows.Add([name, Tools.F(rps, "0"), string.Join(' ', runs.Select(r => Tools.F(r.Rps, "0"))), Tools.F(rps / plain, "0.00"), Tools.F(Tools.Median(runs.Select(r => r.P99)), "0.00")]);
+            foreach (var (run, i) in runs.Select((r, i) => (r, i)))
+            {
+                Report.Raw($"throughput {name} round {i + 1}: {run.Rps:0} req/s, p99 {run.P99:0.00} ms");
+            }
+            if (workers > 0)
+            {
+                double target = workers == 2 ? 0.97 : 0.95;
+                Report.Figure($"throughput, {workers} workers", $"{Tools.F(rps / plain, "0.00")}× plain ({Tools.F(rps, "0")} vs {Tools.F(plain, "0")} req/s)", $"≥ {Tools.F(target, "0.00")}×", rps / plain >= target);
+            }
         }
+        Report.Table("Throughput", $"wrk -t2 -c{Connections} -d{Seconds}s, keep-alive, HelloWeb GET /; medians of {rounds} alternated rounds.",
+            ["setup", "req/s (median)", "runs", "ratio to plain", "p99 ms (median)"], rows);
     }
 
     private static (double Rps, double P99) Measure(int workers)

@@ -34,6 +34,9 @@ internal static partial class Tools
         return MasterProcess.Start("HelloWeb", env!);
     }
 
+    /// <summary>A number as the tables print it.</summary>
+    public static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
