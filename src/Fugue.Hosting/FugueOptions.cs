@@ -85,6 +85,19 @@ public sealed class FugueOptions
     public bool BalanceConnections { get; set; } = true;
 
     /// <summary>
+    /// A path (e.g. <c>/</c>) that a worker replacing a serving one (rolling restart, or the first workers of a new
+    /// master after USR2) requests <see cref="WarmUpRequests"/> times from itself, over a private loopback socket,
+    /// before it accepts from the shared sockets and reports ready: the JIT work of its first requests happens while
+    /// the old worker still carries the load, instead of in the clients' requests. Only GET requests, over plain HTTP.
+    /// Workers started at first start or after a crash do not warm up: there the capacity is needed now.
+    /// Default: none, no warm-up.
+    /// </summary>
+    public string? WarmUpPath { get; set; }
+
+    /// <summary>How many requests a warm-up makes (8 at a time). Default 200.</summary>
+    public int WarmUpRequests { get; set; } = 200;
+
+    /// <summary>
     /// Runs in the master once every worker has reported ready for the first time (the seed's <c>started</c> callback).
     /// </summary>
     public Action<FugueReadyContext>? OnAllWorkersReady { get; set; }

@@ -50,6 +50,15 @@ app.MapGet("/log", (string text) =>
     Console.WriteLine($"TESTAPP worker {Fugue.WorkerId} pid {Environment.ProcessId} says {text}");
     return $"worker {Fugue.WorkerId} pid {Environment.ProcessId} logged";
 });
+app.MapGet("/wait-file", async (string path, HttpContext context) =>
+{
+    Console.WriteLine($"TESTAPP worker {Fugue.WorkerId} pid {Environment.ProcessId} waits for {path}");
+    while (!File.Exists(path))
+    {
+        await Task.Delay(20, context.RequestAborted);
+    }
+    return $"worker {Fugue.WorkerId} pid {Environment.ProcessId} saw {path}";
+});
 app.MapGet("/stop-cluster", () =>
 {
     Fugue.Stop();

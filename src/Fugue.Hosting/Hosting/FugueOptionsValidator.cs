@@ -40,6 +40,14 @@ internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
         {
             errors.Add($"{Section}:RollingRestartBatch = {options.RollingRestartBatch}: must be 1 or more.");
         }
+        if (options.WarmUpPath is { } warmUp && (!warmUp.StartsWith('/') || !Uri.IsWellFormedUriString(warmUp, UriKind.Relative)))
+        {
+            errors.Add($"{Section}:WarmUpPath = '{warmUp}': must be a path starting with '/' (e.g. /health).");
+        }
+        if (options.WarmUpRequests < 1)
+        {
+            errors.Add($"{Section}:WarmUpRequests = {options.WarmUpRequests}: must be 1 or more.");
+        }
         if (options.PidFile is { } pidFile && !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(pidFile))))
         {
             errors.Add($"{Section}:PidFile = '{pidFile}': its directory does not exist.");

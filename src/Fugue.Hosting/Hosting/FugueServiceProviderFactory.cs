@@ -86,12 +86,16 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         {
             services.AddSingleton(sp => new ConnectionBalance(ConnectionTable.Open(connections.Fd), connections.Cell, sp.GetRequiredService<LameDuck>()));
         }
+        if (identity.WarmUp && options.WarmUpPath is { } warmUpPath)
+        {
+            services.AddSingleton(sp => new WarmUp(identity, warmUpPath, options.WarmUpRequests, sp.GetRequiredService<ILogger<WarmUp>>()));
+        }
         foreach (var transport in services.Where(d => d.ServiceType == typeof(IConnectionListenerFactory) && d.ImplementationType is not null).ToList())
         {
             services.Remove(transport);
             services.AddSingleton<IConnectionListenerFactory>(sp => new WorkerListenerFactory(
                 (IConnectionListenerFactory)ActivatorUtilities.CreateInstance(sp, transport.ImplementationType!), sp.GetRequiredService<LameDuck>(),
-                sp.GetService<ConnectionBalance>()));
+                sp.GetService<ConnectionBalance>(), sp.GetService<WarmUp>()));
         }
         services.AddHostedService(sp => sp.GetRequiredService<LameDuck>());
         services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<LameDuck>());

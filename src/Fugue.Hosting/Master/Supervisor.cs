@@ -356,7 +356,8 @@ internal sealed partial class Supervisor(
         {
             try
             {
-                slot.Current = _launcher!.LaunchWorker(slot.Id, _generation, inbox);
+                // A new master's first workers take over from the old master's, which serve meanwhile.
+                slot.Current = _launcher!.LaunchWorker(slot.Id, _generation, inbox, warmUp: !_servedOnce && SuccessorIdentity.Current is not null);
                 MasterLog.WorkerStarted(logger, slot.Id, slot.Current.Pid);
             }
             catch (IOException e)

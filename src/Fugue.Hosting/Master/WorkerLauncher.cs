@@ -16,7 +16,8 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
     /// <summary>The workers must not talk to systemd nor think they are a new master.</summary>
     private static readonly string[] NotForWorkers = [SystemdNotifier.VariableName, SuccessorIdentity.VariableName];
 
-    public WorkerProcess LaunchWorker(int workerId, int generation, MasterInbox inbox)
+    /// <summary>Starts worker <paramref name="workerId"/>; <paramref name="warmUp"/> when it replaces one that still serves.</summary>
+    public WorkerProcess LaunchWorker(int workerId, int generation, MasterInbox inbox, bool warmUp)
     {
         // In the worker: fd 3 is the control channel, 4.. the listeners in order, then the connection table.
         var inherited = listeners.Bound.Select((l, i) => new InheritedListener(4 + i, l.Https)).ToList();
@@ -27,7 +28,7 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
             fds.Add(connections!.Fd);
         }
         var identity = new WorkerIdentity(workerId, _masterPid, 3, inherited, controlSocketPath, runAs,
-            cell is int allocated ? new InheritedCell(4 + inherited.Count, allocated) : null);
+            cell is int allocated ? new InheritedCell(4 + inherited.Count, allocated) : null, warmUp);
         var env = AppCommandLine.ChildEnvironment(NotForWorkers, new KeyValuePair<string, string>(WorkerIdentity.VariableName, identity.Serialize()));
         if (runAs is not null)
         {

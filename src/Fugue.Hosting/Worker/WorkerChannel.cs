@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace FugueHosting.Worker;
 
 /// <summary>
-/// The worker's end of the control channel: says "ready" once Kestrel listens, and sends a heartbeat four times per
+/// The worker's end of the control channel: says "ready" once Kestrel listens (and the <see cref="WarmUp"/> is done), and sends a heartbeat four times per
 /// WorkerTimeout or MasterPingInterval, whichever is shorter (from the thread pool, so a starved or stopped worker
 /// falls silent). The master's loop answers each one. The worker stops gracefully when the master is gone (end of
 /// file on the channel at once; a changed parent pid as a fallback) or hung (no answer for MasterPingInterval).
@@ -19,7 +19,8 @@ internal sealed class WorkerChannel(
     IOptions<FugueOptions> options,
     IHostApplicationLifetime lifetime,
     LameDuck lameDuck,
-    ILogger<WorkerChannel> logger) : IHostedService, IDisposable
+    ILogger<WorkerChannel> logger,
+    WarmUp? warmUp = null) : IHostedService, IDisposable
 {
     private readonly Socket _socket = new(new SafeSocketHandle(identity.ControlFd, ownsHandle: true));
     private readonly CancellationTokenSource _stop = new();
@@ -31,7 +32,15 @@ internal sealed class WorkerChannel(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        lifetime.ApplicationStarted.Register(() => Send(ControlMessage.Ready));
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            if (warmUp is null)
+            {
+                Send(ControlMessage.Ready);
+                return;
+            }
+            _ = warmUp.RunAsync(lifetime.ApplicationStopping).ContinueWith(_ => Send(ControlMessage.Ready), TaskScheduler.Default);
+        });
         _reader = ReadAsync();
         _watchdog = WatchParentAsync();
         _heartbeat = HeartbeatAsync();

@@ -14,7 +14,7 @@ internal readonly record struct InheritedCell(int Fd, int Cell);
 /// so that processes the app starts never think they are Fugue workers.
 /// </summary>
 internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd, IReadOnlyList<InheritedListener> Listeners, string? MasterSocketPath,
-    Credentials? RunAs = null, InheritedCell? Connections = null)
+    Credentials? RunAs = null, InheritedCell? Connections = null, bool WarmUp = false)
 {
     public const string VariableName = "FUGUE_WORKER";
 
@@ -24,7 +24,7 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
     public static WorkerIdentity? Current => s_current.Value;
 
     public string Serialize() => string.Create(CultureInfo.InvariantCulture,
-        $"id={WorkerId};master={MasterPid};control={ControlFd};listen={string.Join(',', Listeners.Select(l => $"{l.Fd}:{(l.Https ? "https" : "http")}"))};socket={MasterSocketPath};as={RunAs?.Serialize()};connections={(Connections is { } c ? $"{c.Fd}:{c.Cell}" : "")}");
+        $"id={WorkerId};master={MasterPid};control={ControlFd};listen={string.Join(',', Listeners.Select(l => $"{l.Fd}:{(l.Https ? "https" : "http")}"))};socket={MasterSocketPath};as={RunAs?.Serialize()};connections={(Connections is { } c ? $"{c.Fd}:{c.Cell}" : "")};warm={(WarmUp ? 1 : 0)}");
 
     public static WorkerIdentity Parse(string value)
     {
@@ -43,7 +43,7 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
             ? new InheritedCell(int.Parse(fd, NumberStyles.None, CultureInfo.InvariantCulture), int.Parse(cell, NumberStyles.None, CultureInfo.InvariantCulture))
             : null;
         return new WorkerIdentity(Int("id"), Int("master"), Int("control"), listeners, string.IsNullOrEmpty(socket) ? null : socket,
-            string.IsNullOrEmpty(runAs) ? null : Credentials.Parse(runAs), connections);
+            string.IsNullOrEmpty(runAs) ? null : Credentials.Parse(runAs), connections, fields.GetValueOrDefault("warm") == "1");
     }
 
     private static WorkerIdentity? TakeFromEnvironment()

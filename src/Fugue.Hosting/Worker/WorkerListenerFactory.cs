@@ -6,6 +6,7 @@ namespace FugueHosting.Worker;
 /// <summary>
 /// Kestrel's socket transport, with two changes to accepting:
 /// <list type="bullet">
+/// <item>a warming-up worker (<see cref="WarmUp"/>) accepts only its own warm-up connections until it is done;</item>
 /// <item>each accept first waits for this worker's turn (<see cref="ConnectionBalance"/>, when the master shares one);</item>
 /// <item>a stopping worker stops accepting at the start of its lame-duck period: new connections stay in the kernel's
 /// queue for the other workers, and the ones it has accepted get their request answered before Kestrel stops.
@@ -13,15 +14,22 @@ namespace FugueHosting.Worker;
 /// as idle: the client sees end of file instead of a response.</item>
 /// </list>
 /// </summary>
-internal sealed class WorkerListenerFactory(IConnectionListenerFactory transport, LameDuck lameDuck, ConnectionBalance? balance)
+internal sealed class WorkerListenerFactory(IConnectionListenerFactory transport, LameDuck lameDuck, ConnectionBalance? balance, WarmUp? warmUp)
     : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
-    public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default) =>
-        new WorkerListener(await transport.BindAsync(endpoint, cancellationToken).ConfigureAwait(false), balance, lameDuck.Draining);
+    public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
+    {
+        var listener = await transport.BindAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        var warmUpListener = warmUp is not null && endpoint is FileHandleEndPoint handle && (int)handle.FileHandle == warmUp.Fd
+            ? await warmUp.BindAsync(transport, cancellationToken).ConfigureAwait(false)
+            : null;
+        return new WorkerListener(listener, balance, warmUp?.Done, warmUpListener, lameDuck.Draining);
+    }
 
     public bool CanBind(EndPoint endpoint) => transport is not IConnectionListenerFactorySelector selector || selector.CanBind(endpoint);
 
-    private sealed class WorkerListener(IConnectionListener listener, ConnectionBalance? balance, CancellationToken draining) : IConnectionListener
+    private sealed class WorkerListener(IConnectionListener listener, ConnectionBalance? balance, Task? warmedUp, IConnectionListener? warmUpListener,
+        CancellationToken draining) : IConnectionListener
     {
         public EndPoint EndPoint => listener.EndPoint;
 
@@ -34,6 +42,20 @@ internal sealed class WorkerListenerFactory(IConnectionListenerFactory transport
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, draining);
             try
             {
+                if (warmUpListener is not null)
+                {
+                    // Null once the warm-up has unbound it.
+                    if (await warmUpListener.AcceptAsync(linked.Token).ConfigureAwait(false) is { } warmUpConnection)
+                    {
+                        return warmUpConnection;
+                    }
+                    await warmUpListener.DisposeAsync().ConfigureAwait(false);
+                    warmUpListener = null;
+                }
+                if (warmedUp is not null)
+                {
+                    await warmedUp.WaitAsync(linked.Token).ConfigureAwait(false);
+                }
                 if (balance is not null)
                 {
                     await balance.WaitForTurnAsync(linked.Token).ConfigureAwait(false);
@@ -51,8 +73,22 @@ internal sealed class WorkerListenerFactory(IConnectionListenerFactory transport
             }
         }
 
-        public ValueTask UnbindAsync(CancellationToken cancellationToken = default) => listener.UnbindAsync(cancellationToken);
+        public async ValueTask UnbindAsync(CancellationToken cancellationToken = default)
+        {
+            if (warmUpListener is not null)
+            {
+                await warmUpListener.UnbindAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await listener.UnbindAsync(cancellationToken).ConfigureAwait(false);
+        }
 
-        public ValueTask DisposeAsync() => listener.DisposeAsync();
+        public async ValueTask DisposeAsync()
+        {
+            if (warmUpListener is not null)
+            {
+                await warmUpListener.DisposeAsync().ConfigureAwait(false);
+            }
+            await listener.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }
