@@ -25,7 +25,7 @@ internal static class Reloads
                 output => (Tools.Hey(output).Requests, Tools.Hey(output).Failures, HeyP99(output)));
         }
         Report.Figure($"zero downtime: failed or non-2xx over {reloads} HUP + {reloads} USR2, wrk and hey", $"{failures}", "0", failures == 0);
-        Report.Table("Zero downtime", $"HelloWeb, {Workers} workers; {reloads} HUP then {reloads} USR2 while the load runs, against a steady 10 s run of the same load.",
+        Report.Table("Zero downtime", $"HelloWeb, {Workers} workers; {reloads} HUP then {reloads} USR2 while the load runs, against a steady 10 s run of the same load after a 3 s warm-up; the replacement workers warm up (HelloWeb sets WarmUpPath).",
             ["load", "requests", "failed or non-2xx", "p99 ms under reloads", "p99 ms steady", "ratio"], rows);
     }
 
@@ -36,7 +36,8 @@ internal static class Reloads
         using var master = Tools.StartHelloWeb(Workers, port);
         master.WaitForAllReady(Workers);
 
-        // The baseline: a steady run of 10 s, to its end.
+        // The baseline: a steady run of 10 s, to its end, after a warm-up (the first seconds of a process are its JIT).
+        Tools.Stop(start(port, 3));
         var steady = start(port, 10);
         var steadyResult = parse(steady.Item2.GetAwaiter().GetResult());
         steady.Item1.WaitForExit();
