@@ -16,6 +16,7 @@ internal sealed partial class MasterProcess : IDisposable
     private readonly List<string> _lines = [];
     private readonly SemaphoreSlim _changed = new(0);
     private int _openStreams = 2;
+    private bool _disposed;
 
     private MasterProcess(Process process, string tempPath)
     {
@@ -26,7 +27,7 @@ internal sealed partial class MasterProcess : IDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         _process.EnableRaisingEvents = true;
-        _process.Exited += (_, _) => _changed.Release();
+        _process.Exited += (_, _) => Signal();
     }
 
     public int Pid => _process.Id;
@@ -84,14 +85,27 @@ internal sealed partial class MasterProcess : IDisposable
         if (line is null)
         {
             Interlocked.Decrement(ref _openStreams);
-            _changed.Release();
-            return;
         }
-        lock (_lines)
+        else
         {
-            _lines.Add(line);
+            lock (_lines)
+            {
+                _lines.Add(line);
+            }
         }
-        _changed.Release();
+        Signal();
+    }
+
+    /// <summary>Wakes the waiters; the readers may still deliver a line after Dispose, which then goes nowhere.</summary>
+    private void Signal()
+    {
+        lock (_changed)
+        {
+            if (!_disposed)
+            {
+                _changed.Release();
+            }
+        }
     }
 
     public IReadOnlyList<string> Lines
@@ -206,7 +220,11 @@ internal sealed partial class MasterProcess : IDisposable
         _process.WaitForExit(TimeSpan.FromSeconds(30));
         WaitFor(() => ours.All(pid => !ProcessTree.IsAlive(pid)) ? (bool?)true : null, "every process of the cluster to be gone", TimeSpan.FromSeconds(30));
         _process.Dispose();
-        _changed.Dispose();
+        lock (_changed)
+        {
+            _disposed = true;
+            _changed.Dispose();
+        }
         Directory.Delete(TempPath, recursive: true);
     }
 
