@@ -85,6 +85,15 @@ public sealed class FugueOptions
     public bool BalanceConnections { get; set; } = true;
 
     /// <summary>
+    /// Pins each worker to its own share of the CPUs the master may run on, as nginx's
+    /// <c>worker_cpu_affinity auto</c>: with at least as many workers as CPUs, worker i runs on CPU (i - 1) mod n;
+    /// with fewer, on its own contiguous block of them. Each worker's runtime still sizes its thread pool for all
+    /// of them (DOTNET_PROCESSOR_COUNT, unless set). Worth it when the workers own the machine; leave it off when
+    /// other busy processes share these CPUs, since a pinned worker cannot move away from them. Default false.
+    /// </summary>
+    public bool CpuAffinity { get; set; }
+
+    /// <summary>
     /// A path (e.g. <c>/</c>) that a worker replacing a serving one (rolling restart, or the first workers of a new
     /// master after USR2) requests <see cref="WarmUpRequests"/> times from itself, over a private loopback socket,
     /// before it accepts from the shared sockets and reports ready: the JIT work of its first requests happens while

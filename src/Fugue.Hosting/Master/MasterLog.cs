@@ -91,4 +91,10 @@ internal static partial class MasterLog
 
     [LoggerMessage(29, LogLevel.Warning, "Master {Pid} connection balance unavailable ({Reason}): the workers share the accept queue unbalanced")]
     public static partial void ConnectionBalanceUnavailable(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(30, LogLevel.Information, "Master {Pid} CPU affinity: workers pinned among CPUs {Cpus}")]
+    public static partial void CpuAffinity(ILogger logger, int pid, string cpus);
+
+    [LoggerMessage(31, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) pinned to CPUs {Cpus}")]
+    public static partial void WorkerPinned(ILogger logger, int workerId, int pid, string cpus);
 }

@@ -50,9 +50,10 @@ internal sealed partial class Supervisor
             {
                 continue; // gone, or already restarted in this generation after a crash
             }
+            var cpus = CpusFor(slot);
             try
             {
-                slot.Incoming = _launcher!.LaunchWorker(slot.Id, _generation, inbox, warmUp: true);
+                slot.Incoming = _launcher!.LaunchWorker(slot.Id, _generation, inbox, warmUp: true, cpus);
             }
             catch (IOException e)
             {
@@ -61,6 +62,7 @@ internal sealed partial class Supervisor
                 return;
             }
             MasterLog.ReplacementStarted(logger, slot.Id, slot.Incoming.Pid, old.Pid);
+            LogPinned(slot.Incoming, cpus);
             starting++;
         }
         if (starting == 0 && _roll.Count == 0)

@@ -34,6 +34,7 @@ internal sealed partial class Supervisor(
     private WorkerLauncher? _launcher;
     private PidFile? _pidFile;
     private ConnectionTable? _connections;
+    private CpuPlan? _cpus;
     private Task _loop = Task.CompletedTask;
     private long _lastLoop = Stopwatch.GetTimestamp();
     private bool _stopping;
@@ -357,8 +358,10 @@ internal sealed partial class Supervisor(
             try
             {
                 // A new master's first workers take over from the old master's, which serve meanwhile.
-                slot.Current = _launcher!.LaunchWorker(slot.Id, _generation, inbox, warmUp: !_servedOnce && SuccessorIdentity.Current is not null);
+                var cpus = CpusFor(slot);
+                slot.Current = _launcher!.LaunchWorker(slot.Id, _generation, inbox, warmUp: !_servedOnce && SuccessorIdentity.Current is not null, cpus);
                 MasterLog.WorkerStarted(logger, slot.Id, slot.Current.Pid);
+                LogPinned(slot.Current, cpus);
             }
             catch (IOException e)
             {
@@ -366,6 +369,29 @@ internal sealed partial class Supervisor(
                 var delay = slot.RecordFailure(TimeSpan.Zero);
                 MasterLog.RestartDelayed(logger, slot.Id, delay.TotalSeconds, slot.EarlyExits);
             }
+        }
+    }
+
+    /// <summary>The CPUs of the slot's next worker under Fugue:CpuAffinity (as it stands after a HUP), else null.</summary>
+    private CpuMask? CpusFor(WorkerSlot slot)
+    {
+        if (!_options.CpuAffinity)
+        {
+            return null;
+        }
+        if (_cpus is null)
+        {
+            _cpus = CpuPlan.OfThisProcess();
+            MasterLog.CpuAffinity(logger, _pid, _cpus.Allowed);
+        }
+        return _cpus.For(slot.Id, _target);
+    }
+
+    private void LogPinned(WorkerProcess worker, CpuMask? cpus)
+    {
+        if (cpus is not null)
+        {
+            MasterLog.WorkerPinned(logger, worker.WorkerId, worker.Pid, cpus.ToString());
         }
     }
 

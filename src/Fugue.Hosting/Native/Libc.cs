@@ -63,6 +63,13 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int unsetenv(byte* name);
 
+    /// <summary>pid 0: the calling thread only.</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int sched_getaffinity(int pid, nuint size, ulong* mask);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int sched_setaffinity(int pid, nuint size, ulong* mask);
+
     /// <summary>struct passwd (glibc): name, passwd, uid, gid, gecos, dir, shell.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct Passwd

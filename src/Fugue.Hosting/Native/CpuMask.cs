@@ -1,0 +1,70 @@
+namespace FugueHosting.Native;
+
+/// <summary>
+/// A set of CPUs as sched_setaffinity takes it (glibc's cpu_set_t, 1024 bits). Affinity belongs to a thread, and
+/// a child starts with the mask of the thread that spawned it: that is how a worker is pinned from its first
+/// instruction, every runtime thread included, without touching the rest of the master.
+/// </summary>
+internal sealed unsafe class CpuMask
+{
+    private const int Words = 16;
+    private readonly ulong[] _bits = new ulong[Words];
+
+    private CpuMask()
+    {
+    }
+
+    public static CpuMask Of(IEnumerable<int> cpus)
+    {
+        var mask = new CpuMask();
+        foreach (int cpu in cpus)
+        {
+            mask._bits[cpu / 64] |= 1UL << (cpu % 64);
+        }
+        return mask;
+    }
+
+    public static CpuMask OfCallingThread()
+    {
+        var mask = new CpuMask();
+        fixed (ulong* bits = mask._bits)
+        {
+            if (Libc.sched_getaffinity(0, Words * sizeof(ulong), bits) != 0)
+            {
+                throw Posix.Error("sched_getaffinity", Posix.LastError);
+            }
+        }
+        return mask;
+    }
+
+    public IReadOnlyList<int> Cpus => Enumerable.Range(0, Words * 64).Where(cpu => (_bits[cpu / 64] & (1UL << (cpu % 64))) != 0).ToList();
+
+    public void ApplyToCallingThread()
+    {
+        fixed (ulong* bits = _bits)
+        {
+            if (Libc.sched_setaffinity(0, Words * sizeof(ulong), bits) != 0)
+            {
+                throw Posix.Error($"sched_setaffinity({this})", Posix.LastError);
+            }
+        }
+    }
+
+    /// <summary>The list form of /proc/*/status and taskset: 0-3,6.</summary>
+    public override string ToString()
+    {
+        var ranges = new List<string>();
+        var cpus = Cpus;
+        for (int i = 0; i < cpus.Count;)
+        {
+            int j = i;
+            while (j + 1 < cpus.Count && cpus[j + 1] == cpus[j] + 1)
+            {
+                j++;
+            }
+            ranges.Add(i == j ? $"{cpus[i]}" : $"{cpus[i]}-{cpus[j]}");
+            i = j + 1;
+        }
+        return string.Join(',', ranges);
+    }
+}

@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using FugueHosting.Master;
+
+namespace Fugue.Hosting.Tests;
+
+/// <summary>Fugue:CpuAffinity: each worker runs on its share of the master's CPUs, every thread of it, from its start.</summary>
+public sealed class CpuAffinityTests
+{
+    [Theory]
+    [InlineData("0-1", 2, "0|1")]
+    [InlineData("0-1", 4, "0|1|0|1")]
+    [InlineData("0-7", 2, "0-3|4-7")]
+    [InlineData("0-7", 3, "0-1|2-4|5-7")]
+    [InlineData("2,5,7", 2, "2|5,7")]
+    [InlineData("3", 2, "3|3")]
+    public void The_plan_gives_each_worker_its_own_cpus_while_there_are_enough(string allowed, int workers, string expected)
+    {
+        var plan = new CpuPlan(ParseList(allowed));
+        Assert.Equal(expected, string.Join('|', Enumerable.Range(1, workers).Select(id => plan.For(id, workers).ToString())));
+    }
+
+    [Fact]
+    public void Pinned_workers_and_their_replacements_run_on_their_cpus_with_the_masters_processor_count()
+    {
+        string mine = AllowedList(Environment.ProcessId);
+        var plan = new CpuPlan(ParseList(mine));
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+        {
+            ["Fugue__Workers"] = "3",
+            ["Fugue__CpuAffinity"] = "true",
+        });
+        master.WaitForUrl();
+        master.WaitForAllReady(3);
+        master.WaitForLine($"Master {master.Pid} CPU affinity: workers pinned among CPUs {Regex.Escape(mine)}");
+        AssertPinned(master.StartedWorkers());
+
+        master.Signal(1);
+        master.WaitForLine("Rolling restart to generation 2 done");
+        var replacements = master.StartedWorkers();
+        Assert.Equal(3, replacements.Count);
+        AssertPinned(replacements);
+        // The master lent its mask to the spawning thread only for the spawn.
+        Assert.All(Threads(master.Pid), tid => Assert.Equal(mine, AllowedList(master.Pid, tid)));
+
+        void AssertPinned(Dictionary<int, int> workers)
+        {
+            foreach (var (id, pid) in workers)
+            {
+                string expected = plan.For(id, 3).ToString();
+                master.WaitForLine($@"Worker {id} \(pid {pid}\) pinned to CPUs {Regex.Escape(expected)}$");
+                Assert.All(Threads(pid), tid => Assert.Equal(expected, AllowedList(pid, tid)));
+                Assert.Contains($"DOTNET_PROCESSOR_COUNT={Environment.ProcessorCount}", Environ(pid));
+            }
+        }
+    }
+
+    [Fact]
+    public void Without_it_workers_run_wherever_the_master_may()
+    {
+        string mine = AllowedList(Environment.ProcessId);
+        using var master = MasterProcess.Start("TestApp");
+        master.WaitForUrl();
+        master.WaitForAllReady(2);
+        foreach (int pid in master.StartedWorkers().Values)
+        {
+            Assert.Equal(mine, AllowedList(pid));
+            Assert.DoesNotContain(Environ(pid), v => v.StartsWith("DOTNET_PROCESSOR_COUNT=", StringComparison.Ordinal));
+        }
+        Assert.Equal(0, master.CountLines("pinned"));
+    }
+
+    private static string AllowedList(int pid, int? tid = null)
+    {
+        string status = File.ReadAllText(tid is null ? $"/proc/{pid}/status" : $"/proc/{pid}/task/{tid}/status");
+        return Regex.Match(status, @"^Cpus_allowed_list:\s*(\S+)$", RegexOptions.Multiline).Groups[1].Value;
+    }
+
+    private static List<int> Threads(int pid) =>
+        Directory.GetDirectories($"/proc/{pid}/task").Select(d => int.Parse(Path.GetFileName(d), CultureInfo.InvariantCulture)).ToList();
+
+    private static string[] Environ(int pid) => File.ReadAllText($"/proc/{pid}/environ").Split('\0');
+
+    private static List<int> ParseList(string list) =>
+        list.Split(',').SelectMany(range => range.Split('-') is [var a, var b]
+            ? Enumerable.Range(int.Parse(a, CultureInfo.InvariantCulture), int.Parse(b, CultureInfo.InvariantCulture) - int.Parse(a, CultureInfo.InvariantCulture) + 1)
+            : [int.Parse(range, CultureInfo.InvariantCulture)]).ToList();
+}
