@@ -63,6 +63,9 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int unsetenv(byte* name);
 
+    [LibraryImport(Lib)]
+    public static partial int malloc_trim(nuint pad);
+
     /// <summary>pid 0: the calling thread only.</summary>
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int sched_getaffinity(int pid, nuint size, ulong* mask);

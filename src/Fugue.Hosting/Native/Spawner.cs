@@ -9,13 +9,12 @@ namespace FugueHosting.Native;
 /// stderr) plus the listed descriptors, at 3, 4, 5...
 /// Process.Start would leak every non-close-on-exec descriptor of the master and could not place them.
 /// The child gets a process group of its own (a Ctrl+C in the terminal reaches the master only, which then
-/// drains the workers), every signal at its default action and an empty signal mask, and, when given, runs on
-/// <c>cpus</c> only.
+/// drains the workers), every signal at its default action and an empty signal mask.
 /// </summary>
 internal static unsafe class Spawner
 {
     public static int Spawn(string path, IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string>> environment,
-        IReadOnlyList<int> inheritedFds, string? workingDirectory, (int Stdout, int Stderr)? output = null, CpuMask? cpus = null)
+        IReadOnlyList<int> inheritedFds, string? workingDirectory, (int Stdout, int Stderr)? output = null)
     {
         var strings = new List<nint>();
         void* actions = NativeMemory.AllocZeroed(Libc.SpawnStructSize);
@@ -62,18 +61,7 @@ internal static unsafe class Spawner
             byte** env = NullTerminated(environment.Select(kv => kv.Key + "=" + kv.Value).ToList(), strings);
             byte* file = Utf8(path, strings);
             int pid;
-            int r;
-            // posix_spawn has no affinity attribute: the spawning thread lends the child its mask for the call.
-            var own = cpus is null ? null : CpuMask.OfCallingThread();
-            cpus?.ApplyToCallingThread();
-            try
-            {
-                r = Libc.posix_spawn(&pid, file, actions, attr, args, env);
-            }
-            finally
-            {
-                own?.ApplyToCallingThread();
-            }
+            int r = Libc.posix_spawn(&pid, file, actions, attr, args, env);
             if (r != 0)
             {
                 throw Posix.Error($"posix_spawn({path})", r);
