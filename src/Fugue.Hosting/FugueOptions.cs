@@ -85,11 +85,12 @@ public sealed class FugueOptions
     public bool BalanceConnections { get; set; } = true;
 
     /// <summary>
-    /// Pins each worker to its own share of the CPUs the master may run on, as nginx's
+    /// Pins each worker, once it is ready, to its own share of the CPUs the master may run on, as nginx's
     /// <c>worker_cpu_affinity auto</c>: with at least as many workers as CPUs, worker i runs on CPU (i - 1) mod n;
-    /// with fewer, on its own contiguous block of them. Each worker's runtime still sizes its thread pool for all
-    /// of them (DOTNET_PROCESSOR_COUNT, unless set). Worth it when the workers own the machine; leave it off when
-    /// other busy processes share these CPUs, since a pinned worker cannot move away from them. Default false.
+    /// with fewer, on its own contiguous block of them. It starts on all of them, so that its runtime is sized
+    /// for all of them and its start-up is as fast as unpinned. Worth it when the workers own the machine; leave it
+    /// off when other busy processes share these CPUs, since a pinned worker cannot move away from them.
+    /// Default false.
     /// </summary>
     public bool CpuAffinity { get; set; }
 

@@ -97,4 +97,7 @@ internal static partial class MasterLog
 
     [LoggerMessage(31, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) pinned to CPUs {Cpus}")]
     public static partial void WorkerPinned(ILogger logger, int workerId, int pid, string cpus);
+
+    [LoggerMessage(32, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) could not be pinned to CPUs {Cpus} and runs unpinned: {Reason}")]
+    public static partial void PinFailed(ILogger logger, int workerId, int pid, string cpus, string reason);
 }

@@ -50,10 +50,9 @@ internal sealed partial class Supervisor
             {
                 continue; // gone, or already restarted in this generation after a crash
             }
-            var cpus = CpusFor(slot);
             try
             {
-                slot.Incoming = _launcher!.LaunchWorker(slot.Id, _generation, inbox, warmUp: true, cpus);
+                slot.Incoming = _launcher!.LaunchWorker(slot.Id, _generation, inbox, warmUp: true);
             }
             catch (IOException e)
             {
@@ -62,7 +61,6 @@ internal sealed partial class Supervisor
                 return;
             }
             MasterLog.ReplacementStarted(logger, slot.Id, slot.Incoming.Pid, old.Pid);
-            LogPinned(slot.Incoming, cpus);
             starting++;
         }
         if (starting == 0 && _roll.Count == 0)

@@ -272,6 +272,7 @@ internal sealed partial class Supervisor(
     {
         worker.Ready = true;
         MasterLog.WorkerReady(logger, worker.WorkerId, worker.Pid);
+        Pin(worker);
         var slot = _slots.FirstOrDefault(s => s.Incoming == worker);
         if (slot is null)
         {
@@ -358,10 +359,8 @@ internal sealed partial class Supervisor(
             try
             {
                 // A new master's first workers take over from the old master's, which serve meanwhile.
-                var cpus = CpusFor(slot);
-                slot.Current = _launcher!.LaunchWorker(slot.Id, _generation, inbox, warmUp: !_servedOnce && SuccessorIdentity.Current is not null, cpus);
+                slot.Current = _launcher!.LaunchWorker(slot.Id, _generation, inbox, warmUp: !_servedOnce && SuccessorIdentity.Current is not null);
                 MasterLog.WorkerStarted(logger, slot.Id, slot.Current.Pid);
-                LogPinned(slot.Current, cpus);
             }
             catch (IOException e)
             {
@@ -372,26 +371,31 @@ internal sealed partial class Supervisor(
         }
     }
 
-    /// <summary>The CPUs of the slot's next worker under Fugue:CpuAffinity (as it stands after a HUP), else null.</summary>
-    private CpuMask? CpusFor(WorkerSlot slot)
+    /// <summary>
+    /// Under Fugue:CpuAffinity (as it stands after a HUP), moves a worker that has just become ready onto its CPUs.
+    /// Not before: a starting .NET process runs its JIT beside its main thread, on every CPU it may use, and sizes
+    /// its runtime (GC heaps, thread pool, I/O queues) for the CPUs it sees at start.
+    /// </summary>
+    private void Pin(WorkerProcess worker)
     {
         if (!_options.CpuAffinity)
         {
-            return null;
+            return;
         }
         if (_cpus is null)
         {
             _cpus = CpuPlan.OfThisProcess();
             MasterLog.CpuAffinity(logger, _pid, _cpus.Allowed);
         }
-        return _cpus.For(slot.Id, _target);
-    }
-
-    private void LogPinned(WorkerProcess worker, CpuMask? cpus)
-    {
-        if (cpus is not null)
+        var cpus = _cpus.For(worker.WorkerId, _target);
+        try
         {
+            cpus.ApplyToProcess(worker.Pid);
             MasterLog.WorkerPinned(logger, worker.WorkerId, worker.Pid, cpus.ToString());
+        }
+        catch (IOException e)
+        {
+            MasterLog.PinFailed(logger, worker.WorkerId, worker.Pid, cpus.ToString(), e.Message);
         }
     }
 

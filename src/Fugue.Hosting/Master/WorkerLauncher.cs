@@ -16,13 +16,8 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
     /// <summary>The workers must not talk to systemd nor think they are a new master.</summary>
     private static readonly string[] NotForWorkers = [SystemdNotifier.VariableName, SuccessorIdentity.VariableName];
 
-    private const string ProcessorCountVariable = "DOTNET_PROCESSOR_COUNT";
-
-    /// <summary>
-    /// Starts worker <paramref name="workerId"/>; <paramref name="warmUp"/> when it replaces one that still serves;
-    /// pinned to <paramref name="cpus"/> when given.
-    /// </summary>
-    public WorkerProcess LaunchWorker(int workerId, int generation, MasterInbox inbox, bool warmUp, CpuMask? cpus)
+    /// <summary>Starts worker <paramref name="workerId"/>; <paramref name="warmUp"/> when it replaces one that still serves.</summary>
+    public WorkerProcess LaunchWorker(int workerId, int generation, MasterInbox inbox, bool warmUp)
     {
         // In the worker: fd 3 is the control channel, 4.. the listeners in order, then the connection table.
         var inherited = listeners.Bound.Select((l, i) => new InheritedListener(4 + i, l.Https)).ToList();
@@ -42,17 +37,11 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
             env.RemoveAll(kv => kv.Key == StartupHook.VariableName);
             env.Add(new(StartupHook.VariableName, StartupHook.HooksWithFugue(hooks)));
         }
-        if (cpus is not null && !env.Exists(kv => kv.Key == ProcessorCountVariable))
-        {
-            // The runtime would size itself for the pinned CPUs alone (one CPU: workstation GC, no spinning, one I/O
-            // queue, measured 0.7x the throughput); the worker keeps the master's view and its server GC one heap per CPU.
-            env.Add(new(ProcessorCountVariable, Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        }
         var output = new WorkerOutput();
         WorkerProcess worker;
         try
         {
-            worker = Launch(workerId, generation, env, fds, workingDirectory ?? command.StartDirectory, inbox, output.WorkerEnds, cpus);
+            worker = Launch(workerId, generation, env, fds, workingDirectory ?? command.StartDirectory, inbox, output.WorkerEnds);
         }
         catch
         {
@@ -87,12 +76,12 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
     }
 
     private WorkerProcess Launch(int workerId, int generation, List<KeyValuePair<string, string>> env, IEnumerable<int> fds, string directory,
-        MasterInbox inbox, (int Stdout, int Stderr)? output = null, CpuMask? cpus = null)
+        MasterInbox inbox, (int Stdout, int Stderr)? output = null)
     {
         var (master, child) = Posix.SeqPacketPair();
         try
         {
-            int pid = Spawner.Spawn(command.Executable, command.Arguments, env, [child, .. fds], directory, output, cpus);
+            int pid = Spawner.Spawn(command.Executable, command.Arguments, env, [child, .. fds], directory, output);
             var process = new WorkerProcess(workerId, generation, pid, new Socket(new SafeSocketHandle(master, ownsHandle: true)) { Blocking = false });
             _ = process.ReadAsync(inbox);
             return process;

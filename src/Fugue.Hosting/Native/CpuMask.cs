@@ -1,9 +1,8 @@
 namespace FugueHosting.Native;
 
 /// <summary>
-/// A set of CPUs as sched_setaffinity takes it (glibc's cpu_set_t, 1024 bits). Affinity belongs to a thread, and
-/// a child starts with the mask of the thread that spawned it: that is how a worker is pinned from its first
-/// instruction, every runtime thread included, without touching the rest of the master.
+/// A set of CPUs as sched_setaffinity takes it (glibc's cpu_set_t, 1024 bits). Affinity belongs to a thread, and a
+/// new thread starts with the mask of the thread that created it.
 /// </summary>
 internal sealed unsafe class CpuMask
 {
@@ -39,14 +38,44 @@ internal sealed unsafe class CpuMask
 
     public IReadOnlyList<int> Cpus => Enumerable.Range(0, Words * 64).Where(cpu => (_bits[cpu / 64] & (1UL << (cpu % 64))) != 0).ToList();
 
-    public void ApplyToCallingThread()
+    /// <summary>
+    /// Moves every thread of process <paramref name="pid"/> onto these CPUs. Passes over /proc/pid/task until one
+    /// finds no thread it has not moved: a thread created meanwhile by a moved thread inherits the mask, one
+    /// created by a thread not yet moved shows up in the next pass.
+    /// </summary>
+    public void ApplyToProcess(int pid)
     {
-        fixed (ulong* bits = _bits)
+        var moved = new HashSet<int>();
+        for (int pass = 0; pass < 10; pass++)
         {
-            if (Libc.sched_setaffinity(0, Words * sizeof(ulong), bits) != 0)
+            var fresh = Threads(pid).Where(moved.Add).ToList();
+            if (fresh.Count == 0)
             {
-                throw Posix.Error($"sched_setaffinity({this})", Posix.LastError);
+                return;
             }
+            foreach (int tid in fresh)
+            {
+                fixed (ulong* bits = _bits)
+                {
+                    if (Libc.sched_setaffinity(tid, Words * sizeof(ulong), bits) != 0 && Posix.LastError is int errno && errno != Libc.ESRCH)
+                    {
+                        throw Posix.Error($"sched_setaffinity({tid}, {this})", errno);
+                    }
+                }
+            }
+        }
+        throw new IOException($"sched_setaffinity: the threads of {pid} kept multiplying");
+    }
+
+    private static List<int> Threads(int pid)
+    {
+        try
+        {
+            return Directory.GetDirectories($"/proc/{pid}/task").Select(d => int.Parse(Path.GetFileName(d), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        }
+        catch (DirectoryNotFoundException)
+        {
+            throw Posix.Error($"sched_setaffinity({pid})", Libc.ESRCH);
         }
     }
 
