@@ -108,6 +108,16 @@ public sealed class FugueOptions
     public int WarmUpRequests { get; set; } = 200;
 
     /// <summary>
+    /// How much lower (in nice steps, 0 to 19) the priority of a worker replacing a serving one (rolling restart, or
+    /// the first workers of a new master after USR2) is while it starts and warms up; the master gives it the serving
+    /// workers' priority back when it is ready. A starting .NET process needs a quarter of a second of CPU or more,
+    /// which would otherwise be taken from the workers serving meanwhile. Needs a master allowed to raise priority
+    /// (root, CAP_SYS_NICE or RLIMIT_NICE); elsewhere replacements start at normal priority. 0 turns it off.
+    /// Default 10; read when the master starts.
+    /// </summary>
+    public int ReplacementNice { get; set; } = 10;
+
+    /// <summary>
     /// Runs in the master once every worker has reported ready for the first time (the seed's <c>started</c> callback).
     /// </summary>
     public Action<FugueReadyContext>? OnAllWorkersReady { get; set; }

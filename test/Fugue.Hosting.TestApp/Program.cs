@@ -26,6 +26,13 @@ if (builder.Configuration["TestApp:BreakFile"] is { } breakFile && File.Exists(b
     throw new InvalidOperationException($"{breakFile} exists: this release is broken");
 }
 
+if (Fugue.IsWorker && builder.Configuration.GetValue<bool>("TestApp:ReportNice"))
+{
+    // /proc/self/stat: the 19th field (the 17th after the command name in parentheses) is the nice of the main thread.
+    string stat = File.ReadAllText("/proc/self/stat");
+    Console.WriteLine($"TESTAPP worker {Fugue.WorkerId} pid {Environment.ProcessId} starts at nice {stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16]}");
+}
+
 if (Fugue.IsWorker && builder.Configuration.GetValue<bool>("TestApp:CrashAtStart"))
 {
     throw new InvalidOperationException("TestApp:CrashAtStart is set");

@@ -17,6 +17,7 @@ public sealed class OptionsTests
     [InlineData("Fugue__RollingRestartBatch", "0", "Fugue:RollingRestartBatch = 0: must be 1 or more.")]
     [InlineData("Fugue__WarmUpPath", "health", "Fugue:WarmUpPath = 'health': must be a path starting with '/' (e.g. /health).")]
     [InlineData("Fugue__WarmUpRequests", "0", "Fugue:WarmUpRequests = 0: must be 1 or more.")]
+    [InlineData("Fugue__ReplacementNice", "20", "Fugue:ReplacementNice = 20: must be from 0 (off) to 19.")]
     [InlineData("Fugue__PidFile", "/no/such/dir/app.pid", "Fugue:PidFile = '/no/such/dir/app.pid': its directory does not exist.")]
     [InlineData("Fugue__LameDuckPeriod", "00:01:00", "Fugue:LameDuckPeriod = 00:01:00: must be 0 or more and less than Fugue:WorkerKillTimeout (00:00:30).")]
     [InlineData("Fugue__WorkerTimeout", "00:00:00", "Fugue:WorkerTimeout = 00:00:00: must be more than zero")]

@@ -48,6 +48,10 @@ internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
         {
             errors.Add($"{Section}:WarmUpRequests = {options.WarmUpRequests}: must be 1 or more.");
         }
+        if (options.ReplacementNice is < 0 or > 19)
+        {
+            errors.Add($"{Section}:ReplacementNice = {options.ReplacementNice}: must be from 0 (off) to 19.");
+        }
         if (options.PidFile is { } pidFile && !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(pidFile))))
         {
             errors.Add($"{Section}:PidFile = '{pidFile}': its directory does not exist.");

@@ -100,4 +100,19 @@ internal static partial class MasterLog
 
     [LoggerMessage(32, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) could not be pinned to CPUs {Cpus} and runs unpinned: {Reason}")]
     public static partial void PinFailed(ILogger logger, int workerId, int pid, string cpus, string reason);
+
+    [LoggerMessage(33, LogLevel.Information, "Master {Pid} replacements start at {Priority}")]
+    public static partial void ReplacementPriorityPlanned(ILogger logger, int pid, string priority);
+
+    [LoggerMessage(34, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) raised from nice {Started} to nice {Nice}")]
+    public static partial void WorkerPriorityRestored(ILogger logger, int workerId, int pid, int started, int nice);
+
+    [LoggerMessage(35, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) stays at nice {Started}: {Reason}")]
+    public static partial void WorkerPriorityNotRestored(ILogger logger, int workerId, int pid, int started, string reason);
+
+    [LoggerMessage(36, LogLevel.Information, "Master {Pid} raised from nice {Started} to nice {Nice}")]
+    public static partial void MasterPriorityRestored(ILogger logger, int pid, int started, int nice);
+
+    [LoggerMessage(37, LogLevel.Warning, "Master {Pid} stays at nice {Started}: {Reason}")]
+    public static partial void MasterPriorityNotRestored(ILogger logger, int pid, int started, string reason);
 }

@@ -8,9 +8,10 @@ internal readonly record struct InheritedSocket(int Fd, string ListenEntry);
 
 /// <summary>
 /// What an old master tells the new master it starts on USR2, in one environment variable that the new master
-/// removes once read: its channel to the old master, the old master's pid, the listening sockets and the pid-file lock.
+/// removes once read: its channel to the old master, the old master's pid, the listening sockets, the pid-file lock
+/// and, when the new master starts below the serving processes' priority, that priority (it takes it on at handover).
 /// </summary>
-internal sealed record SuccessorIdentity(int OldMasterPid, int ChannelFd, int? LockFd, IReadOnlyList<InheritedSocket> Sockets)
+internal sealed record SuccessorIdentity(int OldMasterPid, int ChannelFd, int? LockFd, IReadOnlyList<InheritedSocket> Sockets, int? ServingNice = null)
 {
     public const string VariableName = "FUGUE_SUCCESSOR";
 
@@ -20,13 +21,13 @@ internal sealed record SuccessorIdentity(int OldMasterPid, int ChannelFd, int? L
     public static SuccessorIdentity? Current => s_current.Value;
 
     public string Serialize() => string.Join('\n',
-        new[] { $"old={OldMasterPid}", $"channel={ChannelFd}", $"lock={LockFd}" }
+        new[] { $"old={OldMasterPid}", $"channel={ChannelFd}", $"lock={LockFd}", string.Create(CultureInfo.InvariantCulture, $"nice={ServingNice}") }
             .Concat(Sockets.Select(s => string.Create(CultureInfo.InvariantCulture, $"listen={s.Fd} {s.ListenEntry}"))));
 
     public static SuccessorIdentity Parse(string value)
     {
         int old = 0, channel = -1;
-        int? lockFd = null;
+        int? lockFd = null, nice = null;
         var sockets = new List<InheritedSocket>();
         foreach (string line in value.Split('\n'))
         {
@@ -43,13 +44,16 @@ internal sealed record SuccessorIdentity(int OldMasterPid, int ChannelFd, int? L
                 case "lock" when v.Length > 0:
                     lockFd = int.Parse(v, CultureInfo.InvariantCulture);
                     break;
+                case "nice" when v.Length > 0:
+                    nice = int.Parse(v, CultureInfo.InvariantCulture);
+                    break;
                 case "listen":
                     string[] parts = v.Split(' ', 2);
                     sockets.Add(new InheritedSocket(int.Parse(parts[0], CultureInfo.InvariantCulture), parts[1]));
                     break;
             }
         }
-        return new SuccessorIdentity(old, channel, lockFd, sockets);
+        return new SuccessorIdentity(old, channel, lockFd, sockets, nice);
     }
 
     private static SuccessorIdentity? TakeFromEnvironment()

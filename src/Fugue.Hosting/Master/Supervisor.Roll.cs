@@ -52,7 +52,7 @@ internal sealed partial class Supervisor
             }
             try
             {
-                slot.Incoming = _launcher!.LaunchWorker(slot.Id, _generation, inbox, warmUp: true);
+                slot.Incoming = _launcher!.LaunchWorker(slot.Id, _generation, inbox, replacing: true);
             }
             catch (IOException e)
             {

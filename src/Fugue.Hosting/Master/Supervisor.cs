@@ -35,6 +35,7 @@ internal sealed partial class Supervisor(
     private PidFile? _pidFile;
     private ConnectionTable? _connections;
     private CpuPlan? _cpus;
+    private ReplacementPriority? _priority;
     private Task _loop = Task.CompletedTask;
     private long _lastLoop = Stopwatch.GetTimestamp();
     private bool _stopping;
@@ -74,7 +75,7 @@ internal sealed partial class Supervisor(
             MasterLog.ControlSocket(logger, _pid, controlSocket.Path);
             _connections = OpenConnectionTable();
             _launcher = new WorkerLauncher(listeners, AppCommandLine.Current(), _options.WorkingDirectory, controlSocket.Path,
-                Credentials.Resolve(_options.User, _options.Group), logFiles?.WorkerOut, _connections);
+                Credentials.Resolve(_options.User, _options.Group), logFiles?.WorkerOut, _connections, _priority = PlanPriority(inherited));
         }
         catch when (inherited is null)
         {
@@ -105,6 +106,29 @@ internal sealed partial class Supervisor(
             MasterLog.ConnectionBalanceUnavailable(logger, _pid, e.Message);
             return null;
         }
+    }
+
+    /// <summary>
+    /// The nice replacements start at (Fugue:ReplacementNice below the serving priority) and the one they serve at,
+    /// if the master may give it back; null: they start at normal priority. A new master that itself started below
+    /// the serving priority learns it from the old one.
+    /// </summary>
+    private ReplacementPriority? PlanPriority(SuccessorIdentity? inherited)
+    {
+        if (_options.ReplacementNice == 0)
+        {
+            MasterLog.ReplacementPriorityPlanned(logger, _pid, "normal priority (Fugue:ReplacementNice = 0)");
+            return null;
+        }
+        int serving = inherited?.ServingNice ?? Nice.OfCallingThread();
+        if (!Nice.CanLowerTo(serving))
+        {
+            MasterLog.ReplacementPriorityPlanned(logger, _pid, "normal priority: giving a worker its priority back needs root, CAP_SYS_NICE or RLIMIT_NICE");
+            return null;
+        }
+        var priority = new ReplacementPriority(serving, Math.Min(19, serving + _options.ReplacementNice));
+        MasterLog.ReplacementPriorityPlanned(logger, _pid, $"nice {priority.Starting} until ready (serving: nice {serving})");
+        return priority;
     }
 
     /// <summary>A bug in the loop must not leave a master that supervises nothing: it kills the workers and exits 1.</summary>
@@ -272,6 +296,7 @@ internal sealed partial class Supervisor(
     {
         worker.Ready = true;
         MasterLog.WorkerReady(logger, worker.WorkerId, worker.Pid);
+        Unnice(worker);
         Pin(worker);
         var slot = _slots.FirstOrDefault(s => s.Incoming == worker);
         if (slot is null)
@@ -359,7 +384,7 @@ internal sealed partial class Supervisor(
             try
             {
                 // A new master's first workers take over from the old master's, which serve meanwhile.
-                slot.Current = _launcher!.LaunchWorker(slot.Id, _generation, inbox, warmUp: !_servedOnce && SuccessorIdentity.Current is not null);
+                slot.Current = _launcher!.LaunchWorker(slot.Id, _generation, inbox, replacing: !_servedOnce && SuccessorIdentity.Current is not null);
                 MasterLog.WorkerStarted(logger, slot.Id, slot.Current.Pid);
             }
             catch (IOException e)
@@ -368,6 +393,24 @@ internal sealed partial class Supervisor(
                 var delay = slot.RecordFailure(TimeSpan.Zero);
                 MasterLog.RestartDelayed(logger, slot.Id, delay.TotalSeconds, slot.EarlyExits);
             }
+        }
+    }
+
+    /// <summary>A replacement that started below the serving workers' priority serves at theirs.</summary>
+    private void Unnice(WorkerProcess worker)
+    {
+        if (worker.StartedAtNice is not int started || _priority is null)
+        {
+            return;
+        }
+        try
+        {
+            Nice.ApplyToProcess(worker.Pid, _priority.Serving);
+            MasterLog.WorkerPriorityRestored(logger, worker.WorkerId, worker.Pid, started, _priority.Serving);
+        }
+        catch (IOException e)
+        {
+            MasterLog.WorkerPriorityNotRestored(logger, worker.WorkerId, worker.Pid, started, e.Message);
         }
     }
 
@@ -524,6 +567,10 @@ internal sealed partial class Supervisor(
     {
         if (SuccessorIdentity.Current is { } inherited)
         {
+            if (inherited.ServingNice is int serving)
+            {
+                RaiseSelf(serving);
+            }
             // A new master: systemd learns the new main pid before the old master goes.
             systemd.Notify($"MAINPID={_pid}\nREADY=1\n{StatusLine()}");
             using var channel = new Socket(new SafeSocketHandle(inherited.ChannelFd, ownsHandle: true));
@@ -543,6 +590,21 @@ internal sealed partial class Supervisor(
         }
         _pidFile?.Write();
         RunReadyHook();
+    }
+
+    /// <summary>A new master that started below the serving priority serves at it.</summary>
+    private void RaiseSelf(int nice)
+    {
+        int started = Nice.OfCallingThread();
+        try
+        {
+            Nice.ApplyToProcess(_pid, nice);
+            MasterLog.MasterPriorityRestored(logger, _pid, started, nice);
+        }
+        catch (IOException e)
+        {
+            MasterLog.MasterPriorityNotRestored(logger, _pid, started, e.Message);
+        }
     }
 
     private void RunReadyHook()

@@ -9,15 +9,18 @@ namespace FugueHosting.Master;
 /// and, on USR2, a new master (with the listeners, a channel to this one and the pid-file lock).
 /// </summary>
 internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine command, string? workingDirectory, string? controlSocketPath,
-    Credentials? runAs, TextWriter? logFile, ConnectionTable? connections)
+    Credentials? runAs, TextWriter? logFile, ConnectionTable? connections, ReplacementPriority? priority)
 {
     private readonly int _masterPid = Environment.ProcessId;
 
     /// <summary>The workers must not talk to systemd nor think they are a new master.</summary>
     private static readonly string[] NotForWorkers = [SystemdNotifier.VariableName, SuccessorIdentity.VariableName];
 
-    /// <summary>Starts worker <paramref name="workerId"/>; <paramref name="warmUp"/> when it replaces one that still serves.</summary>
-    public WorkerProcess LaunchWorker(int workerId, int generation, MasterInbox inbox, bool warmUp)
+    /// <summary>
+    /// Starts worker <paramref name="workerId"/>; <paramref name="replacing"/> when it replaces one that still serves:
+    /// it then warms up, and starts at the replacements' lower priority.
+    /// </summary>
+    public WorkerProcess LaunchWorker(int workerId, int generation, MasterInbox inbox, bool replacing)
     {
         // In the worker: fd 3 is the control channel, 4.. the listeners in order, then the connection table.
         var inherited = listeners.Bound.Select((l, i) => new InheritedListener(4 + i, l.Https)).ToList();
@@ -28,7 +31,7 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
             fds.Add(connections!.Fd);
         }
         var identity = new WorkerIdentity(workerId, _masterPid, 3, inherited, controlSocketPath, runAs,
-            cell is int allocated ? new InheritedCell(4 + inherited.Count, allocated) : null, warmUp);
+            cell is int allocated ? new InheritedCell(4 + inherited.Count, allocated) : null, replacing);
         var env = AppCommandLine.ChildEnvironment(NotForWorkers, new KeyValuePair<string, string>(WorkerIdentity.VariableName, identity.Serialize()));
         if (runAs is not null)
         {
@@ -41,7 +44,8 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         WorkerProcess worker;
         try
         {
-            worker = Launch(workerId, generation, env, fds, workingDirectory ?? command.StartDirectory, inbox, output.WorkerEnds);
+            worker = Launch(workerId, generation, env, fds, workingDirectory ?? command.StartDirectory, inbox, output.WorkerEnds,
+                replacing ? priority?.Starting : null);
         }
         catch
         {
@@ -58,7 +62,10 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         return worker;
     }
 
-    /// <summary>Starts a new master from the start directory (USR2): fd 3 is its channel to this master, 4.. the listeners.</summary>
+    /// <summary>
+    /// Starts a new master from the start directory (USR2), below the serving priority like any replacement: fd 3 is
+    /// its channel to this master, 4.. the listeners.
+    /// </summary>
     public WorkerProcess LaunchSuccessor(int? lockFd, MasterInbox inbox)
     {
         var fds = listeners.Bound.Select(l => l.Fd).ToList();
@@ -68,21 +75,24 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         {
             fds.Add(fd);
         }
-        var identity = new SuccessorIdentity(_masterPid, 3, inheritedLock, sockets);
+        var identity = new SuccessorIdentity(_masterPid, 3, inheritedLock, sockets, priority?.Serving);
         var env = AppCommandLine.ChildEnvironment([],
             new KeyValuePair<string, string>(SuccessorIdentity.VariableName, identity.Serialize()),
             new KeyValuePair<string, string>("PWD", command.StartDirectory));
-        return Launch(0, 0, env, fds, command.StartDirectory, inbox);
+        return Launch(0, 0, env, fds, command.StartDirectory, inbox, nice: priority?.Starting);
     }
 
     private WorkerProcess Launch(int workerId, int generation, List<KeyValuePair<string, string>> env, IEnumerable<int> fds, string directory,
-        MasterInbox inbox, (int Stdout, int Stderr)? output = null)
+        MasterInbox inbox, (int Stdout, int Stderr)? output = null, int? nice = null)
     {
         var (master, child) = Posix.SeqPacketPair();
         try
         {
-            int pid = Spawner.Spawn(command.Executable, command.Arguments, env, [child, .. fds], directory, output);
-            var process = new WorkerProcess(workerId, generation, pid, new Socket(new SafeSocketHandle(master, ownsHandle: true)) { Blocking = false });
+            int pid = Spawner.Spawn(command.Executable, command.Arguments, env, [child, .. fds], directory, output, nice);
+            var process = new WorkerProcess(workerId, generation, pid, new Socket(new SafeSocketHandle(master, ownsHandle: true)) { Blocking = false })
+            {
+                StartedAtNice = nice,
+            };
             _ = process.ReadAsync(inbox);
             return process;
         }

@@ -18,6 +18,9 @@ internal sealed class WorkerProcess(int workerId, int generation, int pid, Socke
     public int Pid { get; } = pid;
     public bool Ready { get; set; }
 
+    /// <summary>The lower priority (nice) it was started at, given back when it is ready; null: started at normal priority.</summary>
+    public int? StartedAtNice { get; set; }
+
     /// <summary>Its cell in the <see cref="ConnectionTable"/> (workers only), freed when it is reaped.</summary>
     public int? ConnectionCell { get; set; }
 

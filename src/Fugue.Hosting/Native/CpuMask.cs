@@ -38,46 +38,14 @@ internal sealed unsafe class CpuMask
 
     public IReadOnlyList<int> Cpus => Enumerable.Range(0, Words * 64).Where(cpu => (_bits[cpu / 64] & (1UL << (cpu % 64))) != 0).ToList();
 
-    /// <summary>
-    /// Moves every thread of process <paramref name="pid"/> onto these CPUs. Passes over /proc/pid/task until one
-    /// finds no thread it has not moved: a thread created meanwhile by a moved thread inherits the mask, one
-    /// created by a thread not yet moved shows up in the next pass.
-    /// </summary>
-    public void ApplyToProcess(int pid)
+    /// <summary>Moves every thread of process <paramref name="pid"/> onto these CPUs.</summary>
+    public void ApplyToProcess(int pid) => ProcessThreads.ForEach(pid, tid =>
     {
-        var moved = new HashSet<int>();
-        for (int pass = 0; pass < 10; pass++)
+        fixed (ulong* bits = _bits)
         {
-            var fresh = Threads(pid).Where(moved.Add).ToList();
-            if (fresh.Count == 0)
-            {
-                return;
-            }
-            foreach (int tid in fresh)
-            {
-                fixed (ulong* bits = _bits)
-                {
-                    if (Libc.sched_setaffinity(tid, Words * sizeof(ulong), bits) != 0 && Posix.LastError is int errno && errno != Libc.ESRCH)
-                    {
-                        throw Posix.Error($"sched_setaffinity({tid}, {this})", errno);
-                    }
-                }
-            }
+            return Libc.sched_setaffinity(tid, Words * sizeof(ulong), bits);
         }
-        throw new IOException($"sched_setaffinity: the threads of {pid} kept multiplying");
-    }
-
-    private static List<int> Threads(int pid)
-    {
-        try
-        {
-            return Directory.GetDirectories($"/proc/{pid}/task").Select(d => int.Parse(Path.GetFileName(d), System.Globalization.CultureInfo.InvariantCulture)).ToList();
-        }
-        catch (DirectoryNotFoundException)
-        {
-            throw Posix.Error($"sched_setaffinity({pid})", Libc.ESRCH);
-        }
-    }
+    }, "sched_setaffinity");
 
     /// <summary>The list form of /proc/*/status and taskset: 0-3,6.</summary>
     public override string ToString()

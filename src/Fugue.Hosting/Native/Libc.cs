@@ -73,6 +73,20 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int sched_setaffinity(int pid, nuint size, ulong* mask);
 
+    public const int PRIO_PROCESS = 0;
+    public const int RLIMIT_NICE = 13;
+
+    /// <summary>PRIO_PROCESS with a thread id: that thread only (Linux keeps nice per thread); 0: the calling thread.</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int getpriority(int which, int who);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int setpriority(int which, int who, int prio);
+
+    /// <summary>struct rlimit: current and maximum.</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int getrlimit(int resource, ulong* limits);
+
     /// <summary>struct passwd (glibc): name, passwd, uid, gid, gecos, dir, shell.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct Passwd

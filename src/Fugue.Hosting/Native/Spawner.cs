@@ -9,12 +9,14 @@ namespace FugueHosting.Native;
 /// stderr) plus the listed descriptors, at 3, 4, 5...
 /// Process.Start would leak every non-close-on-exec descriptor of the master and could not place them.
 /// The child gets a process group of its own (a Ctrl+C in the terminal reaches the master only, which then
-/// drains the workers), every signal at its default action and an empty signal mask.
+/// drains the workers), every signal at its default action and an empty signal mask. With a nice, the child starts
+/// at that priority from its first instruction: the calling thread takes it for the call (posix_spawn has no
+/// attribute for it, and the child is cloned from the calling thread), so the caller must be allowed to go back.
 /// </summary>
 internal static unsafe class Spawner
 {
     public static int Spawn(string path, IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string>> environment,
-        IReadOnlyList<int> inheritedFds, string? workingDirectory, (int Stdout, int Stderr)? output = null)
+        IReadOnlyList<int> inheritedFds, string? workingDirectory, (int Stdout, int Stderr)? output = null, int? nice = null)
     {
         var strings = new List<nint>();
         void* actions = NativeMemory.AllocZeroed(Libc.SpawnStructSize);
@@ -61,7 +63,24 @@ internal static unsafe class Spawner
             byte** env = NullTerminated(environment.Select(kv => kv.Key + "=" + kv.Value).ToList(), strings);
             byte* file = Utf8(path, strings);
             int pid;
-            int r = Libc.posix_spawn(&pid, file, actions, attr, args, env);
+            int r;
+            if (nice is int lent)
+            {
+                int own = Nice.OfCallingThread();
+                Nice.SetCallingThread(lent);
+                try
+                {
+                    r = Libc.posix_spawn(&pid, file, actions, attr, args, env);
+                }
+                finally
+                {
+                    Nice.SetCallingThread(own);
+                }
+            }
+            else
+            {
+                r = Libc.posix_spawn(&pid, file, actions, attr, args, env);
+            }
             if (r != 0)
             {
                 throw Posix.Error($"posix_spawn({path})", r);

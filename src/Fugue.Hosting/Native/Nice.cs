@@ -1,0 +1,48 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace FugueHosting.Native;
+
+/// <summary>
+/// Scheduling priority (nice, -20 to 19) of threads. Linux keeps it per thread, and a new thread or child process
+/// starts with the value of the thread that created it. Anyone may lower a thread's priority (raise its nice); only
+/// a process with CAP_SYS_NICE, or an RLIMIT_NICE that allows it, may raise it back.
+/// </summary>
+internal static unsafe class Nice
+{
+    private const int CapSysNice = 23;
+
+    public static int OfCallingThread()
+    {
+        Marshal.SetLastPInvokeError(0);
+        int nice = Libc.getpriority(Libc.PRIO_PROCESS, 0);
+        return nice == -1 && Posix.LastError is int errno and not 0 ? throw Posix.Error("getpriority", errno) : nice;
+    }
+
+    public static void SetCallingThread(int nice)
+    {
+        if (Libc.setpriority(Libc.PRIO_PROCESS, 0, nice) != 0)
+        {
+            throw Posix.Error($"setpriority({nice})", Posix.LastError);
+        }
+    }
+
+    /// <summary>Gives every thread of process <paramref name="pid"/> this nice.</summary>
+    public static void ApplyToProcess(int pid, int nice) =>
+        ProcessThreads.ForEach(pid, tid => Libc.setpriority(Libc.PRIO_PROCESS, tid, nice), $"setpriority({nice})");
+
+    /// <summary>Whether this process may give a thread nice <paramref name="nice"/> again once it was raised above it.</summary>
+    public static bool CanLowerTo(int nice)
+    {
+        ulong* limits = stackalloc ulong[2];
+        return HasCapability(CapSysNice) || (Libc.getrlimit(Libc.RLIMIT_NICE, limits) == 0 && limits[0] >= (ulong)(20 - nice));
+    }
+
+    private static bool HasCapability(int capability)
+    {
+        string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("CapEff:", StringComparison.Ordinal));
+        return line is not null
+            && ulong.TryParse(line["CapEff:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong effective)
+            && (effective & (1UL << capability)) != 0;
+    }
+}

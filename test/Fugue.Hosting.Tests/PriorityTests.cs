@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Fugue.Hosting.Tests;
+
+/// <summary>
+/// Fugue:ReplacementNice: what replaces a serving process (a HUP's workers, a USR2's new master and its workers) starts
+/// below the serving priority and serves at it.
+/// </summary>
+public sealed class PriorityTests
+{
+    [RootFact]
+    public void Replacements_start_at_lower_priority_and_are_raised_to_the_serving_priority_when_ready()
+    {
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+        {
+            ["Fugue__Workers"] = "1",
+            ["Fugue__ReplacementNice"] = "7",
+            ["TestApp__ReportNice"] = "true",
+        });
+        master.WaitForAllReady(1);
+        master.WaitForLine($@"Master {master.Pid} replacements start at nice 7 until ready \(serving: nice 0\)");
+        int first = master.StartedWorkers()[1];
+        master.WaitForLine($"TESTAPP worker 1 pid {first} starts at nice 0");
+
+        master.Signal(1);
+        master.WaitForLine("Rolling restart to generation 2 done");
+        int replacement = master.StartedWorkers()[1];
+        Assert.NotEqual(first, replacement);
+        master.WaitForLine($"TESTAPP worker 1 pid {replacement} starts at nice 7");
+        master.WaitForLine($@"Worker 1 \(pid {replacement}\) raised from nice 7 to nice 0");
+        Assert.All(ThreadNices(replacement), nice => Assert.Equal(0, nice));
+        Assert.All(ThreadNices(master.Pid), nice => Assert.Equal(0, nice)); // it lent its nice to posix_spawn only
+
+        master.Signal(12);
+        int successor = int.Parse(Regex.Match(master.WaitForLine("re-executing: new master pid"), @"new master pid (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+        master.WaitForLine($@"Master {successor} replacements start at nice 7 until ready \(serving: nice 0\)");
+        master.WaitForLine($"Master {successor} took over from old master {master.Pid}");
+        try
+        {
+            master.WaitForLine($"Master {successor} raised from nice 7 to nice 0");
+            int newWorker = master.StartedWorkers()[1];
+            master.WaitForLine($"TESTAPP worker 1 pid {newWorker} starts at nice 7");
+            master.WaitForLine($@"Worker 1 \(pid {newWorker}\) raised from nice 7 to nice 0");
+            Assert.All(ThreadNices(successor), nice => Assert.Equal(0, nice));
+            Assert.All(ThreadNices(newWorker), nice => Assert.Equal(0, nice));
+        }
+        finally
+        {
+            ProcessTree.Kill(successor, 15);
+            master.WaitForLine($"Master {successor} stopped");
+        }
+    }
+
+    [RootFact("/usr/bin/setpriv", AsOtherUser = true)]
+    public void A_master_that_could_not_raise_them_back_starts_replacements_at_normal_priority()
+    {
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+        {
+            ["Fugue__Workers"] = "1",
+            ["Fugue__TempPath"] = "/tmp",
+            ["TestApp__ReportNice"] = "true",
+        }, fileName: "/usr/bin/setpriv", arguments: $"--reuid=65534 --regid=65534 --clear-groups \"{Apps.Executable("TestApp")}\"");
+        master.WaitForAllReady(1);
+        master.WaitForLine("replacements start at normal priority: giving a worker its priority back needs root, CAP_SYS_NICE or RLIMIT_NICE");
+
+        master.Signal(1);
+        master.WaitForLine("Rolling restart to generation 2 done");
+        int replacement = master.StartedWorkers()[1];
+        master.WaitForLine($"TESTAPP worker 1 pid {replacement} starts at nice 0");
+        Assert.Equal(0, master.CountLines("raised from nice"));
+    }
+
+    /// <summary>
+    /// The nice of every thread that is there: the 19th field of /proc/pid/task/tid/stat (17th after the name in
+    /// parentheses). A thread that ends meanwhile (an idle thread-pool thread retires) is left out.
+    /// </summary>
+    private static List<int> ThreadNices(int pid)
+    {
+        var nices = new List<int>();
+        foreach (string task in Directory.GetDirectories($"/proc/{pid}/task"))
+        {
+            string stat;
+            try
+            {
+                stat = File.ReadAllText(Path.Combine(task, "stat"));
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            nices.Add(int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], CultureInfo.InvariantCulture));
+        }
+        Assert.NotEmpty(nices);
+        return nices;
+    }
+}
