@@ -41,12 +41,10 @@ internal static class Reloads
         using var master = Tools.StartHelloWeb(Workers, port, new Dictionary<string, string?> { ["Fugue__ReplacementNice"] = replacementNice });
         master.WaitForAllReady(Workers);
 
-        // The baseline: a steady run of 10 s, to its end, after a warm-up (the first seconds of a process are its JIT).
-        Tools.Stop(start(port, 3));
-        var steady = start(port, 10);
-        var steadyResult = parse(steady.Item2.GetAwaiter().GetResult());
-        steady.Item1.WaitForExit();
-        steady.Item1.Dispose();
+        // The baseline: a steady run of 10 s after a warm-up of 3 s (the first seconds of a process are its JIT), each
+        // to its end.
+        RunToEnd(start(port, 3));
+        var steadyResult = parse(RunToEnd(start(port, 10)));
 
         // The reloads, under a load bounded at 600 s and stopped as soon as they are done.
         var load = start(port, 600);
@@ -81,6 +79,14 @@ internal static class Reloads
         ProcessTree.Kill(current, 15);
         master.WaitForLine($"Master {current} stopped");
         return result.Failures;
+    }
+
+    private static string RunToEnd((System.Diagnostics.Process Process, Task<string> Output) run)
+    {
+        string output = run.Output.GetAwaiter().GetResult();
+        run.Process.WaitForExit();
+        run.Process.Dispose();
+        return output;
     }
 
     /// <summary>hey's 99% latency line (seconds), in milliseconds.</summary>
