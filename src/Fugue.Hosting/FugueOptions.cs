@@ -110,8 +110,9 @@ public sealed class FugueOptions
     /// <summary>
     /// How much lower (in nice steps, 0 to 19) the priority of a worker replacing a serving one (rolling restart, or
     /// the first workers of a new master after USR2) is while it starts and warms up; the master gives it the serving
-    /// workers' priority back when it is ready. A starting .NET process needs a quarter of a second of CPU or more,
-    /// which would otherwise be taken from the workers serving meanwhile. Needs a master allowed to raise priority
+    /// workers' priority back when it is ready, or after half of <see cref="WorkerBootTimeout"/> if it is not ready by
+    /// then. A starting .NET process needs a quarter of a second of CPU or more, which would otherwise be taken from
+    /// the workers serving meanwhile. Needs a master allowed to raise priority
     /// (root, CAP_SYS_NICE or RLIMIT_NICE); elsewhere replacements start at normal priority. 0 turns it off.
     /// Default 10; read when the master starts.
     /// </summary>

@@ -33,6 +33,11 @@ if (Fugue.IsWorker && builder.Configuration.GetValue<bool>("TestApp:ReportNice")
     Console.WriteLine($"TESTAPP worker {Fugue.WorkerId} pid {Environment.ProcessId} starts at nice {stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16]}");
 }
 
+if (Fugue.IsWorker && builder.Configuration["TestApp:SlowStartFile"] is { } slowStartFile && File.Exists(slowStartFile))
+{
+    Thread.Sleep(TimeSpan.FromSeconds(10));
+}
+
 if (Fugue.IsWorker && builder.Configuration.GetValue<bool>("TestApp:CrashAtStart"))
 {
     throw new InvalidOperationException("TestApp:CrashAtStart is set");

@@ -52,6 +52,37 @@ public sealed class PriorityTests
         }
     }
 
+    [RootFact]
+    public void A_replacement_not_ready_after_half_its_boot_time_gets_the_serving_priority_then()
+    {
+        string slowStart = Path.Combine(Path.GetTempPath(), $"fugue-slow-start-{Guid.NewGuid():N}");
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+        {
+            ["Fugue__Workers"] = "1",
+            ["Fugue__ReplacementNice"] = "7",
+            ["Fugue__WorkerBootTimeout"] = "00:00:16",
+            ["TestApp__ReportNice"] = "true",
+            ["TestApp__SlowStartFile"] = slowStart,
+        });
+        master.WaitForAllReady(1);
+        File.WriteAllText(slowStart, "the next workers take 10 s to start");
+        try
+        {
+            master.Signal(1);
+            string started = master.WaitForLine(@"Worker 1 \(pid \d+\) started to replace");
+            int replacement = int.Parse(Regex.Match(started, @"pid (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+            master.WaitForLine($"TESTAPP worker 1 pid {replacement} starts at nice 7");
+            master.WaitForLine($@"Worker 1 \(pid {replacement}\) raised from nice 7 to nice 0 \(not ready after 8s, half of Fugue:WorkerBootTimeout\)");
+            Assert.All(ThreadNices(replacement), nice => Assert.Equal(0, nice));
+            master.WaitForLine("Rolling restart to generation 2 done");
+            Assert.Equal(1, master.CountLines($@"\(pid {replacement}\) raised from nice")); // not again when it is ready
+        }
+        finally
+        {
+            File.Delete(slowStart);
+        }
+    }
+
     [RootFact("/usr/bin/setpriv", AsOtherUser = true)]
     public void A_master_that_could_not_raise_them_back_starts_replacements_at_normal_priority()
     {

@@ -104,11 +104,11 @@ internal static partial class MasterLog
     [LoggerMessage(33, LogLevel.Information, "Master {Pid} replacements start at {Priority}")]
     public static partial void ReplacementPriorityPlanned(ILogger logger, int pid, string priority);
 
-    [LoggerMessage(34, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) raised from nice {Started} to nice {Nice}")]
-    public static partial void WorkerPriorityRestored(ILogger logger, int workerId, int pid, int started, int nice);
+    [LoggerMessage(34, LogLevel.Information, "{Child} (pid {Pid}) raised from nice {Started} to nice {Nice}{Why}")]
+    public static partial void ChildPriorityRestored(ILogger logger, string child, int pid, int started, int nice, string why);
 
-    [LoggerMessage(35, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) stays at nice {Started}: {Reason}")]
-    public static partial void WorkerPriorityNotRestored(ILogger logger, int workerId, int pid, int started, string reason);
+    [LoggerMessage(35, LogLevel.Warning, "{Child} (pid {Pid}) stays at nice {Started}: {Reason}")]
+    public static partial void ChildPriorityNotRestored(ILogger logger, string child, int pid, int started, string reason);
 
     [LoggerMessage(36, LogLevel.Information, "Master {Pid} raised from nice {Started} to nice {Nice}")]
     public static partial void MasterPriorityRestored(ILogger logger, int pid, int started, int nice);

@@ -181,6 +181,7 @@ internal sealed partial class Supervisor(
                 StartDueWorkers();
                 AdvanceRoll();
             }
+            RaiseStarvedReplacements();
             CheckBootTimeouts();
             KillHungWorkers();
             KillLateWorkers();
@@ -296,7 +297,7 @@ internal sealed partial class Supervisor(
     {
         worker.Ready = true;
         MasterLog.WorkerReady(logger, worker.WorkerId, worker.Pid);
-        Unnice(worker);
+        Unnice(worker, "");
         Pin(worker);
         var slot = _slots.FirstOrDefault(s => s.Incoming == worker);
         if (slot is null)
@@ -396,21 +397,36 @@ internal sealed partial class Supervisor(
         }
     }
 
-    /// <summary>A replacement that started below the serving workers' priority serves at theirs.</summary>
-    private void Unnice(WorkerProcess worker)
+    /// <summary>A replacement that started below the serving priority (a worker, or a new master) gets it, once.</summary>
+    private void Unnice(WorkerProcess child, string why)
     {
-        if (worker.StartedAtNice is not int started || _priority is null)
+        if (child.StartedAtNice is not int started || _priority is null)
         {
             return;
         }
+        child.StartedAtNice = null;
+        string name = child.WorkerId == 0 ? "New master" : $"Worker {child.WorkerId}";
         try
         {
-            Nice.ApplyToProcess(worker.Pid, _priority.Serving);
-            MasterLog.WorkerPriorityRestored(logger, worker.WorkerId, worker.Pid, started, _priority.Serving);
+            Nice.ApplyToProcess(child.Pid, _priority.Serving);
+            MasterLog.ChildPriorityRestored(logger, name, child.Pid, started, _priority.Serving, why);
         }
         catch (IOException e)
         {
-            MasterLog.WorkerPriorityNotRestored(logger, worker.WorkerId, worker.Pid, started, e.Message);
+            MasterLog.ChildPriorityNotRestored(logger, name, child.Pid, started, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// A replacement still starting at its lower priority after half of WorkerBootTimeout gets the serving one: on
+    /// CPUs kept that busy it could otherwise starve, and the rolling restart or re-exec would be abandoned.
+    /// </summary>
+    private void RaiseStarvedReplacements()
+    {
+        var half = _options.WorkerBootTimeout / 2;
+        foreach (var child in Children().Where(c => c is { Ready: false, Stopping: false, StartedAtNice: not null } && c.Uptime > half))
+        {
+            Unnice(child, $" (not ready after {half.TotalSeconds:0.#}s, half of {FugueOptions.SectionName}:WorkerBootTimeout)");
         }
     }
 
