@@ -608,10 +608,17 @@ internal sealed partial class Supervisor(
         RunReadyHook();
     }
 
-    /// <summary>A new master that started below the serving priority serves at it.</summary>
+    /// <summary>
+    /// A new master that started below the serving priority serves at it (unless the old master raised it already,
+    /// when it was slow to become ready).
+    /// </summary>
     private void RaiseSelf(int nice)
     {
         int started = Nice.OfCallingThread();
+        if (started == nice)
+        {
+            return;
+        }
         try
         {
             Nice.ApplyToProcess(_pid, nice);
