@@ -33,9 +33,14 @@ if (Fugue.IsWorker && builder.Configuration.GetValue<bool>("TestApp:ReportNice")
     Console.WriteLine($"TESTAPP worker {Fugue.WorkerId} pid {Environment.ProcessId} starts at nice {stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16]}");
 }
 
-if (Fugue.IsWorker && builder.Configuration["TestApp:SlowStartFile"] is { } slowStartFile && File.Exists(slowStartFile))
+if (Fugue.IsWorker && builder.Configuration["TestApp:HoldStartFile"] is { } holdStartFile)
 {
-    Thread.Sleep(TimeSpan.FromSeconds(10));
+    // A worker that starts slowly: not ready while the file exists (the test deletes it), for 60 s at most.
+    var deadline = DateTime.UtcNow.AddSeconds(60);
+    while (File.Exists(holdStartFile) && DateTime.UtcNow < deadline)
+    {
+        Thread.Sleep(50);
+    }
 }
 
 if (Fugue.IsWorker && builder.Configuration.GetValue<bool>("TestApp:CrashAtStart"))

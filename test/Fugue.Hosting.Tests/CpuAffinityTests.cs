@@ -40,7 +40,7 @@ public sealed class CpuAffinityTests
         var replacements = master.StartedWorkers();
         Assert.Equal(3, replacements.Count);
         AssertPinned(replacements);
-        Assert.All(Threads(master.Pid), tid => Assert.Equal(mine, AllowedList(master.Pid, tid)));
+        Assert.All(ProcessTree.Threads(master.Pid), tid => Assert.Equal(mine, AllowedList(master.Pid, tid)));
 
         void AssertPinned(Dictionary<int, int> workers)
         {
@@ -48,7 +48,7 @@ public sealed class CpuAffinityTests
             {
                 string expected = plan.For(id, 3).ToString();
                 master.WaitForLine($@"Worker {id} \(pid {pid}\) pinned to CPUs {Regex.Escape(expected)}$");
-                Assert.All(Threads(pid), tid => Assert.Equal(expected, AllowedList(pid, tid)));
+                Assert.All(ProcessTree.Threads(pid), tid => Assert.Equal(expected, AllowedList(pid, tid)));
             }
         }
     }
@@ -62,7 +62,7 @@ public sealed class CpuAffinityTests
         master.WaitForAllReady(2);
         foreach (int pid in master.StartedWorkers().Values)
         {
-            Assert.All(Threads(pid), tid => Assert.Equal(mine, AllowedList(pid, tid)));
+            Assert.All(ProcessTree.Threads(pid), tid => Assert.Equal(mine, AllowedList(pid, tid)));
         }
         Assert.Equal(0, master.CountLines("pinned"));
     }
@@ -72,9 +72,6 @@ public sealed class CpuAffinityTests
         string status = File.ReadAllText(tid is null ? $"/proc/{pid}/status" : $"/proc/{pid}/task/{tid}/status");
         return Regex.Match(status, @"^Cpus_allowed_list:\s*(\S+)$", RegexOptions.Multiline).Groups[1].Value;
     }
-
-    private static List<int> Threads(int pid) =>
-        Directory.GetDirectories($"/proc/{pid}/task").Select(d => int.Parse(Path.GetFileName(d), CultureInfo.InvariantCulture)).ToList();
 
     private static List<int> ParseList(string list) =>
         list.Split(',').SelectMany(range => range.Split('-') is [var a, var b]

@@ -55,17 +55,17 @@ public sealed class PriorityTests
     [RootFact]
     public void A_replacement_not_ready_after_half_its_boot_time_gets_the_serving_priority_then()
     {
-        string slowStart = Path.Combine(Path.GetTempPath(), $"fugue-slow-start-{Guid.NewGuid():N}");
+        string holdStart = Path.Combine(Path.GetTempPath(), $"fugue-hold-start-{Guid.NewGuid():N}");
         using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
         {
             ["Fugue__Workers"] = "1",
             ["Fugue__ReplacementNice"] = "7",
             ["Fugue__WorkerBootTimeout"] = "00:00:16",
             ["TestApp__ReportNice"] = "true",
-            ["TestApp__SlowStartFile"] = slowStart,
+            ["TestApp__HoldStartFile"] = holdStart,
         });
         master.WaitForAllReady(1);
-        File.WriteAllText(slowStart, "the next workers take 10 s to start");
+        File.WriteAllText(holdStart, "the next workers are not ready while this file exists");
         try
         {
             master.Signal(1);
@@ -74,12 +74,13 @@ public sealed class PriorityTests
             master.WaitForLine($"TESTAPP worker 1 pid {replacement} starts at nice 7");
             master.WaitForLine($@"Worker 1 \(pid {replacement}\) raised from nice 7 to nice 0 \(not ready after 8s, half of Fugue:WorkerBootTimeout\)");
             Assert.All(ThreadNices(replacement), nice => Assert.Equal(0, nice));
+            File.Delete(holdStart);
             master.WaitForLine("Rolling restart to generation 2 done");
             Assert.Equal(1, master.CountLines($@"\(pid {replacement}\) raised from nice")); // not again when it is ready
         }
         finally
         {
-            File.Delete(slowStart);
+            File.Delete(holdStart);
         }
     }
 
@@ -102,26 +103,10 @@ public sealed class PriorityTests
         Assert.Equal(0, master.CountLines("raised from nice"));
     }
 
-    /// <summary>
-    /// The nice of every thread that is there: the 19th field of /proc/pid/task/tid/stat (17th after the name in
-    /// parentheses). A thread that ends meanwhile (an idle thread-pool thread retires) is left out.
-    /// </summary>
+    /// <summary>The nice of every thread that is there (one that ends meanwhile, e.g. a retiring pool thread, is left out).</summary>
     private static List<int> ThreadNices(int pid)
     {
-        var nices = new List<int>();
-        foreach (string task in Directory.GetDirectories($"/proc/{pid}/task"))
-        {
-            string stat;
-            try
-            {
-                stat = File.ReadAllText(Path.Combine(task, "stat"));
-            }
-            catch (IOException)
-            {
-                continue;
-            }
-            nices.Add(int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], CultureInfo.InvariantCulture));
-        }
+        var nices = ProcessTree.Threads(pid).Select(tid => ProcessTree.Nice(pid, tid)).OfType<int>().ToList();
         Assert.NotEmpty(nices);
         return nices;
     }

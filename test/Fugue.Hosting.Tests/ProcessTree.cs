@@ -41,6 +41,24 @@ internal static partial class ProcessTree
         }
     }
 
+    /// <summary>The thread ids of a process (/proc/pid/task).</summary>
+    public static List<int> Threads(int pid) =>
+        Directory.GetDirectories($"/proc/{pid}/task").Select(d => int.Parse(Path.GetFileName(d), CultureInfo.InvariantCulture)).ToList();
+
+    /// <summary>A thread's nice: the 19th field of its stat (17th after the name in parentheses); null once it is gone.</summary>
+    public static int? Nice(int pid, int tid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/task/{tid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The live (not zombie) children of a process.</summary>
     public static List<int> Children(int pid) => AllChildren(pid).Where(IsAlive).ToList();
 
