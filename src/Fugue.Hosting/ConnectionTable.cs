@@ -23,6 +23,9 @@ internal sealed unsafe class ConnectionTable
     private readonly long* _cells;
     private readonly bool[]? _used;
 
+    /// <summary>Master: one more than the highest cell handed out, kept here (a worker may write anything into cell 0).</summary>
+    private int _end = 1;
+
     private ConnectionTable(long* cells, bool[]? used, int fd)
     {
         _cells = cells;
@@ -71,10 +74,8 @@ internal sealed unsafe class ConnectionTable
         }
         _used![cell] = true;
         Volatile.Write(ref _cells[cell], Absent);
-        if (cell >= _cells[0])
-        {
-            Volatile.Write(ref _cells[0], cell + 1);
-        }
+        _end = Math.Max(_end, cell + 1);
+        Volatile.Write(ref _cells[0], _end);
         return cell;
     }
 

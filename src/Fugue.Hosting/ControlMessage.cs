@@ -17,4 +17,7 @@ internal enum ControlMessage : byte
 
     /// <summary>Worker to master: the app called Fugue.Stop(); stop the whole cluster.</summary>
     StopCluster = (byte)'S',
+
+    /// <summary>Not sent by anyone: what the master makes of a message that is not one byte long.</summary>
+    Malformed = 0,
 }

@@ -57,7 +57,15 @@ public static class FugueHostingExtensions
 
     private static void AddOptions(IServiceCollection services, IConfiguration configuration, Action<FugueOptions>? configure)
     {
-        var optionsBuilder = services.AddOptions<FugueOptions>().Bind(configuration.GetSection(FugueOptions.SectionName));
+        if (WorkerIdentity.Current is { } worker)
+        {
+            // Validated by the master at launch; the files may have changed (or broken) since.
+            services.AddSingleton<IOptions<FugueOptions>>(Microsoft.Extensions.Options.Options.Create(worker.Settings.ToOptions()));
+            return;
+        }
+        // Bound when the options are made, without a change-token source: the master reads a new configuration only on
+        // HUP, as a candidate (ConfigurationReload), and no options monitor may re-validate it from inside the reload.
+        var optionsBuilder = services.AddOptions<FugueOptions>().Configure(o => configuration.GetSection(FugueOptions.SectionName).Bind(o));
         if (configure is not null)
         {
             optionsBuilder.Configure(configure);

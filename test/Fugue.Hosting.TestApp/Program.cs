@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 
 // The app the tests run under a master: what it does is steered by TestApp:* configuration keys.
 if (args.Contains("--host-builder"))
@@ -80,6 +81,59 @@ app.MapGet("/stop-cluster", () =>
 {
     Fugue.Stop();
     return "stopping";
+});
+app.MapGet("/misbehave", (string what) =>
+{
+    string me = $"TESTAPP worker {Fugue.WorkerId} pid {Environment.ProcessId}";
+    if (what == "flood")
+    {
+        // What a compromised worker could do: write on its control channel (fd 3) whatever it likes, as fast as it can.
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                Flood();
+            }
+            catch (Exception e)
+            {
+                Console.WriteLine($"{me} could not flood: {e}");
+            }
+        });
+
+        void Flood()
+        {
+            using var channel = new Socket(new SafeSocketHandle(3, ownsHandle: false)) { Blocking = false };
+            byte[][] messages = ["R"u8.ToArray(), "A"u8.ToArray(), "X"u8.ToArray(), "RRRR"u8.ToArray()];
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            for (int i = 0; i < 600 && DateTime.UtcNow < deadline;)
+            {
+                try
+                {
+                    channel.Send(messages[i % messages.Length]);
+                    i++;
+                }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+                {
+                    Thread.Sleep(1);
+                }
+            }
+            Console.WriteLine($"{me} flooded");
+        }
+    }
+    else if (what == "bigline")
+    {
+        // 64 MiB without a newline, then an ordinary line.
+        using var stdout = Console.OpenStandardOutput();
+        byte[] chunk = new byte[1 << 20];
+        Array.Fill(chunk, (byte)'x');
+        for (int i = 0; i < 64; i++)
+        {
+            stdout.Write(chunk);
+        }
+        stdout.Write("\n"u8);
+        Console.WriteLine($"{me} wrote a big line");
+    }
+    return me;
 });
 app.MapGet("/protocol", (HttpContext context) => $"{context.Request.Protocol} {context.Request.Scheme} worker {Fugue.WorkerId}");
 app.Run();

@@ -64,7 +64,7 @@ public sealed class ClusterTests
         string url = master.WaitForUrl();
         master.WaitForAllReady(2);
         var workers = master.StartedWorkers().Values.ToList();
-        string socketPath = Path.Combine(master.TempPath, $"fugue-{master.Pid}.sock");
+        string socketPath = master.WaitForLine("control socket at").Split(" at ").Last();
         Assert.True(File.Exists(socketPath));
 
         var baseline = SocketCounts(workers);
@@ -77,6 +77,7 @@ public sealed class ClusterTests
         Assert.Equal(0, master.ExitCode);
         Assert.All(workers, pid => Assert.False(ProcessTree.IsAlive(pid)));
         Assert.False(File.Exists(socketPath));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(master.TempPath));
         master.WaitForLine(@"Master \d+ stopped");
     }
 

@@ -20,6 +20,14 @@ public sealed class CpuAffinityTests
         Assert.Equal(expected, string.Join('|', Enumerable.Range(1, workers).Select(id => plan.For(id, workers).ToString())));
     }
 
+    [Theory]
+    [InlineData(1, 0, "0-7")]  // WINCH while worker 1 warmed up: the target is 0
+    [InlineData(3, 2, "5-7")]  // TTOU while worker 3 warmed up
+    public void A_worker_that_becomes_ready_above_the_target_is_pinned_as_if_the_target_counted_it(int workerId, int workers, string expected)
+    {
+        Assert.Equal(expected, new CpuPlan(ParseList("0-7")).For(workerId, workers).ToString());
+    }
+
     [Fact]
     public void Ready_workers_and_their_replacements_run_on_their_cpus_and_the_master_where_it_was()
     {

@@ -39,7 +39,7 @@ public sealed class LogFileTests
             Assert.DoesNotContain("says after", rotated, StringComparison.Ordinal);
             Assert.DoesNotContain("says before-", current, StringComparison.Ordinal);
             Assert.All(File.ReadAllLines(log + ".1").Concat(File.ReadAllLines(log)).Where(l => l.Contains("TESTAPP worker", StringComparison.Ordinal)),
-                line => Assert.Matches(@"^TESTAPP worker \d pid \d+ says (before-\d+|after)$", line)); // whole lines, never mixed
+                line => Assert.Matches(@"^worker \d \(pid \d+\): TESTAPP worker \d pid \d+ says (before-\d+|after)$", line)); // whole lines, never mixed
         }
         finally
         {

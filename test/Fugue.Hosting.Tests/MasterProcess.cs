@@ -174,6 +174,14 @@ internal sealed partial class MasterProcess : IDisposable
 
     public int CountLines(string pattern) => Lines.Count(l => Regex.IsMatch(l, pattern));
 
+    /// <summary>The pattern of a line the master logged with event <paramref name="id"/>, optionally about one child.</summary>
+    public static string Event(int id, int? pid = null) => $@"\[{id}\] " + (pid is int p ? $@".*\(pid {p}\)" : "");
+
+    /// <summary>Waits for a line the master logged with event <paramref name="id"/> (and about <paramref name="pid"/>).</summary>
+    public string WaitForEvent(int id, int? pid = null, int skip = 0) => WaitForLine(Event(id, pid), skip: skip);
+
+    public int CountEvents(int id, int? pid = null) => CountLines(Event(id, pid));
+
     public void Signal(int signal) => ProcessTree.Kill(Pid, signal);
 
     /// <summary>

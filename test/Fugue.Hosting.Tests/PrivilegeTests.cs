@@ -40,6 +40,7 @@ public sealed class PrivilegeTests
         master.WaitForAllReady(2);
         string path = master.WaitForLine("control socket at").Split(" at ").Last();
         File.SetUnixFileMode(master.TempPath, (UnixFileMode)0x1ED); // 0755: let the other user reach the socket
+        File.SetUnixFileMode(Path.GetDirectoryName(path)!, (UnixFileMode)0x1ED);
         File.SetUnixFileMode(path, (UnixFileMode)0x1B6); // 0666: a mistake the peer check still catches
 
         using var client = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/usr/bin/setpriv",

@@ -60,6 +60,10 @@ internal static partial class ProcessTree
     }
 
     /// <summary>The live (not zombie) children of a process.</summary>
+    public static long RssKiB(int pid) =>
+        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1],
+            System.Globalization.CultureInfo.InvariantCulture);
+
     public static List<int> Children(int pid) => AllChildren(pid).Where(IsAlive).ToList();
 
     private static IEnumerable<int> AllChildren(int pid) =>

@@ -13,7 +13,7 @@ public sealed class RestartHygieneTests(ITestOutputHelper output)
         // The first roll settles what the runtime opens lazily (timers, the thread pool's epoll); measure after it.
         Roll(master, 2);
         int fdsBefore = Fds(master.Pid);
-        long rssBefore = RssKiB(master.Pid);
+        long rssBefore = ProcessTree.RssKiB(master.Pid);
 
         for (int generation = 3; generation <= 22; generation++)
         {
@@ -21,7 +21,7 @@ public sealed class RestartHygieneTests(ITestOutputHelper output)
         }
 
         int fdsAfter = Fds(master.Pid);
-        long rssAfter = RssKiB(master.Pid);
+        long rssAfter = ProcessTree.RssKiB(master.Pid);
         output.WriteLine($"master after 2 and after 42 worker restarts: fds {fdsBefore} -> {fdsAfter}, RSS {rssBefore} KiB -> {rssAfter} KiB");
         Assert.Equal(fdsBefore, fdsAfter);
         Assert.Empty(ProcessTree.Zombies(master.Pid));
@@ -41,8 +41,4 @@ public sealed class RestartHygieneTests(ITestOutputHelper output)
     }
 
     private static int Fds(int pid) => Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length;
-
-    private static long RssKiB(int pid) =>
-        long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1],
-            System.Globalization.CultureInfo.InvariantCulture);
 }

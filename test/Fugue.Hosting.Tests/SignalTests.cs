@@ -77,7 +77,8 @@ public sealed partial class SignalTests
             Assert.Equal("READY=1\nSTATUS=2 workers ready, generation 1", Receive(notify));
 
             master.Signal(1);
-            Assert.Matches(new Regex(@"^RELOADING=1\nMONOTONIC_USEC=\d+\nSTATUS=rolling restart to generation 2$"), Receive(notify));
+            Assert.Matches(new Regex(@"^RELOADING=1\nMONOTONIC_USEC=\d+\nSTATUS=reading the configuration$"), Receive(notify));
+            Assert.Equal("STATUS=rolling restart to generation 2", Receive(notify));
             Assert.Equal("READY=1\nSTATUS=2 workers ready, generation 2", Receive(notify));
 
             master.Signal(12);

@@ -12,10 +12,15 @@ internal static class FugueActivation
 {
     /// <summary>
     /// The options as they will be, read early (before any service provider exists). A value the binder rejects is
-    /// left at its default here: the options pipeline rejects it again at start, where the master reports it.
+    /// left at its default here: the options pipeline rejects it again at start, where the master reports it. A worker
+    /// lives by the settings the master stamped on it, whatever its configuration files say now.
     /// </summary>
     public static FugueOptions ReadOptions(IConfiguration configuration, Action<FugueOptions>? configure)
     {
+        if (WorkerIdentity.Current is { } worker)
+        {
+            return worker.Settings.ToOptions();
+        }
         var options = new FugueOptions();
         try
         {

@@ -63,6 +63,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         services.AddSingleton<ListenerSet>();
         services.AddSingleton<ControlSocket>();
         services.AddSingleton<SystemdNotifier>();
+        services.AddSingleton<ConfigurationReload>();
         services.AddSingleton<Supervisor>();
         services.AddHostedService(sp => sp.GetRequiredService<Supervisor>());
         services.AddSingleton<IFugue, MasterContext>();

@@ -7,24 +7,27 @@ using Microsoft.Extensions.Options;
 namespace FugueHosting.Master;
 
 /// <summary>
-/// The master's unix socket in TempPath (mode 0600): a connection from the same user or root is answered with
-/// the master's status and closed; anyone else is refused.
+/// The master's unix socket (mode 0600), in a directory of TempPath that only the master's user can enter, made fresh
+/// with a name nobody can guess or take first (mkdtemp: <c>fugue-&lt;pid&gt;-XXXXXX/control.sock</c>), so that no other
+/// user of a shared /tmp can squat the path before the master binds it. A connection from the same user or root is
+/// answered with the master's status and closed; anyone else is refused.
 /// </summary>
 internal sealed class ControlSocket(IOptions<FugueOptions> options, ILogger<ControlSocket> logger) : IDisposable
 {
+    private static readonly TimeSpan AcceptRetry = TimeSpan.FromMilliseconds(100);
     private readonly CancellationTokenSource _stop = new();
     private Socket? _socket;
+    private string? _path;
 
-    public string Path { get; } = System.IO.Path.Combine(options.Value.TempPath, $"fugue-{Environment.ProcessId}.sock");
+    /// <summary>The socket's path once started; null before.</summary>
+    public string? Path => _path;
 
     public void Start(Func<string> status)
     {
-        if (Posix.IsSocket(Path))
-        {
-            File.Delete(Path); // left by a dead process that had our pid
-        }
+        string directory = Posix.MakePrivateDirectory(System.IO.Path.Combine(options.Value.TempPath, $"fugue-{Environment.ProcessId}-"));
+        string path = _path = System.IO.Path.Combine(directory, "control.sock");
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        Posix.BindPrivate(socket, new UnixDomainSocketEndPoint(Path));
+        Posix.BindPrivate(socket, new UnixDomainSocketEndPoint(path));
         socket.Listen(16);
         _socket = socket;
         _ = ServeAsync(socket, status);
@@ -39,9 +42,16 @@ internal sealed class ControlSocket(IOptions<FugueOptions> options, ILogger<Cont
             {
                 client = await socket.AcceptAsync(_stop.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
                 return;
+            }
+            catch (SocketException e)
+            {
+                // EMFILE/ENFILE (out of descriptors) and the like pass: the socket keeps serving once they do.
+                MasterLog.ControlAcceptFailed(logger, e.Message);
+                await Task.Delay(AcceptRetry, _stop.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                continue;
             }
             using (client)
             {
@@ -62,12 +72,16 @@ internal sealed class ControlSocket(IOptions<FugueOptions> options, ILogger<Cont
         }
     }
 
-    /// <summary>Stops serving and removes the socket file.</summary>
+    /// <summary>Stops serving and removes the socket file and its directory.</summary>
     public void Stop()
     {
         _stop.Cancel();
         _socket?.Dispose();
-        File.Delete(Path);
+        if (_path is not null)
+        {
+            File.Delete(_path);
+            Directory.Delete(System.IO.Path.GetDirectoryName(_path)!);
+        }
     }
 
     public void Dispose() => _stop.Dispose();

@@ -17,8 +17,11 @@ internal sealed class CpuPlan(IReadOnlyList<int> allowed)
     /// <summary>The CPUs of worker <paramref name="workerId"/> (1-based) when there are <paramref name="workers"/>.</summary>
     public CpuMask For(int workerId, int workers)
     {
+        // A worker can become ready above the target (WINCH or TTOU while it warmed up): it is retired, but pinned as
+        // if the target counted it.
+        workers = Math.Max(workers, workerId);
         int n = allowed.Count;
-        int k = (workerId - 1) % Math.Max(workers, 1);
+        int k = workerId - 1;
         return workers >= n
             ? CpuMask.Of([allowed[k % n]])
             : CpuMask.Of(allowed.Take((k + 1) * n / workers).Skip(k * n / workers));

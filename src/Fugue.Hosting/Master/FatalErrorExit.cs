@@ -2,7 +2,9 @@ namespace FugueHosting.Master;
 
 /// <summary>
 /// A master that cannot start (bad options, a port in use) says why in one line on stderr and exits with status 1,
-/// instead of the runtime's abort (status 134, and a core dump where those are kept).
+/// instead of the runtime's abort (status 134, and a core dump where those are kept). Bad input (the options'
+/// validation, the binder, Fugue's own checks: <see cref="InvalidOperationException"/>s that name the key) needs no
+/// more; anything else is a bug, and the line is followed by its stack trace.
 /// </summary>
 internal static class FatalErrorExit
 {
@@ -14,14 +16,29 @@ internal static class FatalErrorExit
         {
             AppDomain.CurrentDomain.UnhandledException += (_, e) =>
             {
-                Console.Error.WriteLine($"Fugue master {Environment.ProcessId} failed: {Describe(e.ExceptionObject as Exception)}");
+                var exception = e.ExceptionObject as Exception;
+                Console.Error.WriteLine($"Fugue master {Environment.ProcessId} failed: {Describe(exception)}");
+                if (!IsBadInput(exception))
+                {
+                    Console.Error.WriteLine(exception);
+                }
                 Console.Error.Flush();
                 Environment.Exit(1);
             };
         }
     }
 
-    private static string Describe(Exception? exception)
+    private static bool IsBadInput(Exception? exception)
+    {
+        while (exception is AggregateException { InnerException: { } inner })
+        {
+            exception = inner;
+        }
+        return exception is Microsoft.Extensions.Options.OptionsValidationException or InvalidOperationException;
+    }
+
+    /// <summary>Every message of the chain, outermost first (a file's error wraps the parser's, which has the line).</summary>
+    public static string Describe(Exception? exception)
     {
         var messages = new List<string>();
         for (var e = exception; e is not null; e = e.InnerException)

@@ -28,9 +28,11 @@ internal sealed class ListenerSet
 
     /// <summary>
     /// Binds every address, or none: on an error the ones already bound are released and the error names the address.
-    /// Sockets inherited from an old master (USR2) are taken over for the entries they were bound for, with no gap.
+    /// Sockets inherited from an old master (USR2) are taken over for the entries they were bound for, with no gap;
+    /// those that no entry names any more are closed here (once the old workers have drained, clients get a refusal
+    /// instead of a queue nobody accepts from) and returned, to be logged.
     /// </summary>
-    public void Bind(IReadOnlyList<(string Key, ListenAddress Address)> addresses, IReadOnlyList<InheritedSocket> inherited)
+    public IReadOnlyList<InheritedSocket> Bind(IReadOnlyList<(string Key, ListenAddress Address)> addresses, IReadOnlyList<InheritedSocket> inherited)
     {
         try
         {
@@ -56,6 +58,12 @@ internal sealed class ListenerSet
             Release();
             throw;
         }
+        var unused = inherited.Where(s => !addresses.Any(a => a.Address.Original == s.ListenEntry)).ToList();
+        foreach (var socket in unused)
+        {
+            Posix.Close(socket.Fd);
+        }
+        return unused;
     }
 
     private static BoundListener Adopt(InheritedSocket inherited, ListenAddress address)

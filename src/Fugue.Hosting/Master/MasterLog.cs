@@ -115,4 +115,28 @@ internal static partial class MasterLog
 
     [LoggerMessage(37, LogLevel.Warning, "Master {Pid} stays at nice {Started}: {Reason}")]
     public static partial void MasterPriorityNotRestored(ILogger logger, int pid, int started, string reason);
+
+    [LoggerMessage(38, LogLevel.Error, "Reload refused, generation {Generation} keeps serving: {Reason}")]
+    public static partial void ReloadRefused(ILogger logger, int generation, string reason);
+
+    [LoggerMessage(39, LogLevel.Warning, "Fugue:{Key} changed from '{Old}' to '{New}': a HUP does not apply it, a USR2 (new master) does")]
+    public static partial void AppliedOnReexec(ILogger logger, string key, string old, string @new);
+
+    [LoggerMessage(40, LogLevel.Error, "The master failed while {Step}; it goes on with the next event")]
+    public static partial void StepFailed(ILogger logger, string step, Exception exception);
+
+    [LoggerMessage(41, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) sent message 0x{Message:x2} while {State}: ignored (further stray messages from it are not logged)")]
+    public static partial void StrayMessage(ILogger logger, int workerId, int pid, byte message, string state);
+
+    [LoggerMessage(42, LogLevel.Error, "Worker {WorkerId} (pid {Pid}) was not ready within {Timeout}s (WorkerBootTimeout): SIGKILL")]
+    public static partial void BootTimedOut(ILogger logger, int workerId, int pid, double timeout);
+
+    [LoggerMessage(43, LogLevel.Warning, "The control socket could not accept a connection ({Reason}); retrying")]
+    public static partial void ControlAcceptFailed(ILogger logger, string reason);
+
+    [LoggerMessage(44, LogLevel.Warning, "Master {Pid} closed the inherited socket of '{Entry}': no Listen entry names it any more")]
+    public static partial void InheritedSocketClosed(ILogger logger, int pid, string entry);
+
+    [LoggerMessage(45, LogLevel.Error, "Pid file {Path} could not be written or moved: {Reason}; the master serves on")]
+    public static partial void PidFileFailed(ILogger logger, string path, string reason);
 }

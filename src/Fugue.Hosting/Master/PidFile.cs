@@ -1,3 +1,4 @@
+using FugueHosting.Native;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Win32.SafeHandles;
 
@@ -7,7 +8,9 @@ namespace FugueHosting.Master;
 /// The master's pid file. A lock file beside it (<c>&lt;path&gt;.lock</c>, flock held for the master's life) makes a
 /// second master with the same pid file refuse to start; a file left by a dead master holds no lock and is taken over.
 /// The content is written atomically (a temporary file renamed over it). On USR2 the old master renames it to
-/// <c>&lt;path&gt;.oldbin</c> and hands the lock to the new master by descriptor.
+/// <c>&lt;path&gt;.oldbin</c> and hands the lock to the new master by descriptor. No file is opened through a symlink
+/// (a worker's user who can write into the directory must not point a root master's writes elsewhere): the lock is
+/// opened with O_NOFOLLOW, the temporary file created afresh with O_EXCL, and renames replace links, never follow them.
 /// </summary>
 internal sealed class PidFile(string path) : IDisposable
 {
@@ -27,14 +30,16 @@ internal sealed class PidFile(string path) : IDisposable
     {
         try
         {
-            _lock = new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            var handle = Posix.OpenNoFollow(LockPath, exclusive: false);
+            if (!Posix.TryLockExclusive(handle))
+            {
+                handle.Dispose();
+                string holder = File.Exists(Path) ? File.ReadAllText(Path).Trim() : "unknown";
+                throw new InvalidOperationException($"{FugueOptions.SectionName}:PidFile = '{Path}': another master (pid {holder}) holds it.");
+            }
+            _lock = new FileStream(handle, FileAccess.ReadWrite);
         }
-        catch (IOException) when (File.Exists(LockPath))
-        {
-            string holder = File.Exists(Path) ? File.ReadAllText(Path).Trim() : "unknown";
-            throw new InvalidOperationException($"{FugueOptions.SectionName}:PidFile = '{Path}': another master (pid {holder}) holds it.");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException e)
         {
             throw new InvalidOperationException($"{FugueOptions.SectionName}:PidFile = '{Path}': {e.Message}", e);
         }
@@ -46,7 +51,11 @@ internal sealed class PidFile(string path) : IDisposable
     public void Write()
     {
         string temp = Path + ".tmp";
-        File.WriteAllText(temp, Environment.ProcessId + "\n");
+        File.Delete(temp); // a leftover, or a link someone put there: unlink removes the link itself
+        using (var file = new FileStream(Posix.OpenNoFollow(temp, exclusive: true), FileAccess.Write))
+        {
+            file.Write(System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId + "\n"));
+        }
         File.Move(temp, Path, overwrite: true);
     }
 

@@ -28,9 +28,11 @@ internal sealed partial class Supervisor
             }
             _successor = _launcher!.LaunchSuccessor(_pidFile?.LockFd, inbox);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // A full disk, a read-only directory, a spawn that failed: this master keeps serving as it was.
             MasterLog.ReexecFailed(logger, e);
+            _successor = null;
             RestorePidFile();
             return;
         }
@@ -58,9 +60,16 @@ internal sealed partial class Supervisor
 
     private void RestorePidFile()
     {
-        if (_pidFile is not null && File.Exists(_pidFile.OldBinPath))
+        try
         {
-            _pidFile.RestoreFromOldBin();
+            if (_pidFile is not null && File.Exists(_pidFile.OldBinPath))
+            {
+                _pidFile.RestoreFromOldBin();
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            MasterLog.PidFileFailed(logger, _pidFile!.Path, e.Message);
         }
     }
 }

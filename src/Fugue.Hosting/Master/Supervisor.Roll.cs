@@ -1,6 +1,4 @@
 using FugueHosting.Native;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
 
 namespace FugueHosting.Master;
 
@@ -16,23 +14,27 @@ internal sealed partial class Supervisor
         {
             return;
         }
-        // Re-read the configuration (appsettings.json may have changed) so that e.g. a new Workers takes effect.
-        (configuration as IConfigurationRoot)?.Reload();
-        try
+        systemd.Notify($"RELOADING=1\nMONOTONIC_USEC={Monotonic()}\nSTATUS=reading the configuration");
+        // The configuration (appsettings.json may have changed) is taken whole or not at all.
+        if (configuration.TryRead(out string refusal) is not { } candidate)
         {
-            _options = options.CurrentValue;
-        }
-        catch (OptionsValidationException e)
-        {
-            MasterLog.SignalReceived(logger, "SIGHUP", $"refused, the new configuration is invalid: {e.Message}");
+            MasterLog.ReloadRefused(logger, _generation, refusal);
+            systemd.Notify($"READY=1\nSTATUS=reload refused: {refusal}");
             return;
         }
+        var launcher = new WorkerLauncher(listeners, AppCommandLine.Current(), candidate, controlSocket.Path, logFiles?.WorkerOut, _connections, _priority);
+        foreach (var (key, old, value) in ConfigurationReload.WaitingForReexec(_options, candidate))
+        {
+            MasterLog.AppliedOnReexec(logger, key, old, value);
+        }
+        _options = candidate;
+        _launcher = launcher;
         _generation++;
         _target = _options.Workers;
         Resize();
         _roll = new Queue<int>(_slots.Where(s => s.Current is not null).Select(s => s.Id));
         MasterLog.SignalReceived(logger, "SIGHUP", $"rolling restart to generation {_generation}: {_roll.Count} workers, {_options.RollingRestartBatch} at a time");
-        systemd.Notify($"RELOADING=1\nMONOTONIC_USEC={Monotonic()}\nSTATUS=rolling restart to generation {_generation}");
+        systemd.Notify($"STATUS=rolling restart to generation {_generation}");
     }
 
     /// <summary>Starts the next replacements while fewer than a batch are starting; ends the roll when all are in.</summary>
@@ -88,25 +90,36 @@ internal sealed partial class Supervisor
         systemd.Notify($"READY=1\nSTATUS=rolling restart to generation {_generation} aborted: {reason}");
     }
 
+    /// <summary>Every starting child has a deadline, WorkerBootTimeout as it was launched with.</summary>
     private void CheckBootTimeouts()
     {
-        foreach (var slot in _slots.Where(s => s.Incoming is { Ready: false } w && w.Uptime > _options.WorkerBootTimeout))
+        foreach (var slot in _slots.Where(s => s.Incoming is { Ready: false } w && IsLate(w)))
         {
             var late = slot.Incoming!;
             _retiring.Add(late);
             slot.Incoming = null;
             late.MarkKilled();
             Posix.Kill(late.Pid, Posix.SIGKILL);
-            AbortRoll($"the new worker {late.WorkerId} (pid {late.Pid}) was not ready within {_options.WorkerBootTimeout.TotalSeconds}s");
+            AbortRoll($"the new worker {late.WorkerId} (pid {late.Pid}) was not ready within {late.Settings.BootTimeout.TotalSeconds}s");
         }
-        if (_successor is { } successor && successor.Uptime > _options.WorkerBootTimeout)
+        // A worker starting in its own slot (first start, after a crash, TTIN) that is late fails like a crash: its
+        // reaping backs the slot off.
+        foreach (var late in _slots.Select(s => s.Current).OfType<WorkerProcess>().Where(w => w is { Ready: false, Stopping: false, BootTimedOut: false } && IsLate(w)))
         {
-            Posix.Kill(successor.Pid, Posix.SIGKILL);
-            successor.MarkKilled();
+            late.BootTimedOut = true;
+            MasterLog.BootTimedOut(logger, late.WorkerId, late.Pid, late.Settings.BootTimeout.TotalSeconds);
+            Posix.Kill(late.Pid, Posix.SIGKILL);
+        }
+        if (_successor is { } successor && IsLate(successor))
+        {
             _retiring.Add(successor);
-            RollBack($"was not ready within {_options.WorkerBootTimeout.TotalSeconds}s");
+            successor.MarkKilled();
+            Posix.Kill(successor.Pid, Posix.SIGKILL);
+            RollBack($"was not ready within {successor.Settings.BootTimeout.TotalSeconds}s");
         }
     }
+
+    private static bool IsLate(WorkerProcess child) => !child.Ready && child.Uptime > child.Settings.BootTimeout;
 
     /// <summary>HUP and USR2 never interleave: while one is under way the other (or a second one) is refused.</summary>
     private bool Refuse(string signal)

@@ -14,8 +14,8 @@ namespace FugueHosting.Master;
 /// (HUP) and re-exec (USR2) live in their own files.
 /// </summary>
 internal sealed partial class Supervisor(
-    IOptionsMonitor<FugueOptions> options,
-    IConfiguration configuration,
+    ConfigurationReload configuration,
+    IConfiguration appConfiguration,
     MasterInbox inbox,
     ListenerSet listeners,
     ControlSocket controlSocket,
@@ -30,7 +30,7 @@ internal sealed partial class Supervisor(
     private readonly int _pid = Environment.ProcessId;
     private readonly List<WorkerSlot> _slots = [];
     private readonly List<WorkerProcess> _retiring = [];
-    private FugueOptions _options = options.CurrentValue;
+    private FugueOptions _options = configuration.Initial();
     private WorkerLauncher? _launcher;
     private PidFile? _pidFile;
     private ConnectionTable? _connections;
@@ -66,16 +66,20 @@ internal sealed partial class Supervisor(
         }
         try
         {
-            listeners.Bind(ListenPlan.Resolve(_options, configuration), inherited?.Sockets ?? []);
+            var closed = listeners.Bind(ListenPlan.Resolve(_options, appConfiguration), inherited?.Sockets ?? []);
             foreach (var listener in listeners.Bound)
             {
                 MasterLog.Listening(logger, _pid, listener.Url);
             }
+            foreach (var socket in closed)
+            {
+                MasterLog.InheritedSocketClosed(logger, _pid, socket.ListenEntry);
+            }
             controlSocket.Start(Status);
-            MasterLog.ControlSocket(logger, _pid, controlSocket.Path);
+            MasterLog.ControlSocket(logger, _pid, controlSocket.Path!);
             _connections = OpenConnectionTable();
-            _launcher = new WorkerLauncher(listeners, AppCommandLine.Current(), _options.WorkingDirectory, controlSocket.Path,
-                Credentials.Resolve(_options.User, _options.Group), logFiles?.WorkerOut, _connections, _priority = PlanPriority(inherited));
+            _priority = PlanPriority(inherited);
+            _launcher = NewLauncher();
         }
         catch when (inherited is null)
         {
@@ -87,6 +91,10 @@ internal sealed partial class Supervisor(
         _loop = Task.Run(RunGuardedAsync, CancellationToken.None);
         return Task.CompletedTask;
     }
+
+    /// <summary>Starts children with the options as they stand (at start, and after each HUP the master accepts).</summary>
+    private WorkerLauncher NewLauncher() =>
+        new(listeners, AppCommandLine.Current(), _options, controlSocket.Path, logFiles?.WorkerOut, _connections, _priority);
 
     private ConnectionTable? OpenConnectionTable()
     {
@@ -131,7 +139,10 @@ internal sealed partial class Supervisor(
         return priority;
     }
 
-    /// <summary>A bug in the loop must not leave a master that supervises nothing: it kills the workers and exits 1.</summary>
+    /// <summary>
+    /// The loop contains each event's failure (<see cref="Step"/>); what reaches here is the loop itself broken (its
+    /// inbox or its wait). A master that supervises nothing must not stay up: it kills the workers and exits 1.
+    /// </summary>
     private async Task RunGuardedAsync()
     {
         try
@@ -172,38 +183,64 @@ internal sealed partial class Supervisor(
         {
             while (inbox.Reader.TryRead(out var e))
             {
-                Handle(e);
+                Step(e.ToString(), () => Handle(e));
+                if (e is MasterEvent.FromWorker(var sender, _))
+                {
+                    sender.Handled();
+                }
             }
-            Reap();
+            Step("reaping", Reap);
             if (!_stopping)
             {
-                Resize();
-                StartDueWorkers();
-                AdvanceRoll();
+                Step("resizing", Resize);
+                Step("starting workers", StartDueWorkers);
+                Step("advancing the rolling restart", AdvanceRoll);
             }
-            RaiseStarvedReplacements();
-            CheckBootTimeouts();
-            KillHungWorkers();
-            KillLateWorkers();
-            Publish();
+            Step("raising starved replacements", RaiseStarvedReplacements);
+            Step("checking boot timeouts", CheckBootTimeouts);
+            Step("checking heartbeats", KillHungWorkers);
+            Step("killing late workers", KillLateWorkers);
+            Step("publishing", Publish);
             if (_stopping && Children().Count == 0)
             {
                 break;
             }
             await WaitForEventAsync(NextWakeup()).ConfigureAwait(false);
         }
-        if (_handedOverTo is null)
+        Step("removing the master's files", () =>
         {
-            listeners.RemoveSocketFiles();
-            _pidFile?.Remove();
-        }
-        else if (_pidFile is not null)
-        {
-            File.Delete(_pidFile.OldBinPath);
-        }
-        controlSocket.Stop();
+            if (_handedOverTo is null)
+            {
+                listeners.RemoveSocketFiles();
+                _pidFile?.Remove();
+            }
+            else if (_pidFile is not null)
+            {
+                File.Delete(_pidFile.OldBinPath);
+            }
+        });
+        Step("closing the control socket", controlSocket.Stop);
         MasterLog.Stopped(logger, _pid);
         lifetime.StopApplication();
+    }
+
+    /// <summary>
+    /// One event, one step, and whatever it throws stays in it: logged with its stack, and the loop goes on with the
+    /// next. Each step leaves the state consistent before anything in it can throw (a child is recorded before it is
+    /// signalled), so a failed step at worst leaves work for the next pass.
+    /// </summary>
+    private void Step(string what, Action step)
+    {
+        try
+        {
+            step();
+        }
+#pragma warning disable CA1031 // one event's failure must not end the master
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            MasterLog.StepFailed(logger, what, e);
+        }
     }
 
     private void Handle(MasterEvent e)
@@ -213,26 +250,53 @@ internal sealed partial class Supervisor(
             case MasterEvent.Signal(var number):
                 OnSignal(number);
                 break;
-            case MasterEvent.FromWorker(var child, ControlMessage.Ready) when child == _successor:
-                HandOver(child);
-                break;
-            case MasterEvent.FromWorker(var worker, ControlMessage.Ready):
-                worker.Heard();
-                OnReady(worker);
-                break;
-            case MasterEvent.FromWorker(var worker, ControlMessage.Heartbeat):
-                worker.Heard();
-                worker.Answer();
-                break;
-            case MasterEvent.FromWorker(var worker, ControlMessage.StopCluster):
-                MasterLog.ClusterStopRequested(logger, worker.WorkerId, worker.Pid);
-                BeginStop($"worker {worker.WorkerId} asked");
+            case MasterEvent.FromWorker(var worker, var message):
+                OnMessage(worker, message);
                 break;
             case MasterEvent.StopRequested(var reason):
                 BeginStop(reason);
                 break;
         }
     }
+
+    /// <summary>
+    /// A child's message, acted on only where it makes sense: a Ready from a child that is not starting (twice, or
+    /// after it was told to stop), a message no child sends, or a stop request from a worker that is not serving are
+    /// logged once per child and ignored.
+    /// </summary>
+    private void OnMessage(WorkerProcess child, ControlMessage message)
+    {
+        bool starting = !child.Ready && !child.Stopping;
+        bool serving = _slots.Any(s => s.Current == child) && child.Ready && !child.Stopping;
+        switch (message)
+        {
+            case ControlMessage.Heartbeat:
+                child.Heard();
+                child.Answer();
+                break;
+            case ControlMessage.Ready when child == _successor && starting:
+                HandOver(child);
+                break;
+            case ControlMessage.Ready when starting && _slots.Any(s => s.Current == child || s.Incoming == child):
+                child.Heard();
+                OnReady(child);
+                break;
+            case ControlMessage.StopCluster when serving:
+                MasterLog.ClusterStopRequested(logger, child.WorkerId, child.Pid);
+                BeginStop($"worker {child.WorkerId} asked");
+                break;
+            default:
+                if (!child.ReportedStrayMessage)
+                {
+                    child.ReportedStrayMessage = true;
+                    MasterLog.StrayMessage(logger, child.WorkerId, child.Pid, (byte)message, StateOf(child));
+                }
+                break;
+        }
+    }
+
+    private string StateOf(WorkerProcess child) =>
+        child.Stopping ? "stopping" : child.Ready ? "ready" : _slots.Any(s => s.Current == child || s.Incoming == child) || child == _successor ? "starting" : "retired";
 
     private void OnSignal(int signal)
     {
@@ -350,11 +414,11 @@ internal sealed partial class Supervisor(
     }
 
     /// <summary>Asks a child to drain and exit; it is killed if still there after WorkerKillTimeout.</summary>
-    private void Retire(WorkerProcess child)
+    private static void Retire(WorkerProcess child)
     {
         if (!child.Stopping)
         {
-            child.MarkStopping(_options.WorkerKillTimeout);
+            child.MarkStopping();
             Posix.Kill(child.Pid, Posix.SIGTERM);
         }
     }
@@ -423,10 +487,9 @@ internal sealed partial class Supervisor(
     /// </summary>
     private void RaiseStarvedReplacements()
     {
-        var half = _options.WorkerBootTimeout / 2;
-        foreach (var child in Children().Where(c => c is { Ready: false, Stopping: false, StartedAtNice: not null } && c.Uptime > half))
+        foreach (var child in Children().Where(c => c is { Ready: false, Stopping: false, StartedAtNice: not null } && c.Uptime > c.Settings.BootTimeout / 2))
         {
-            Unnice(child, $" (not ready after {half.TotalSeconds:0.#}s, half of {FugueOptions.SectionName}:WorkerBootTimeout)");
+            Unnice(child, $" (not ready after {(child.Settings.BootTimeout / 2).TotalSeconds:0.#}s, half of {FugueOptions.SectionName}:WorkerBootTimeout)");
         }
     }
 
@@ -530,7 +593,7 @@ internal sealed partial class Supervisor(
             {
                 worker.Heard();
             }
-            else if (worker.Silence > _options.WorkerTimeout)
+            else if (worker.Silence > worker.Settings.Timeout)
             {
                 MasterLog.KillingHungWorker(logger, worker.WorkerId, worker.Pid, worker.Silence.TotalSeconds);
                 Posix.Kill(worker.Pid, Posix.SIGKILL);
@@ -544,7 +607,7 @@ internal sealed partial class Supervisor(
         long now = Stopwatch.GetTimestamp();
         foreach (var child in Children().Where(w => w.KillAt < now))
         {
-            MasterLog.KillingLateWorker(logger, child.WorkerId, child.Pid, _options.WorkerKillTimeout.TotalSeconds);
+            MasterLog.KillingLateWorker(logger, child.WorkerId, child.Pid, child.Settings.KillTimeout.TotalSeconds);
             Posix.Kill(child.Pid, Posix.SIGKILL);
             child.MarkKilled();
         }
@@ -604,7 +667,14 @@ internal sealed partial class Supervisor(
         {
             systemd.Notify($"READY=1\n{StatusLine()}");
         }
-        _pidFile?.Write();
+        try
+        {
+            _pidFile?.Write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            MasterLog.PidFileFailed(logger, _pidFile!.Path, e.Message);
+        }
         RunReadyHook();
     }
 

@@ -1,17 +1,22 @@
 using System.Net.Sockets;
 using FugueHosting.Native;
 using FugueHosting.Worker;
+using Microsoft.Extensions.Hosting;
 
 namespace FugueHosting.Master;
 
 /// <summary>
 /// Starts the master's children: workers (this program again, with the listeners and its end of a control channel)
-/// and, on USR2, a new master (with the listeners, a channel to this one and the pid-file lock).
+/// and, on USR2, a new master (with the listeners, a channel to this one and the pid-file lock). One launcher serves
+/// one configuration: a HUP that the master accepts makes a new one, so the new generation runs as the new
+/// User/Group, in the new WorkingDirectory, with the new settings stamped on each child.
 /// </summary>
-internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine command, string? workingDirectory, string? controlSocketPath,
-    Credentials? runAs, TextWriter? logFile, ConnectionTable? connections, ReplacementPriority? priority)
+internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine command, FugueOptions options, string? controlSocketPath,
+    TextWriter? logFile, ConnectionTable? connections, ReplacementPriority? priority)
 {
     private readonly int _masterPid = Environment.ProcessId;
+    private readonly Credentials? _runAs = Credentials.Resolve(options.User, options.Group);
+    private readonly WorkerSettings _settings = WorkerSettings.From(options);
 
     /// <summary>The workers must not talk to systemd nor think they are a new master.</summary>
     private static readonly string[] NotForWorkers = [SystemdNotifier.VariableName, SuccessorIdentity.VariableName];
@@ -30,10 +35,10 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         {
             fds.Add(connections!.Fd);
         }
-        var identity = new WorkerIdentity(workerId, _masterPid, 3, inherited, controlSocketPath, runAs,
+        var identity = new WorkerIdentity(workerId, _masterPid, 3, inherited, controlSocketPath, _settings, _runAs,
             cell is int allocated ? new InheritedCell(4 + inherited.Count, allocated) : null, replacing);
         var env = AppCommandLine.ChildEnvironment(NotForWorkers, new KeyValuePair<string, string>(WorkerIdentity.VariableName, identity.Serialize()));
-        if (runAs is not null)
+        if (_runAs is not null)
         {
             // The user changes in a startup hook, before the app's Main (posix_spawn cannot change it).
             string? hooks = env.FirstOrDefault(kv => kv.Key == StartupHook.VariableName).Value;
@@ -44,7 +49,7 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         WorkerProcess worker;
         try
         {
-            worker = Launch(workerId, generation, env, fds, workingDirectory ?? command.StartDirectory, inbox, output.WorkerEnds,
+            worker = Launch(workerId, generation, env, fds, options.WorkingDirectory ?? command.StartDirectory, inbox, output.WorkerEnds,
                 replacing ? priority?.Starting : null);
         }
         catch
@@ -89,7 +94,7 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         try
         {
             int pid = Spawner.Spawn(command.Executable, command.Arguments, env, [child, .. fds], directory, output, nice);
-            var process = new WorkerProcess(workerId, generation, pid, new Socket(new SafeSocketHandle(master, ownsHandle: true)) { Blocking = false })
+            var process = new WorkerProcess(workerId, generation, pid, _settings, new Socket(new SafeSocketHandle(master, ownsHandle: true)) { Blocking = false })
             {
                 StartedAtNice = nice,
             };

@@ -1,17 +1,20 @@
 using System.Net.Sockets;
-using System.Text;
 using FugueHosting.Native;
 
 namespace FugueHosting.Master;
 
 /// <summary>
 /// A worker's stdout and stderr, read by the master. Every line goes out whole (never interleaved with another
-/// process's) through the master's own stdout and stderr, so that LogFile and its reopening on USR1 are the master's
-/// business only; stderr lines are prefixed with the worker's id and pid. The last stderr lines are kept, so that a
-/// worker that dies (an unhandled exception at start) is reported with what it said.
+/// process's, nor with the worker's other stream) through the master's own stdout and stderr, so that LogFile and its
+/// reopening on USR1 are the master's business only; every line is prefixed with the worker's id and pid (stderr's say
+/// so), so that no worker can print a line that passes for the master's. What a worker writes is untrusted: a line is
+/// cut at <see cref="MaxLine"/> bytes, with a marker, and the rest of it up to its newline is dropped, so the relay holds
+/// at most one such buffer per stream whatever the worker writes; the worker waits while the master writes. The last
+/// stderr lines are kept, so that a worker that dies (an unhandled exception at start) is reported with what it said.
 /// </summary>
 internal sealed class WorkerOutput : IDisposable
 {
+    public const int MaxLine = 16 * 1024;
     private const int KeptLines = 20;
     private readonly Queue<string> _tail = new();
     private readonly (int Master, int Worker) _stdout = Posix.StreamPair();
@@ -21,15 +24,17 @@ internal sealed class WorkerOutput : IDisposable
     /// <summary>The ends the worker gets as its fd 1 and 2; the master closes its copies once the worker runs.</summary>
     public (int Stdout, int Stderr) WorkerEnds => (_stdout.Worker, _stderr.Worker);
 
-    /// <param name="workerId">The worker's id, for the stderr prefix.</param>
-    /// <param name="pid">The worker's pid, for the stderr prefix.</param>
+    /// <param name="workerId">The worker's id, for the prefix.</param>
+    /// <param name="pid">The worker's pid, for the prefix.</param>
     /// <param name="logFile">Where the lines go; null: the master's own stdout and stderr.</param>
     public void Start(int workerId, int pid, TextWriter? logFile)
     {
         Posix.Close(_stdout.Worker);
         Posix.Close(_stderr.Worker);
-        string prefix = $"worker {workerId} (pid {pid}) stderr: ";
-        _pumps = Task.WhenAll(PumpAsync(_stdout.Master, logFile ?? Console.Out, "", keep: false), PumpAsync(_stderr.Master, logFile ?? Console.Error, prefix, keep: true));
+        string prefix = $"worker {workerId} (pid {pid})";
+        _pumps = Task.WhenAll(
+            PumpAsync(_stdout.Master, logFile ?? Console.Out, prefix + ": ", keep: false),
+            PumpAsync(_stderr.Master, logFile ?? Console.Error, prefix + " stderr: ", keep: true));
     }
 
     /// <summary>
@@ -41,19 +46,28 @@ internal sealed class WorkerOutput : IDisposable
     /// <summary>Copies lines until the worker's end closes (it exited).</summary>
     private async Task PumpAsync(int fd, TextWriter to, string prefix, bool keep)
     {
-        using var reader = new StreamReader(new NetworkStream(new Socket(new SafeSocketHandle(fd, ownsHandle: true)), ownsSocket: true), Encoding.UTF8);
+        using var socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+        var lines = new LineSplitter(MaxLine);
         try
         {
-            while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
+            while (true)
             {
-                await to.WriteLineAsync(prefix + line).ConfigureAwait(false);
-                if (keep)
+                int n = await socket.ReceiveAsync(lines.Free, SocketFlags.None).ConfigureAwait(false);
+                foreach (string line in n == 0 ? lines.End() : lines.Add(n))
                 {
-                    Keep(line);
+                    await to.WriteLineAsync(prefix + line).ConfigureAwait(false);
+                    if (keep)
+                    {
+                        Keep(line);
+                    }
+                }
+                if (n == 0)
+                {
+                    return;
                 }
             }
         }
-        catch (IOException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
         {
         }
     }

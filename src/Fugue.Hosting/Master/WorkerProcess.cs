@@ -1,22 +1,39 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Threading.Channels;
 
 namespace FugueHosting.Master;
 
 /// <summary>
 /// One child of the master and the master's end of its control channel: a worker, or (id 0) the new master a USR2
-/// started. Owned by the supervisor loop.
+/// started. Owned by the supervisor loop. What it sends is untrusted (it runs the app's bugs): at most
+/// <see cref="MaxQueued"/> of its messages wait in the master's inbox at once and at most <see cref="MaxPerSecond"/>
+/// are read a second; past that the channel is simply not read, and the child's sends block.
 /// </summary>
-internal sealed class WorkerProcess(int workerId, int generation, int pid, Socket channel)
+internal sealed class WorkerProcess(int workerId, int generation, int pid, WorkerSettings settings, Socket channel)
 {
+    public const int MaxQueued = 8;
+    public const int MaxPerSecond = 100;
+
     private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly Channel<bool> _queued = Channel.CreateBounded<bool>(MaxQueued);
 
     public int WorkerId { get; } = workerId;
 
     /// <summary>Which configuration it runs: 1 at start, one more at every rolling restart.</summary>
     public int Generation { get; } = generation;
     public int Pid { get; } = pid;
+
+    /// <summary>The settings of the configuration it was launched with, for its whole life.</summary>
+    public WorkerSettings Settings { get; } = settings;
+
     public bool Ready { get; set; }
+
+    /// <summary>Set once it was killed for not becoming ready within its WorkerBootTimeout; its exit then counts as a crash.</summary>
+    public bool BootTimedOut { get; set; }
+
+    /// <summary>Set once a message that made no sense was logged: one line per child, not one per message.</summary>
+    public bool ReportedStrayMessage { get; set; }
 
     /// <summary>The lower priority (nice) it was started at, given back when it is ready; null: started at normal priority.</summary>
     public int? StartedAtNice { get; set; }
@@ -46,10 +63,11 @@ internal sealed class WorkerProcess(int workerId, int generation, int pid, Socke
     /// <summary>Records a message from the worker; or, after the master itself was paused, forgives the silence.</summary>
     public void Heard() => _lastHeard = Stopwatch.GetTimestamp();
 
-    public void MarkStopping(TimeSpan killTimeout)
+    /// <summary>Records that it was asked to stop: it is killed if still there after its WorkerKillTimeout.</summary>
+    public void MarkStopping()
     {
         Stopping = true;
-        KillAt = Stopwatch.GetTimestamp() + (long)(killTimeout.TotalSeconds * Stopwatch.Frequency);
+        KillAt = Stopwatch.GetTimestamp() + (long)(Settings.KillTimeout.TotalSeconds * Stopwatch.Frequency);
     }
 
     /// <summary>Records that it was sent SIGKILL: it is stopping, with no deadline left to enforce.</summary>
@@ -63,6 +81,8 @@ internal sealed class WorkerProcess(int workerId, int generation, int pid, Socke
     public async Task ReadAsync(MasterInbox inbox)
     {
         byte[] buffer = new byte[16];
+        long window = Stopwatch.GetTimestamp();
+        int inWindow = 0;
         try
         {
             while (true)
@@ -72,7 +92,19 @@ internal sealed class WorkerProcess(int workerId, int generation, int pid, Socke
                 {
                     break;
                 }
-                inbox.Post(new MasterEvent.FromWorker(this, (ControlMessage)buffer[0]));
+                if (++inWindow > MaxPerSecond)
+                {
+                    var left = TimeSpan.FromSeconds(1) - Stopwatch.GetElapsedTime(window);
+                    if (left > TimeSpan.Zero)
+                    {
+                        await Task.Delay(left).ConfigureAwait(false);
+                    }
+                    window = Stopwatch.GetTimestamp();
+                    inWindow = 1;
+                }
+                await _queued.Writer.WriteAsync(true).ConfigureAwait(false);
+                // A message is one byte; anything else is garbage, passed on as a value no message has.
+                inbox.Post(new MasterEvent.FromWorker(this, n == 1 ? (ControlMessage)buffer[0] : ControlMessage.Malformed));
             }
         }
         catch (SocketException)
@@ -94,6 +126,9 @@ internal sealed class WorkerProcess(int workerId, int generation, int pid, Socke
         {
         }
     }
+
+    /// <summary>The loop has handled one of its messages: room for the next.</summary>
+    public void Handled() => _queued.Reader.TryRead(out _);
 
     public void CloseChannel() => channel.Dispose();
 }

@@ -14,9 +14,9 @@ internal static unsafe partial class Libc
     public const int ESRCH = 3;
     public const int EINTR = 4;
 
-    public const short POSIX_SPAWN_SETPGROUP = 0x02;
     public const short POSIX_SPAWN_SETSIGDEF = 0x04;
     public const short POSIX_SPAWN_SETSIGMASK = 0x08;
+    public const short POSIX_SPAWN_SETSID = 0x80;
 
     // glibc x86_64/arm64: posix_spawn_file_actions_t is 80 bytes, posix_spawnattr_t 336; room to spare.
     public const int SpawnStructSize = 1024;
@@ -40,6 +40,9 @@ internal static unsafe partial class Libc
     public static partial int posix_spawn_file_actions_addclosefrom_np(void* fileActions, int from);
 
     [LibraryImport(Lib)]
+    public static partial int posix_spawn_file_actions_addopen(void* fileActions, int fd, byte* path, int flags, int mode);
+
+    [LibraryImport(Lib)]
     public static partial int posix_spawn_file_actions_addchdir_np(void* fileActions, byte* path);
 
     [LibraryImport(Lib)]
@@ -51,8 +54,6 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib)]
     public static partial int posix_spawnattr_setflags(void* attr, short flags);
 
-    [LibraryImport(Lib)]
-    public static partial int posix_spawnattr_setpgroup(void* attr, int pgroup);
 
     [LibraryImport(Lib)]
     public static partial int posix_spawnattr_setsigmask(void* attr, void* sigmask);
@@ -62,6 +63,13 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int unsetenv(byte* name);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int flock(int fd, int operation);
+
+    /// <summary>Replaces the template's trailing XXXXXX in place and creates that directory, mode 0700.</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial byte* mkdtemp(byte* template);
 
     [LibraryImport(Lib)]
     public static partial int malloc_trim(nuint pad);

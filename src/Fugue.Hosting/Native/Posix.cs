@@ -70,23 +70,29 @@ internal static unsafe class Posix
 
     public static void Close(int fd) => _ = LibC.close(fd);
 
-    /// <summary>An anonymous, close-on-exec shared-memory file of <paramref name="size"/> zero bytes (memfd_create).</summary>
+    private const int MFD_ALLOW_SEALING = 2, F_ADD_SEALS = 1033, F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4;
+
+    /// <summary>
+    /// An anonymous, close-on-exec shared-memory file of <paramref name="size"/> zero bytes (memfd_create), sealed at
+    /// that size: a process that maps it (a worker, running the app's bugs) cannot shrink it under the others' maps,
+    /// where every access past the end would fault.
+    /// </summary>
     public static int CreateSharedMemory(string name, long size)
     {
         int fd;
         fixed (byte* n = Encoding.UTF8.GetBytes(name + "\0"))
         {
-            fd = memfd_create(n, MFD_CLOEXEC);
+            fd = memfd_create(n, MFD_CLOEXEC | MFD_ALLOW_SEALING);
         }
         if (fd < 0)
         {
             throw Error("memfd_create", errno_get());
         }
-        if (ftruncate(fd, size) != 0)
+        if (ftruncate(fd, size) != 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
         {
             int errno = errno_get();
             Close(fd);
-            throw Error("ftruncate", errno);
+            throw Error("sealing the shared memory", errno);
         }
         return fd;
     }
@@ -133,7 +139,8 @@ internal static unsafe class Posix
         byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
         fixed (byte* p = bytes)
         {
-            int fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0x1A4 /* 0644 */);
+            // Not through a symlink: a worker's user who can write into the directory must not point root's writes elsewhere.
+            int fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0x1A4 /* 0644 */);
             if (fd < 0)
             {
                 int errno = errno_get();
@@ -142,6 +149,32 @@ internal static unsafe class Posix
             }
             return fd;
         }
+    }
+
+    /// <summary>
+    /// Opens a file for reading and writing (created 0644) without following a symlink at its last component;
+    /// <paramref name="exclusive"/>: it must not exist yet.
+    /// </summary>
+    public static Microsoft.Win32.SafeHandles.SafeFileHandle OpenNoFollow(string path, bool exclusive)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (exclusive ? O_EXCL : 0), 0x1A4 /* 0644 */);
+            return fd < 0 ? throw Error($"open({path})", errno_get()) : new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
+        }
+    }
+
+    /// <summary>Takes flock(LOCK_EX) without waiting; false when another open file holds it.</summary>
+    public static bool TryLockExclusive(System.Runtime.InteropServices.SafeHandle file)
+    {
+        const int LOCK_EX = 2, LOCK_NB = 4, EWOULDBLOCK = 11;
+        if (Libc.flock((int)file.DangerousGetHandle(), LOCK_EX | LOCK_NB) == 0)
+        {
+            return true;
+        }
+        int errno = LastError;
+        return errno == EWOULDBLOCK ? false : throw Error("flock", errno);
     }
 
     public static void Duplicate(int fd, int target)
@@ -182,6 +215,20 @@ internal static unsafe class Posix
         {
             Close(fresh);
         }
+    }
+
+    /// <summary>A new directory <paramref name="prefix"/> + six random characters, mode 0700, that did not exist before.</summary>
+    public static string MakePrivateDirectory(string prefix)
+    {
+        byte[] template = Encoding.UTF8.GetBytes(prefix + "XXXXXX\0");
+        fixed (byte* t = template)
+        {
+            if (Libc.mkdtemp(t) is null)
+            {
+                throw Error($"mkdtemp({prefix}XXXXXX)", LastError);
+            }
+        }
+        return Encoding.UTF8.GetString(template, 0, template.Length - 1);
     }
 
     public static int EffectiveUid => (int)(uint)geteuid();

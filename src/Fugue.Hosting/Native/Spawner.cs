@@ -5,11 +5,12 @@ using Tmds.Linux;
 namespace FugueHosting.Native;
 
 /// <summary>
-/// Starts a child with posix_spawn so that it gets exactly stdio (the master's, or the given ends for stdout and
-/// stderr) plus the listed descriptors, at 3, 4, 5...
+/// Starts a child with posix_spawn so that it gets exactly stdin from /dev/null, stdout and stderr (the master's, or
+/// the given ends) plus the listed descriptors, at 3, 4, 5...
 /// Process.Start would leak every non-close-on-exec descriptor of the master and could not place them.
-/// The child gets a process group of its own (a Ctrl+C in the terminal reaches the master only, which then
-/// drains the workers), every signal at its default action and an empty signal mask. With a nice, the child starts
+/// The child gets a session of its own (setsid: no controlling terminal, so a Ctrl+C or a hang-up of the terminal
+/// reaches the master only, which then drains the workers), every signal at its default action and an empty signal
+/// mask. With a nice, the child starts
 /// at that priority from its first instruction: the calling thread takes it for the call (posix_spawn has no
 /// attribute for it, and the child is cloned from the calling thread), so the caller must be allowed to go back.
 /// </summary>
@@ -26,6 +27,8 @@ internal static unsafe class Spawner
             Check(Libc.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
             Check(Libc.posix_spawnattr_init(attr), "posix_spawnattr_init");
 
+            byte* devNull = Utf8("/dev/null", strings);
+            Check(Libc.posix_spawn_file_actions_addopen(actions, 0, devNull, Tmds.Linux.LibC.O_RDONLY, 0), "posix_spawn_file_actions_addopen");
             if (output is var (stdout, stderr))
             {
                 Check(Libc.posix_spawn_file_actions_adddup2(actions, stdout, 1), "posix_spawn_file_actions_adddup2");
@@ -55,9 +58,8 @@ internal static unsafe class Spawner
             _ = LibC.sigemptyset(&none);
             Check(Libc.posix_spawnattr_setsigdefault(attr, &all), "posix_spawnattr_setsigdefault");
             Check(Libc.posix_spawnattr_setsigmask(attr, &none), "posix_spawnattr_setsigmask");
-            Check(Libc.posix_spawnattr_setpgroup(attr, 0), "posix_spawnattr_setpgroup");
             Check(Libc.posix_spawnattr_setflags(attr,
-                Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETPGROUP), "posix_spawnattr_setflags");
+                Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSID), "posix_spawnattr_setflags");
 
             byte** args = NullTerminated(argv, strings);
             byte** env = NullTerminated(environment.Select(kv => kv.Key + "=" + kv.Value).ToList(), strings);

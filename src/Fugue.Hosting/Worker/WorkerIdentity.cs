@@ -14,7 +14,7 @@ internal readonly record struct InheritedCell(int Fd, int Cell);
 /// so that processes the app starts never think they are Fugue workers.
 /// </summary>
 internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd, IReadOnlyList<InheritedListener> Listeners, string? MasterSocketPath,
-    Credentials? RunAs = null, InheritedCell? Connections = null, bool WarmUp = false)
+    WorkerSettings Settings, Credentials? RunAs = null, InheritedCell? Connections = null, bool WarmUp = false)
 {
     public const string VariableName = "FUGUE_WORKER";
 
@@ -24,7 +24,10 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
     public static WorkerIdentity? Current => s_current.Value;
 
     public string Serialize() => string.Create(CultureInfo.InvariantCulture,
-        $"id={WorkerId};master={MasterPid};control={ControlFd};listen={string.Join(',', Listeners.Select(l => $"{l.Fd}:{(l.Https ? "https" : "http")}"))};socket={MasterSocketPath};as={RunAs?.Serialize()};connections={(Connections is { } c ? $"{c.Fd}:{c.Cell}" : "")};warm={(WarmUp ? 1 : 0)}");
+        $"id={WorkerId};master={MasterPid};control={ControlFd};listen={string.Join(',', Listeners.Select(l => $"{l.Fd}:{(l.Https ? "https" : "http")}"))};socket={Escape(MasterSocketPath)};settings={Settings.Serialize()};as={RunAs?.Serialize()};connections={(Connections is { } c ? $"{c.Fd}:{c.Cell}" : "")};warm={(WarmUp ? 1 : 0)}");
+
+    /// <summary>A path may hold ';' or '=': escaped so that it cannot break the fields around it.</summary>
+    private static string Escape(string? path) => path is null ? "" : Uri.EscapeDataString(path);
 
     public static WorkerIdentity Parse(string value)
     {
@@ -37,12 +40,13 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
             .Select(item => item.Split(':', 2))
             .Select(p => new InheritedListener(int.Parse(p[0], NumberStyles.None, CultureInfo.InvariantCulture), p.Length > 1 && p[1] == "https"))
             .ToList();
-        string? socket = fields.GetValueOrDefault("socket");
+        string? socket = fields.GetValueOrDefault("socket") is { Length: > 0 } escaped ? Uri.UnescapeDataString(escaped) : null;
+        var settings = WorkerSettings.Parse(fields.GetValueOrDefault("settings") ?? throw new FormatException($"{VariableName} has no 'settings' in '{value}'."));
         string? runAs = fields.GetValueOrDefault("as");
         InheritedCell? connections = fields.GetValueOrDefault("connections", "").Split(':') is [var fd, var cell]
             ? new InheritedCell(int.Parse(fd, NumberStyles.None, CultureInfo.InvariantCulture), int.Parse(cell, NumberStyles.None, CultureInfo.InvariantCulture))
             : null;
-        return new WorkerIdentity(Int("id"), Int("master"), Int("control"), listeners, string.IsNullOrEmpty(socket) ? null : socket,
+        return new WorkerIdentity(Int("id"), Int("master"), Int("control"), listeners, socket, settings,
             string.IsNullOrEmpty(runAs) ? null : Credentials.Parse(runAs), connections, fields.GetValueOrDefault("warm") == "1");
     }
 

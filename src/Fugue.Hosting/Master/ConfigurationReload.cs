@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace FugueHosting.Master;
+
+/// <summary>
+/// A HUP's configuration, read as a candidate and taken only whole: the files are read again, the options bound and
+/// validated completely; anything that fails refuses the reload with one line naming the file or key and the value,
+/// and the master keeps the options it runs.
+/// </summary>
+internal sealed class ConfigurationReload(IConfiguration configuration, IOptionsFactory<FugueOptions> factory)
+{
+    /// <summary>Options a HUP cannot apply (the sockets, files and tables the master opened at start): a USR2 does.</summary>
+    private static readonly (string Key, Func<FugueOptions, string> Value)[] AppliedOnReexec =
+    [
+        (nameof(FugueOptions.Listen), o => string.Join(", ", o.Listen)),
+        (nameof(FugueOptions.PidFile), o => o.PidFile ?? ""),
+        (nameof(FugueOptions.TempPath), o => o.TempPath),
+        (nameof(FugueOptions.LogFile), o => o.LogFile ?? ""),
+        (nameof(FugueOptions.MasterLogFile), o => o.MasterLogFile ?? ""),
+        (nameof(FugueOptions.BalanceConnections), o => o.BalanceConnections.ToString()),
+        (nameof(FugueOptions.ReplacementNice), o => o.ReplacementNice.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        (nameof(FugueOptions.Enabled), o => o.Enabled.ToString()),
+    ];
+
+    /// <summary>The options as the configuration stands at start, validated (ValidateOnStart has checked them).</summary>
+    public FugueOptions Initial() => factory.Create(Options.DefaultName);
+
+    /// <summary>Reads the configuration again; the new options, or null and why they were refused.</summary>
+    public FugueOptions? TryRead(out string refusal)
+    {
+        refusal = "";
+        try
+        {
+            (configuration as IConfigurationRoot)?.Reload();
+            return factory.Create(Options.DefaultName);
+        }
+        catch (OptionsValidationException e)
+        {
+            refusal = string.Join(" ", e.Failures);
+        }
+#pragma warning disable CA1031 // whatever a file, a provider or the binder throws, the reload is refused and the master goes on
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            // InvalidDataException names the file and wraps the parser's error (line and position); the binder's names the key.
+            refusal = FatalErrorExit.Describe(e);
+        }
+        return null;
+    }
+
+    /// <summary>The keys that differ between two configurations but wait for a re-exec, with both values.</summary>
+    public static IEnumerable<(string Key, string Old, string New)> WaitingForReexec(FugueOptions running, FugueOptions candidate) =>
+        AppliedOnReexec.Select(k => (k.Key, Old: k.Value(running), New: k.Value(candidate))).Where(k => k.Old != k.New);
+}

@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Fugue.Hosting.Tests;
+
+/// <summary>
+/// Faults that must not take the cluster down, driven through real processes where only the kernel shows them:
+/// a configuration that breaks between reloads, a worker that never becomes ready, a worker that floods its control
+/// channel or writes an endless line.
+/// </summary>
+public sealed partial class ReliabilityTests
+{
+    private const int ReloadRefused = 38, AppliedOnReexec = 39, StrayMessage = 41, BootTimedOut = 42, RestartDelayed = 6, Stopping = 8,
+        StepFailed = 40, InheritedSocketClosed = 44;
+
+    [Fact]
+    public void Hup_with_a_broken_or_invalid_configuration_is_refused_and_the_workers_keep_serving_until_it_is_repaired()
+    {
+        string config = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.json");
+        string notifyPath = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.notify");
+        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        notify.Bind(new UnixDomainSocketEndPoint(notifyPath));
+        notify.ReceiveTimeout = (int)MasterProcess.Deadline.TotalMilliseconds;
+        File.WriteAllText(config, """{ "Fugue": { "Workers": 2 } }""");
+        try
+        {
+            using var master = MasterProcess.Start("TestApp", new Dictionary<string, string?>
+            {
+                ["Fugue__Workers"] = null,
+                ["TestApp__ConfigFile"] = config,
+                ["NOTIFY_SOCKET"] = notifyPath,
+            }!);
+            master.WaitForAllReady(2);
+            Assert.StartsWith("READY=1", Receive(notify), StringComparison.Ordinal);
+            var serving = master.StartedWorkers();
+
+            (string Json, string Named)[] refusals =
+            [
+                ("""{ "Fugue": { "Workers": 3 """, config),                                    // a missing }
+                ("""{ "Fugue": { "Workers": -1 } }""", "Fugue:Workers = -1: must be 0 or more."),
+                ("""{ "Fugue": { "Workers": "many" } }""", "'many' at 'Fugue:Workers'"),
+                ("""{ "Fugue": { "Workers": 3, "Listen": [ "127.0.0.1:80" ] } }""", "Fugue:Listen:0 = '127.0.0.1:80'"),
+            ];
+            for (int i = 0; i < refusals.Length; i++)
+            {
+                File.WriteAllText(config, refusals[i].Json);
+                master.Signal(1);
+                string refused = master.WaitForEvent(ReloadRefused, skip: i);
+                Assert.True(refused.Contains(refusals[i].Named, StringComparison.Ordinal), $"{refused}\n{master.Output}");
+                Assert.StartsWith("RELOADING=1", Receive(notify), StringComparison.Ordinal);
+                Assert.StartsWith($"READY=1\nSTATUS=reload refused: ", Receive(notify), StringComparison.Ordinal);
+            }
+            Assert.Equal(serving, master.StartedWorkers());
+            Assert.Equal(2, ProcessTree.Children(master.Pid).Count);
+
+            // A worker that crashes now is restarted with the settings the master runs, not the refused file's.
+            ProcessTree.Kill(serving[1], 9);
+            master.WaitFor(() => master.StartedWorkers()[1] != serving[1] ? (bool?)true : null, "worker 1 to restart");
+            master.WaitForAllReady(2);
+
+            File.WriteAllText(config, """{ "Fugue": { "Workers": 3, "Listen": [ "http://127.0.0.1:1" ] } }""");
+            master.Signal(1);
+            master.WaitForLine("Rolling restart to generation 2 done");
+            master.WaitForAllReady(3);
+            Assert.Contains("Fugue:Listen changed", master.WaitForEvent(AppliedOnReexec), StringComparison.Ordinal);
+            Assert.Equal(0, master.CountEvents(StepFailed));
+        }
+        finally
+        {
+            File.Delete(config);
+            File.Delete(notifyPath);
+        }
+    }
+
+    private static string Receive(Socket socket)
+    {
+        byte[] buffer = new byte[4096];
+        return Encoding.UTF8.GetString(buffer, 0, socket.Receive(buffer));
+    }
+
+    [Fact]
+    public void A_worker_not_ready_within_the_boot_timeout_at_first_start_is_killed_and_its_slot_backs_off()
+    {
+        string hold = Path.Combine(Path.GetTempPath(), $"fugue-hold-start-{Guid.NewGuid():N}");
+        File.WriteAllText(hold, "");
+        try
+        {
+            using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+            {
+                ["Fugue__Workers"] = "1",
+                ["Fugue__WorkerBootTimeout"] = "00:00:02",
+                ["TestApp__HoldStartFile"] = hold,
+            });
+            int first = int.Parse(PidPattern().Match(master.WaitForLine(@"Worker 1 \(pid \d+\) started")).Groups[1].Value, CultureInfo.InvariantCulture);
+            master.WaitForEvent(BootTimedOut, first);
+            master.WaitForLine($@"Worker 1 \(pid {first}\) exited with signal 9");
+            master.WaitForEvent(BootTimedOut, skip: 1);
+            master.WaitForEvent(RestartDelayed); // two early exits in a row: the slot waits
+
+            File.Delete(hold);
+            master.WaitForAllReady(1);
+        }
+        finally
+        {
+            File.Delete(hold);
+        }
+    }
+
+    [Fact]
+    public async Task A_worker_that_floods_its_control_channel_with_garbage_costs_one_log_line_and_stops_nothing()
+    {
+        using var master = MasterProcess.Start("TestApp");
+        string url = master.WaitForUrl();
+        master.WaitForAllReady(2);
+
+        string flooder = await Http.GetAsync(url + "/misbehave?what=flood");
+        int pid = int.Parse(PidPattern().Match(flooder).Groups[1].Value, CultureInfo.InvariantCulture);
+        master.WaitForLine($"{Regex.Escape(flooder)} flooded");
+        Assert.Contains("while ready", master.WaitForEvent(StrayMessage, pid), StringComparison.Ordinal);
+
+        Assert.Equal(2, (await Http.DistinctAnswersAsync(url + "/", 2)).Count);
+        Assert.Equal(1, master.CountEvents(StrayMessage, pid));
+        Assert.Equal(0, master.CountEvents(Stopping));
+        Assert.Equal(0, master.CountEvents(StepFailed));
+        Assert.True(ProcessTree.IsAlive(pid));
+    }
+
+    [Fact]
+    public async Task A_worker_line_of_64_MiB_is_cut_and_the_master_stays_small()
+    {
+        using var master = MasterProcess.Start("TestApp");
+        string url = master.WaitForUrl();
+        master.WaitForAllReady(2);
+        long before = ProcessTree.RssKiB(master.Pid);
+
+        string writer = await Http.GetAsync(url + "/misbehave?what=bigline");
+        master.WaitForLine($"{Regex.Escape(writer)} wrote a big line");
+
+        string cut = master.WaitForLine(@"\[line cut at 16384 bytes\]");
+        int pid = int.Parse(PidPattern().Match(writer).Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.Matches($@"^worker \d \(pid {pid}\): x{{16384}} \[line cut at 16384 bytes\]$", cut);
+        Assert.Equal(1, master.CountLines(@"^worker \d \(pid \d+\): x"));
+        Assert.True(ProcessTree.RssKiB(master.Pid) - before < 32 * 1024, "the master's memory grew with the line");
+    }
+
+    [Fact]
+    public async Task Usr2_closes_an_inherited_socket_that_no_listen_entry_names_any_more()
+    {
+        int oldPort = FreePort(), newPort = FreePort();
+        string config = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.json");
+        File.WriteAllText(config, $$"""{ "Fugue": { "Listen": [ "http://127.0.0.1:{{oldPort}}" ] } }""");
+        try
+        {
+            using var master = MasterProcess.Start("TestApp", new Dictionary<string, string?>
+            {
+                ["Fugue__Listen__0"] = null,
+                ["TestApp__ConfigFile"] = config,
+            }!);
+            master.WaitForAllReady(2);
+
+            File.WriteAllText(config, $$"""{ "Fugue": { "Listen": [ "http://127.0.0.1:{{newPort}}" ] } }""");
+            master.Signal(12);
+            master.WaitForLine(@"Master \d+ took over");
+            Assert.Contains($"http://127.0.0.1:{oldPort}", master.WaitForEvent(InheritedSocketClosed), StringComparison.Ordinal);
+            Assert.True(master.WaitForExit());
+
+            Assert.StartsWith("worker ", await Http.GetAsync($"http://127.0.0.1:{newPort}/"), StringComparison.Ordinal);
+            using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            var refused = Assert.Throws<SocketException>(() => client.Connect("127.0.0.1", oldPort));
+            Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        return ((System.Net.IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+
+    [GeneratedRegex(@"pid (\d+)")]
+    private static partial Regex PidPattern();
+}
