@@ -42,6 +42,22 @@ public sealed class HygieneTests
         }
     }
 
+    [Fact]
+    public void Workers_have_a_session_of_their_own_with_no_terminal_and_stdin_from_dev_null()
+    {
+        using var master = MasterProcess.Start("TestApp");
+        master.WaitForAllReady(2);
+
+        foreach (int worker in master.StartedWorkers().Values)
+        {
+            // /proc/<pid>/stat after the command: state ppid pgrp session tty_nr ...
+            string[] stat = File.ReadAllText($"/proc/{worker}/stat").Split(") ")[1].Split(' ');
+            Assert.Equal(worker.ToString(System.Globalization.CultureInfo.InvariantCulture), stat[3]); // session leader
+            Assert.Equal("0", stat[4]); // no controlling terminal
+            Assert.Equal("/dev/null", ProcessTree.Fds(worker)[0]);
+        }
+    }
+
     private static string Flags(int pid, int fd)
     {
         // /proc/<pid>/fdinfo flags are octal; 02000000 is O_CLOEXEC.
@@ -102,6 +118,7 @@ public sealed class HygieneTests
         var workers = master.StartedWorkers();
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(path)!));
         using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
         socket.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
         using var reader = new StreamReader(new System.Net.Sockets.NetworkStream(socket));

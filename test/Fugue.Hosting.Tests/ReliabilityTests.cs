@@ -177,6 +177,110 @@ public sealed partial class ReliabilityTests
         }
     }
 
+    [Fact]
+    public void Files_the_master_writes_are_never_opened_through_a_symlink()
+    {
+        string dir = Directory.CreateTempSubdirectory("fugue-test-links-").FullName;
+        string victim = Path.Combine(dir, "victim"), pidFile = Path.Combine(dir, "app.pid"), log = Path.Combine(dir, "app.log");
+        File.WriteAllText(victim, "untouched");
+        try
+        {
+            // Planted by a user who can write into the directory: the pid file's temporary name, and the log file.
+            File.CreateSymbolicLink(pidFile + ".tmp", victim);
+            using (var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__PidFile"] = pidFile }))
+            {
+                master.WaitForAllReady(2);
+                master.WaitFor(() => File.Exists(pidFile) ? (bool?)true : null, "the pid file");
+                Assert.Equal($"{master.Pid}\n", File.ReadAllText(pidFile));
+                Assert.Null(new FileInfo(pidFile).LinkTarget);
+            }
+
+            File.CreateSymbolicLink(log, victim);
+            using (var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__LogFile"] = log }))
+            {
+                Assert.True(master.WaitForExit());
+                Assert.Equal(1, master.ExitCode);
+                Assert.Contains($"Fugue:LogFile = '{log}': cannot be opened for writing", master.Output, StringComparison.Ordinal);
+            }
+            Assert.Equal("untouched", File.ReadAllText(victim));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Ttin_ttou_and_winch_while_a_hup_replacement_starts_leave_a_master_that_converges()
+    {
+        string hold = Path.Combine(Path.GetTempPath(), $"fugue-hold-start-{Guid.NewGuid():N}");
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+        {
+            ["Fugue__CpuAffinity"] = "true",
+            ["Fugue__WarmUpPath"] = "/",
+            ["Fugue__WarmUpRequests"] = "20",
+            ["TestApp__HoldStartFile"] = hold,
+        });
+        master.WaitForAllReady(2);
+        File.WriteAllText(hold, "replacements wait");
+        try
+        {
+            master.Signal(1);
+            master.WaitForLine(@"Worker 1 \(pid \d+\) started to replace");
+            master.Signal(21); // TTIN: slot 3 starts, held too
+            master.WaitForLine(@"Worker 3 \(pid \d+\) started");
+            master.Signal(22); // TTOU: slot 3 goes again
+            master.Signal(28); // WINCH: every worker goes, the held replacement with them
+            master.WaitFor(() => ProcessTree.Children(master.Pid).Count == 0 ? (bool?)true : null, "every worker to stop");
+            master.WaitForLine("Rolling restart to generation 2 done");
+
+            File.Delete(hold);
+            master.Signal(21);
+            master.Signal(21);
+            master.WaitForAllReady(2);
+            Assert.Equal(0, master.CountEvents(StepFailed));
+            Assert.False(master.Process.HasExited);
+        }
+        finally
+        {
+            File.Delete(hold);
+        }
+    }
+
+    [Fact]
+    public async Task Ttou_and_ttin_while_a_usr2_successor_starts_hand_over_to_a_full_cluster()
+    {
+        string hold = Path.Combine(Path.GetTempPath(), $"fugue-hold-start-{Guid.NewGuid():N}");
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["TestApp__HoldStartFile"] = hold });
+        string url = master.WaitForUrl();
+        master.WaitForAllReady(2);
+        File.WriteAllText(hold, "the new master's workers wait");
+        try
+        {
+            master.Signal(12);
+            int successor = int.Parse(PidPattern().Match(master.WaitForLine("re-executing: new master pid")).Groups[1].Value, CultureInfo.InvariantCulture);
+            master.WaitForLine($"Master {successor} listening");
+            master.Signal(22); // TTOU to the old master: one worker fewer while the new one starts
+            master.WaitFor(() => ProcessTree.Children(master.Pid).Count(pid => pid != successor) == 1 ? (bool?)true : null, "one old worker");
+            master.Signal(21); // and back
+            master.Signal(1); // HUP is refused while the re-exec is under way
+            master.WaitForLine("SIGHUP: refused, a re-exec is under way");
+
+            File.Delete(hold);
+            master.WaitForLine($"Master {successor} took over");
+            Assert.True(master.WaitForExit());
+            Assert.Equal(0, master.ExitCode);
+            Assert.Equal(0, master.CountEvents(StepFailed));
+            Assert.StartsWith("worker ", await Http.GetAsync(url), StringComparison.Ordinal);
+            ProcessTree.Kill(successor, 15);
+            master.WaitForLine($"Master {successor} stopped");
+        }
+        finally
+        {
+            File.Delete(hold);
+        }
+    }
+
     private static int FreePort()
     {
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
