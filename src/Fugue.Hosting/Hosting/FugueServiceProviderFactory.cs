@@ -64,8 +64,9 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         services.AddSingleton<ControlSocket>();
         services.AddSingleton<SystemdNotifier>();
         services.AddSingleton<ConfigurationReload>();
-        services.AddSingleton<Supervisor>();
-        services.AddHostedService(sp => sp.GetRequiredService<Supervisor>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<MasterHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<MasterHost>());
         services.AddSingleton<IFugue, MasterContext>();
         // The host must wait for the workers' drain, which WorkerKillTimeout bounds.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = options.WorkerKillTimeout + TimeSpan.FromSeconds(10));

@@ -3,12 +3,12 @@ using Microsoft.Extensions.Hosting;
 namespace FugueHosting.Master;
 
 /// <summary>The cluster as the master sees it.</summary>
-internal sealed class MasterContext(Supervisor supervisor, ControlSocket controlSocket, MasterInbox inbox) : IFugue
+internal sealed class MasterContext(MasterHost master, ControlSocket controlSocket, MasterInbox inbox) : IFugue
 {
     public FugueRole Role => FugueRole.Master;
     public int WorkerId => 0;
     public int MasterPid { get; } = Environment.ProcessId;
-    public IReadOnlyList<int> WorkerPids => supervisor.Workers.Select(w => w.Pid).ToList();
+    public IReadOnlyList<int> WorkerPids => master.Workers.Select(w => w.Pid).ToList();
     public string? MasterSocketPath => controlSocket.Path;
     public void StopCluster() => inbox.Post(new MasterEvent.StopRequested("Fugue.Stop() was called"));
 }

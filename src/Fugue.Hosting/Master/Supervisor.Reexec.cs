@@ -14,6 +14,9 @@ internal sealed partial class Supervisor
     /// <summary>The pid of the new master this one handed over to; it then owns the socket files and the pid file.</summary>
     private int? _handedOverTo;
 
+    /// <summary>The new master this one handed over to (it owns the socket files and the pid file); null otherwise.</summary>
+    public int? HandedOverTo => _handedOverTo;
+
     private void StartReexec()
     {
         if (Refuse("SIGUSR2"))
@@ -26,7 +29,7 @@ internal sealed partial class Supervisor
             {
                 _pidFile.MoveToOldBin();
             }
-            _successor = _launcher!.LaunchSuccessor(_pidFile?.LockFd, inbox);
+            _successor = _launcher!.LaunchSuccessor(_pidFile?.LockFd);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

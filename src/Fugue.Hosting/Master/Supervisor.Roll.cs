@@ -16,13 +16,25 @@ internal sealed partial class Supervisor
         }
         systemd.Notify($"RELOADING=1\nMONOTONIC_USEC={Monotonic()}\nSTATUS=reading the configuration");
         // The configuration (appsettings.json may have changed) is taken whole or not at all.
-        if (configuration.TryRead(out string refusal) is not { } candidate)
+        var candidate = configuration.TryRead(out string refusal);
+        IChildLauncher? launcher = null;
+        if (candidate is not null)
+        {
+            try
+            {
+                launcher = system.Launcher(candidate);
+            }
+            catch (InvalidOperationException e)
+            {
+                refusal = e.Message; // the user or group went away since the validation
+            }
+        }
+        if (candidate is null || launcher is null)
         {
             MasterLog.ReloadRefused(logger, _generation, refusal);
             systemd.Notify($"READY=1\nSTATUS=reload refused: {refusal}");
             return;
         }
-        var launcher = new WorkerLauncher(listeners, AppCommandLine.Current(), candidate, controlSocket.Path, logFiles?.WorkerOut, _connections, _priority);
         foreach (var (key, old, value) in ConfigurationReload.WaitingForReexec(_options, candidate))
         {
             MasterLog.AppliedOnReexec(logger, key, old, value);
@@ -54,7 +66,7 @@ internal sealed partial class Supervisor
             }
             try
             {
-                slot.Incoming = _launcher!.LaunchWorker(slot.Id, _generation, inbox, replacing: true);
+                slot.Incoming = _launcher!.LaunchWorker(slot.Id, _generation, replacing: true);
             }
             catch (IOException e)
             {
@@ -99,7 +111,7 @@ internal sealed partial class Supervisor
             _retiring.Add(late);
             slot.Incoming = null;
             late.MarkKilled();
-            Posix.Kill(late.Pid, Posix.SIGKILL);
+            system.Signal(late.Pid, Posix.SIGKILL);
             AbortRoll($"the new worker {late.WorkerId} (pid {late.Pid}) was not ready within {late.Settings.BootTimeout.TotalSeconds}s");
         }
         // A worker starting in its own slot (first start, after a crash, TTIN) that is late fails like a crash: its
@@ -108,13 +120,13 @@ internal sealed partial class Supervisor
         {
             late.BootTimedOut = true;
             MasterLog.BootTimedOut(logger, late.WorkerId, late.Pid, late.Settings.BootTimeout.TotalSeconds);
-            Posix.Kill(late.Pid, Posix.SIGKILL);
+            system.Signal(late.Pid, Posix.SIGKILL);
         }
         if (_successor is { } successor && IsLate(successor))
         {
             _retiring.Add(successor);
             successor.MarkKilled();
-            Posix.Kill(successor.Pid, Posix.SIGKILL);
+            system.Signal(successor.Pid, Posix.SIGKILL);
             RollBack($"was not ready within {successor.Settings.BootTimeout.TotalSeconds}s");
         }
     }

@@ -9,35 +9,34 @@ using Microsoft.Extensions.Options;
 namespace FugueHosting.Master;
 
 /// <summary>
-/// The master. One loop owns every piece of supervisor state (slots, workers, a rolling restart, a re-exec); signal
-/// handlers, channel readers and the host only post events to it, as in Unicorn's master loop. Rolling restarts
-/// (HUP) and re-exec (USR2) live in their own files.
+/// The master's decisions. It owns every piece of supervisor state (slots, workers, a rolling restart, a re-exec) and
+/// changes it only in <see cref="Handle"/> (one event: a signal, a child's message, a stop request) and
+/// <see cref="Tick"/> (the timers: reaping, restarts, deadlines), both called from one loop (<see cref="MasterHost"/>),
+/// as in Unicorn's master loop; signal handlers, channel readers and the host only post events. Its effects on
+/// processes go through <see cref="IMasterSystem"/> and its time through <see cref="TimeProvider"/>, so that a test
+/// drives it with fakes. Rolling restarts (HUP) and re-exec (USR2) live in their own files.
 /// </summary>
 internal sealed partial class Supervisor(
+    FugueOptions options,
     ConfigurationReload configuration,
-    IConfiguration appConfiguration,
-    MasterInbox inbox,
-    ListenerSet listeners,
-    ControlSocket controlSocket,
+    IMasterSystem system,
     SystemdNotifier systemd,
-    IHostApplicationLifetime lifetime,
-    IServiceProvider services,
-    ILogger<Supervisor> logger,
-    LogFiles? logFiles = null) : IHostedService, IDisposable
+    TimeProvider time,
+    ILogger logger,
+    MasterStart start,
+    LogFiles? logFiles = null)
 {
-    private static readonly TimeSpan MaxIdle = TimeSpan.FromSeconds(1);
+    /// <summary>A loop that did not run for three times its longest wait was paused (SIGSTOP, a suspended VM).</summary>
+    private static readonly TimeSpan PausedAfter = TimeSpan.FromSeconds(3);
 
-    private readonly int _pid = Environment.ProcessId;
+    private readonly int _pid = start.Pid;
+    private readonly PidFile? _pidFile = start.PidFile;
     private readonly List<WorkerSlot> _slots = [];
     private readonly List<WorkerProcess> _retiring = [];
-    private FugueOptions _options = configuration.Initial();
-    private WorkerLauncher? _launcher;
-    private PidFile? _pidFile;
-    private ConnectionTable? _connections;
+    private FugueOptions _options = options;
+    private IChildLauncher? _launcher;
     private CpuPlan? _cpus;
-    private ReplacementPriority? _priority;
-    private Task _loop = Task.CompletedTask;
-    private long _lastLoop = Stopwatch.GetTimestamp();
+    private long _lastTick = time.GetTimestamp();
     private bool _stopping;
     private bool _stoppingNow;
     private bool _allReady;
@@ -49,201 +48,82 @@ internal sealed partial class Supervisor(
     /// <summary>The running workers in slot order; safe to read from any thread.</summary>
     public IReadOnlyList<WorkerInfo> Workers => _snapshot;
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>The slots, for tests: the decisions' state.</summary>
+    internal IReadOnlyList<WorkerSlot> Slots => _slots;
+
+    /// <summary>Children asked to stop and not yet reaped (replaced, retired, or over the target).</summary>
+    internal IReadOnlyList<WorkerProcess> Retiring => _retiring;
+
+    internal int Generation => _generation;
+
+    /// <summary>Whether the master has stopped every child and may exit.</summary>
+    public bool Finished => _stopping && Children().Count == 0;
+
+    /// <summary>Starts supervising: the workers of the configuration at start are due.</summary>
+    public void Start()
     {
-        var inherited = SuccessorIdentity.Current;
-        if (_options.PidFile is { } path)
-        {
-            _pidFile = new PidFile(path);
-            if (inherited?.LockFd is int lockFd)
-            {
-                _pidFile.Adopt(lockFd);
-            }
-            else
-            {
-                _pidFile.Acquire();
-            }
-        }
-        try
-        {
-            var closed = listeners.Bind(ListenPlan.Resolve(_options, appConfiguration), inherited?.Sockets ?? []);
-            foreach (var listener in listeners.Bound)
-            {
-                MasterLog.Listening(logger, _pid, listener.Url);
-            }
-            foreach (var socket in closed)
-            {
-                MasterLog.InheritedSocketClosed(logger, _pid, socket.ListenEntry);
-            }
-            controlSocket.Start(Status);
-            MasterLog.ControlSocket(logger, _pid, controlSocket.Path!);
-            _connections = OpenConnectionTable();
-            _priority = PlanPriority(inherited);
-            _launcher = NewLauncher();
-        }
-        catch when (inherited is null)
-        {
-            // Nothing of a master that never served stays behind (a new master's files are the old one's).
-            _pidFile?.Remove();
-            throw;
-        }
+        _launcher = system.Launcher(_options);
         _target = _options.Workers;
-        _loop = Task.Run(RunGuardedAsync, CancellationToken.None);
-        return Task.CompletedTask;
     }
 
-    /// <summary>Starts children with the options as they stand (at start, and after each HUP the master accepts).</summary>
-    private WorkerLauncher NewLauncher() =>
-        new(listeners, AppCommandLine.Current(), _options, controlSocket.Path, logFiles?.WorkerOut, _connections, _priority);
-
-    private ConnectionTable? OpenConnectionTable()
+    /// <summary>One event; whatever it throws stays in it (logged, event 40).</summary>
+    public void Handle(MasterEvent e)
     {
-        if (!_options.BalanceConnections)
+        Contain(e, HandleEvent);
+        if (e is MasterEvent.FromWorker(var sender, _))
         {
-            MasterLog.ConnectionBalance(logger, _pid, "off (Fugue:BalanceConnections = false)");
-            return null;
+            sender.Handled();
         }
-        try
+    }
+
+    /// <summary>Everything time or the kernel decides: reaping, restarts, the roll, deadlines, the ready state.</summary>
+    public void Tick()
+    {
+        Contain("reaping", Reap);
+        if (!_stopping)
         {
-            var table = ConnectionTable.Create();
-            MasterLog.ConnectionBalance(logger, _pid, "least connections (counts in shared memory)");
-            return table;
+            Contain("resizing", Resize);
+            Contain("starting workers", StartDueWorkers);
+            Contain("advancing the rolling restart", AdvanceRoll);
         }
-        catch (IOException e)
+        Contain("raising starved replacements", RaiseStarvedReplacements);
+        Contain("checking boot timeouts", CheckBootTimeouts);
+        Contain("checking heartbeats", KillHungWorkers);
+        Contain("killing late workers", KillLateWorkers);
+        Contain("publishing", Publish);
+    }
+
+    /// <summary>Kills every child at once: the loop itself is broken and the master exits.</summary>
+    public void KillAll()
+    {
+        foreach (var child in Children())
         {
-            MasterLog.ConnectionBalanceUnavailable(logger, _pid, e.Message);
-            return null;
+            system.Signal(child.Pid, Posix.SIGKILL);
         }
     }
 
     /// <summary>
-    /// The nice replacements start at (Fugue:ReplacementNice below the serving priority) and the one they serve at,
-    /// if the master may give it back; null: they start at normal priority. A new master that itself started below
-    /// the serving priority learns it from the old one.
-    /// </summary>
-    private ReplacementPriority? PlanPriority(SuccessorIdentity? inherited)
-    {
-        if (_options.ReplacementNice == 0)
-        {
-            MasterLog.ReplacementPriorityPlanned(logger, _pid, "normal priority (Fugue:ReplacementNice = 0)");
-            return null;
-        }
-        int serving = inherited?.ServingNice ?? Nice.OfCallingThread();
-        if (!Nice.CanLowerTo(serving))
-        {
-            MasterLog.ReplacementPriorityPlanned(logger, _pid, "normal priority: giving a worker its priority back needs root, CAP_SYS_NICE or RLIMIT_NICE");
-            return null;
-        }
-        var priority = new ReplacementPriority(serving, Math.Min(19, serving + _options.ReplacementNice));
-        MasterLog.ReplacementPriorityPlanned(logger, _pid, $"nice {priority.Starting} until ready (serving: nice {serving})");
-        return priority;
-    }
-
-    /// <summary>
-    /// The loop contains each event's failure (<see cref="Step"/>); what reaches here is the loop itself broken (its
-    /// inbox or its wait). A master that supervises nothing must not stay up: it kills the workers and exits 1.
-    /// </summary>
-    private async Task RunGuardedAsync()
-    {
-        try
-        {
-            await RunAsync().ConfigureAwait(false);
-        }
-#pragma warning disable CA1031 // whatever it was, the master must not stay up unsupervised
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            MasterLog.LoopFailed(logger, e);
-            foreach (var child in Children())
-            {
-                Posix.Kill(child.Pid, Posix.SIGKILL);
-            }
-            Environment.ExitCode = 1;
-            lifetime.StopApplication();
-        }
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        inbox.Post(new MasterEvent.StopRequested("the host is stopping"));
-        try
-        {
-            await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            inbox.Post(new MasterEvent.Signal(Posix.SIGKILL));
-            await _loop.ConfigureAwait(false);
-        }
-    }
-
-    private async Task RunAsync()
-    {
-        while (true)
-        {
-            while (inbox.Reader.TryRead(out var e))
-            {
-                Step(e.ToString(), () => Handle(e));
-                if (e is MasterEvent.FromWorker(var sender, _))
-                {
-                    sender.Handled();
-                }
-            }
-            Step("reaping", Reap);
-            if (!_stopping)
-            {
-                Step("resizing", Resize);
-                Step("starting workers", StartDueWorkers);
-                Step("advancing the rolling restart", AdvanceRoll);
-            }
-            Step("raising starved replacements", RaiseStarvedReplacements);
-            Step("checking boot timeouts", CheckBootTimeouts);
-            Step("checking heartbeats", KillHungWorkers);
-            Step("killing late workers", KillLateWorkers);
-            Step("publishing", Publish);
-            if (_stopping && Children().Count == 0)
-            {
-                break;
-            }
-            await WaitForEventAsync(NextWakeup()).ConfigureAwait(false);
-        }
-        Step("removing the master's files", () =>
-        {
-            if (_handedOverTo is null)
-            {
-                listeners.RemoveSocketFiles();
-                _pidFile?.Remove();
-            }
-            else if (_pidFile is not null)
-            {
-                File.Delete(_pidFile.OldBinPath);
-            }
-        });
-        Step("closing the control socket", controlSocket.Stop);
-        MasterLog.Stopped(logger, _pid);
-        lifetime.StopApplication();
-    }
-
-    /// <summary>
-    /// One event, one step, and whatever it throws stays in it: logged with its stack, and the loop goes on with the
+    /// One event or one timer step, and whatever it throws stays in it: logged with its stack, and the loop goes on with the
     /// next. Each step leaves the state consistent before anything in it can throw (a child is recorded before it is
     /// signalled), so a failed step at worst leaves work for the next pass.
     /// </summary>
-    private void Step(string what, Action step)
+    public void Contain<T>(T subject, Action<T> step)
     {
         try
         {
-            step();
+            step(subject);
         }
 #pragma warning disable CA1031 // one event's failure must not end the master
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            MasterLog.StepFailed(logger, what, e);
+            MasterLog.StepFailed(logger, subject?.ToString() ?? "", e);
         }
     }
 
-    private void Handle(MasterEvent e)
+    public void Contain(string what, Action step) => Contain(what, _ => step());
+
+    private void HandleEvent(MasterEvent e)
     {
         switch (e)
         {
@@ -409,17 +289,17 @@ internal sealed partial class Supervisor(
         MasterLog.StoppingNow(logger, _pid, reason);
         foreach (var child in Children())
         {
-            Posix.Kill(child.Pid, Posix.SIGKILL);
+            system.Signal(child.Pid, Posix.SIGKILL);
         }
     }
 
     /// <summary>Asks a child to drain and exit; it is killed if still there after WorkerKillTimeout.</summary>
-    private static void Retire(WorkerProcess child)
+    private void Retire(WorkerProcess child)
     {
         if (!child.Stopping)
         {
             child.MarkStopping();
-            Posix.Kill(child.Pid, Posix.SIGTERM);
+            system.Signal(child.Pid, Posix.SIGTERM);
         }
     }
 
@@ -428,7 +308,7 @@ internal sealed partial class Supervisor(
     {
         while (_slots.Count < _target)
         {
-            _slots.Add(new WorkerSlot(_slots.Count + 1));
+            _slots.Add(new WorkerSlot(_slots.Count + 1, time));
         }
         while (_slots.Count > _target)
         {
@@ -449,7 +329,7 @@ internal sealed partial class Supervisor(
             try
             {
                 // A new master's first workers take over from the old master's, which serve meanwhile.
-                slot.Current = _launcher!.LaunchWorker(slot.Id, _generation, inbox, replacing: !_servedOnce && SuccessorIdentity.Current is not null);
+                slot.Current = _launcher!.LaunchWorker(slot.Id, _generation, replacing: !_servedOnce && start.Inherited is not null);
                 MasterLog.WorkerStarted(logger, slot.Id, slot.Current.Pid);
             }
             catch (IOException e)
@@ -464,7 +344,7 @@ internal sealed partial class Supervisor(
     /// <summary>A replacement that started below the serving priority (a worker, or a new master) gets it, once.</summary>
     private void Unnice(WorkerProcess child, string why)
     {
-        if (child.StartedAtNice is not int started || _priority is null)
+        if (child.StartedAtNice is not int started || start.Priority is not { } priority)
         {
             return;
         }
@@ -472,8 +352,8 @@ internal sealed partial class Supervisor(
         string name = child.WorkerId == 0 ? "New master" : $"Worker {child.WorkerId}";
         try
         {
-            Nice.ApplyToProcess(child.Pid, _priority.Serving);
-            MasterLog.ChildPriorityRestored(logger, name, child.Pid, started, _priority.Serving, why);
+            system.SetNice(child.Pid, priority.Serving);
+            MasterLog.ChildPriorityRestored(logger, name, child.Pid, started, priority.Serving, why);
         }
         catch (IOException e)
         {
@@ -506,13 +386,13 @@ internal sealed partial class Supervisor(
         }
         if (_cpus is null)
         {
-            _cpus = CpuPlan.OfThisProcess();
+            _cpus = new CpuPlan(system.AllowedCpus);
             MasterLog.CpuAffinity(logger, _pid, _cpus.Allowed);
         }
         var cpus = _cpus.For(worker.WorkerId, _target);
         try
         {
-            cpus.ApplyToProcess(worker.Pid);
+            system.Pin(worker.Pid, cpus);
             MasterLog.WorkerPinned(logger, worker.WorkerId, worker.Pid, cpus.ToString());
         }
         catch (IOException e)
@@ -526,17 +406,10 @@ internal sealed partial class Supervisor(
     {
         foreach (var child in Children())
         {
-            if (Posix.TryReap(child.Pid) is not { } status)
+            if (system.TryReap(child) is not { } status)
             {
                 continue;
             }
-            child.CloseChannel();
-            if (child.ConnectionCell is int cell)
-            {
-                _connections!.Release(cell);
-            }
-            // What it wrote last is read (and its output sockets closed) before its exit is reported.
-            child.Output?.WaitForEnd(TimeSpan.FromMilliseconds(500));
             _retiring.Remove(child);
             if (child == _successor)
             {
@@ -579,10 +452,10 @@ internal sealed partial class Supervisor(
     /// </summary>
     private void KillHungWorkers()
     {
-        long now = Stopwatch.GetTimestamp();
-        var gap = Stopwatch.GetElapsedTime(_lastLoop, now);
-        bool masterWasPaused = gap > MaxIdle * 3;
-        _lastLoop = now;
+        long now = time.GetTimestamp();
+        var gap = time.GetElapsedTime(_lastTick, now);
+        bool masterWasPaused = gap > PausedAfter;
+        _lastTick = now;
         if (masterWasPaused)
         {
             MasterLog.MasterWasPaused(logger, _pid, gap.TotalSeconds);
@@ -596,7 +469,7 @@ internal sealed partial class Supervisor(
             else if (worker.Silence > worker.Settings.Timeout)
             {
                 MasterLog.KillingHungWorker(logger, worker.WorkerId, worker.Pid, worker.Silence.TotalSeconds);
-                Posix.Kill(worker.Pid, Posix.SIGKILL);
+                system.Signal(worker.Pid, Posix.SIGKILL);
                 worker.Heard(); // one kill; the reap restarts the slot
             }
         }
@@ -604,11 +477,10 @@ internal sealed partial class Supervisor(
 
     private void KillLateWorkers()
     {
-        long now = Stopwatch.GetTimestamp();
-        foreach (var child in Children().Where(w => w.KillAt < now))
+        foreach (var child in Children().Where(w => w.Late))
         {
             MasterLog.KillingLateWorker(logger, child.WorkerId, child.Pid, child.Settings.KillTimeout.TotalSeconds);
-            Posix.Kill(child.Pid, Posix.SIGKILL);
+            system.Signal(child.Pid, Posix.SIGKILL);
             child.MarkKilled();
         }
     }
@@ -624,11 +496,8 @@ internal sealed partial class Supervisor(
         if (allReady && !_allReady)
         {
             MasterLog.AllReady(logger, _slots.Count);
-            // The master idles from here on: give back what starting workers allocated. Left to itself the GC keeps a
-            // whole gen0 budget committed (about 20 MB on a 2-core machine) in a process that needs a few, and glibc
-            // keeps what the runtime freed in its arenas (6 MB after 100 worker restarts, growing) until trimmed.
-            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            _ = Libc.malloc_trim(0);
+            system.Compact(); // the master idles from here on
+
             if (!_servedOnce)
             {
                 _servedOnce = true;
@@ -644,7 +513,7 @@ internal sealed partial class Supervisor(
 
     private void OnFirstServing()
     {
-        if (SuccessorIdentity.Current is { } inherited)
+        if (start.Inherited is { } inherited)
         {
             if (inherited.ServingNice is int serving)
             {
@@ -652,15 +521,9 @@ internal sealed partial class Supervisor(
             }
             // A new master: systemd learns the new main pid before the old master goes.
             systemd.Notify($"MAINPID={_pid}\nREADY=1\n{StatusLine()}");
-            using var channel = new Socket(new SafeSocketHandle(inherited.ChannelFd, ownsHandle: true));
-            try
+            if (system.TellOldMaster(inherited.ChannelFd))
             {
-                channel.Send([(byte)ControlMessage.Ready]);
                 MasterLog.TookOver(logger, _pid, inherited.OldMasterPid);
-            }
-            catch (SocketException)
-            {
-                // The old master is gone already; nothing to hand over.
             }
         }
         else
@@ -675,7 +538,7 @@ internal sealed partial class Supervisor(
         {
             MasterLog.PidFileFailed(logger, _pidFile!.Path, e.Message);
         }
-        RunReadyHook();
+        start.ReadyHook?.Invoke(_snapshot.Select(w => w.Pid).ToList());
     }
 
     /// <summary>
@@ -684,37 +547,19 @@ internal sealed partial class Supervisor(
     /// </summary>
     private void RaiseSelf(int nice)
     {
-        int started = Nice.OfCallingThread();
+        int started = system.OwnNice;
         if (started == nice)
         {
             return;
         }
         try
         {
-            Nice.ApplyToProcess(_pid, nice);
+            system.SetNice(_pid, nice);
             MasterLog.MasterPriorityRestored(logger, _pid, started, nice);
         }
         catch (IOException e)
         {
             MasterLog.MasterPriorityNotRestored(logger, _pid, started, e.Message);
-        }
-    }
-
-    private void RunReadyHook()
-    {
-        if (_options.OnAllWorkersReady is not { } hook)
-        {
-            return;
-        }
-        try
-        {
-            hook(new FugueReadyContext(services, listeners.Bound.Select(l => l.Url).ToList(), _snapshot.Select(w => w.Pid).ToList()));
-        }
-#pragma warning disable CA1031 // The app's hook must not take the master down.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            MasterLog.HookFailed(logger, e);
         }
     }
 
@@ -728,31 +573,19 @@ internal sealed partial class Supervisor(
         .. _successor is null ? [] : new[] { _successor },
     ];
 
-    private TimeSpan NextWakeup()
+    /// <summary>How long the loop may wait for an event before the next deadline (a kill, a restart), at most <paramref name="max"/>.</summary>
+    public TimeSpan NextWakeup(TimeSpan max)
     {
-        long now = Stopwatch.GetTimestamp();
+        long now = time.GetTimestamp();
         var deadlines = Children().Where(w => w.KillAt is not null).Select(w => w.KillAt!.Value)
             .Concat(_slots.Where(s => s.Current is null).Select(s => s.RestartAt));
-        var next = deadlines.Select(d => Stopwatch.GetElapsedTime(now, d)).Where(d => d > TimeSpan.Zero).DefaultIfEmpty(MaxIdle).Min();
-        return next < MaxIdle ? next : MaxIdle;
+        var next = deadlines.Select(d => time.GetElapsedTime(now, d)).Where(d => d > TimeSpan.Zero).DefaultIfEmpty(max).Min();
+        return next < max ? next : max;
     }
 
-    private async Task WaitForEventAsync(TimeSpan timeout)
-    {
-        using var timer = new CancellationTokenSource(timeout);
-        try
-        {
-            await inbox.Reader.WaitToReadAsync(timer.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private string Status() =>
+    /// <summary>The master's status as the control socket answers it.</summary>
+    public string Status() =>
         $"master {_pid}\n" + string.Concat(_snapshot.Select(w => $"worker {w.WorkerId} pid {w.Pid} {(w.Ready ? "ready" : "starting")}\n"));
-
-    public void Dispose() => _pidFile?.Dispose();
 }
 
 /// <summary>A worker as other threads may see it.</summary>

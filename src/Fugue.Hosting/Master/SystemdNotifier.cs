@@ -11,7 +11,15 @@ internal sealed class SystemdNotifier
 {
     public const string VariableName = "NOTIFY_SOCKET";
 
-    private readonly string? _path = Environment.GetEnvironmentVariable(VariableName);
+    private readonly string? _path;
+
+    public SystemdNotifier()
+        : this(Environment.GetEnvironmentVariable(VariableName))
+    {
+    }
+
+    /// <summary>For testing: a notifier that sends to <paramref name="socketPath"/>, or to nobody.</summary>
+    internal SystemdNotifier(string? socketPath) => _path = socketPath;
 
     public void Notify(string state)
     {

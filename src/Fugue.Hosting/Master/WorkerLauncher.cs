@@ -12,7 +12,7 @@ namespace FugueHosting.Master;
 /// User/Group, in the new WorkingDirectory, with the new settings stamped on each child.
 /// </summary>
 internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine command, FugueOptions options, string? controlSocketPath,
-    TextWriter? logFile, ConnectionTable? connections, ReplacementPriority? priority)
+    TextWriter? logFile, ConnectionTable? connections, ReplacementPriority? priority, MasterInbox inbox, TimeProvider time) : IChildLauncher
 {
     private readonly int _masterPid = Environment.ProcessId;
     private readonly Credentials? _runAs = Credentials.Resolve(options.User, options.Group);
@@ -21,11 +21,7 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
     /// <summary>The workers must not talk to systemd nor think they are a new master.</summary>
     private static readonly string[] NotForWorkers = [SystemdNotifier.VariableName, SuccessorIdentity.VariableName];
 
-    /// <summary>
-    /// Starts worker <paramref name="workerId"/>; <paramref name="replacing"/> when it replaces one that still serves:
-    /// it then warms up, and starts at the replacements' lower priority.
-    /// </summary>
-    public WorkerProcess LaunchWorker(int workerId, int generation, MasterInbox inbox, bool replacing)
+    public WorkerProcess LaunchWorker(int workerId, int generation, bool replacing)
     {
         // In the worker: fd 3 is the control channel, 4.. the listeners in order, then the connection table.
         var inherited = listeners.Bound.Select((l, i) => new InheritedListener(4 + i, l.Https)).ToList();
@@ -49,7 +45,7 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         WorkerProcess worker;
         try
         {
-            worker = Launch(workerId, generation, env, fds, options.WorkingDirectory ?? command.StartDirectory, inbox, output.WorkerEnds,
+            worker = Launch(workerId, generation, env, fds, options.WorkingDirectory ?? command.StartDirectory, output.WorkerEnds,
                 replacing ? priority?.Starting : null);
         }
         catch
@@ -71,7 +67,7 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
     /// Starts a new master from the start directory (USR2), below the serving priority like any replacement: fd 3 is
     /// its channel to this master, 4.. the listeners.
     /// </summary>
-    public WorkerProcess LaunchSuccessor(int? lockFd, MasterInbox inbox)
+    public WorkerProcess LaunchSuccessor(int? lockFd)
     {
         var fds = listeners.Bound.Select(l => l.Fd).ToList();
         var sockets = listeners.Bound.Select((l, i) => new InheritedSocket(4 + i, l.ListenEntry)).ToList();
@@ -84,17 +80,17 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         var env = AppCommandLine.ChildEnvironment([],
             new KeyValuePair<string, string>(SuccessorIdentity.VariableName, identity.Serialize()),
             new KeyValuePair<string, string>("PWD", command.StartDirectory));
-        return Launch(0, 0, env, fds, command.StartDirectory, inbox, nice: priority?.Starting);
+        return Launch(0, 0, env, fds, command.StartDirectory, nice: priority?.Starting);
     }
 
     private WorkerProcess Launch(int workerId, int generation, List<KeyValuePair<string, string>> env, IEnumerable<int> fds, string directory,
-        MasterInbox inbox, (int Stdout, int Stderr)? output = null, int? nice = null)
+        (int Stdout, int Stderr)? output = null, int? nice = null)
     {
         var (master, child) = Posix.SeqPacketPair();
         try
         {
             int pid = Spawner.Spawn(command.Executable, command.Arguments, env, [child, .. fds], directory, output, nice);
-            var process = new WorkerProcess(workerId, generation, pid, _settings, new Socket(new SafeSocketHandle(master, ownsHandle: true)) { Blocking = false })
+            var process = new WorkerProcess(workerId, generation, pid, _settings, new Socket(new SafeSocketHandle(master, ownsHandle: true)) { Blocking = false }, time)
             {
                 StartedAtNice = nice,
             };

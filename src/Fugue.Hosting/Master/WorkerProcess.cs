@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using System.Threading.Channels;
 
@@ -10,12 +9,12 @@ namespace FugueHosting.Master;
 /// <see cref="MaxQueued"/> of its messages wait in the master's inbox at once and at most <see cref="MaxPerSecond"/>
 /// are read a second; past that the channel is simply not read, and the child's sends block.
 /// </summary>
-internal sealed class WorkerProcess(int workerId, int generation, int pid, WorkerSettings settings, Socket channel)
+internal sealed class WorkerProcess(int workerId, int generation, int pid, WorkerSettings settings, Socket channel, TimeProvider time)
 {
     public const int MaxQueued = 8;
     public const int MaxPerSecond = 100;
 
-    private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly long _started = time.GetTimestamp();
     private readonly Channel<bool> _queued = Channel.CreateBounded<bool>(MaxQueued);
 
     public int WorkerId { get; } = workerId;
@@ -50,24 +49,27 @@ internal sealed class WorkerProcess(int workerId, int generation, int pid, Worke
     /// <summary>Set once the master has asked it to stop: its exit is not a failure to recover from.</summary>
     public bool Stopping { get; private set; }
 
-    /// <summary>When a stopping worker is SIGKILLed if it is still there.</summary>
+    /// <summary>When a stopping worker is SIGKILLed if it is still there (a <see cref="TimeProvider"/> timestamp).</summary>
     public long? KillAt { get; private set; }
 
-    public TimeSpan Uptime => Stopwatch.GetElapsedTime(_started);
+    public TimeSpan Uptime => time.GetElapsedTime(_started);
 
-    private long _lastHeard = Stopwatch.GetTimestamp();
+    private long _lastHeard = time.GetTimestamp();
 
     /// <summary>How long since the worker last said anything (ready, heartbeat).</summary>
-    public TimeSpan Silence => Stopwatch.GetElapsedTime(_lastHeard);
+    public TimeSpan Silence => time.GetElapsedTime(_lastHeard);
 
     /// <summary>Records a message from the worker; or, after the master itself was paused, forgives the silence.</summary>
-    public void Heard() => _lastHeard = Stopwatch.GetTimestamp();
+    public void Heard() => _lastHeard = time.GetTimestamp();
+
+    /// <summary>Whether it was asked to stop and its WorkerKillTimeout has passed since.</summary>
+    public bool Late => KillAt is long at && time.GetTimestamp() >= at;
 
     /// <summary>Records that it was asked to stop: it is killed if still there after its WorkerKillTimeout.</summary>
     public void MarkStopping()
     {
         Stopping = true;
-        KillAt = Stopwatch.GetTimestamp() + (long)(Settings.KillTimeout.TotalSeconds * Stopwatch.Frequency);
+        KillAt = time.GetTimestamp() + (long)(Settings.KillTimeout.TotalSeconds * time.TimestampFrequency);
     }
 
     /// <summary>Records that it was sent SIGKILL: it is stopping, with no deadline left to enforce.</summary>
@@ -81,7 +83,7 @@ internal sealed class WorkerProcess(int workerId, int generation, int pid, Worke
     public async Task ReadAsync(MasterInbox inbox)
     {
         byte[] buffer = new byte[16];
-        long window = Stopwatch.GetTimestamp();
+        long window = time.GetTimestamp();
         int inWindow = 0;
         try
         {
@@ -94,12 +96,12 @@ internal sealed class WorkerProcess(int workerId, int generation, int pid, Worke
                 }
                 if (++inWindow > MaxPerSecond)
                 {
-                    var left = TimeSpan.FromSeconds(1) - Stopwatch.GetElapsedTime(window);
+                    var left = TimeSpan.FromSeconds(1) - time.GetElapsedTime(window);
                     if (left > TimeSpan.Zero)
                     {
-                        await Task.Delay(left).ConfigureAwait(false);
+                        await Task.Delay(left, time).ConfigureAwait(false);
                     }
-                    window = Stopwatch.GetTimestamp();
+                    window = time.GetTimestamp();
                     inWindow = 1;
                 }
                 await _queued.Writer.WriteAsync(true).ConfigureAwait(false);

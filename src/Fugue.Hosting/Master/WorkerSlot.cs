@@ -1,12 +1,10 @@
-using System.Diagnostics;
-
 namespace FugueHosting.Master;
 
 /// <summary>
 /// A numbered place for one worker. The number is the worker id, stable across restarts; the slot remembers
 /// how often its workers died young, to back off a crash loop.
 /// </summary>
-internal sealed class WorkerSlot(int id)
+internal sealed class WorkerSlot(int id, TimeProvider time)
 {
     /// <summary>A worker that lived this long was healthy: the next failure restarts at once again.</summary>
     public static readonly TimeSpan HealthyUptime = TimeSpan.FromSeconds(10);
@@ -23,17 +21,17 @@ internal sealed class WorkerSlot(int id)
 
     public int EarlyExits { get; private set; }
 
-    /// <summary>Stopwatch timestamp before which no new worker is started here.</summary>
+    /// <summary>The <see cref="TimeProvider"/> timestamp before which no new worker is started here.</summary>
     public long RestartAt { get; private set; }
 
-    public bool RestartDue => Current is null && Incoming is null && Stopwatch.GetTimestamp() >= RestartAt;
+    public bool RestartDue => Current is null && Incoming is null && time.GetTimestamp() >= RestartAt;
 
     /// <summary>Records an unexpected exit and returns how long to wait before the next start: 0, then 1, 2, 4 ... 30 s.</summary>
     public TimeSpan RecordFailure(TimeSpan uptime)
     {
         EarlyExits = uptime >= HealthyUptime ? 1 : EarlyExits + 1;
         var delay = EarlyExits <= 1 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(Math.Pow(2, EarlyExits - 2), MaxDelay.TotalSeconds));
-        RestartAt = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+        RestartAt = time.GetTimestamp() + (long)(delay.TotalSeconds * time.TimestampFrequency);
         return delay;
     }
 }

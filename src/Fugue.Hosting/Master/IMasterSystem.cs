@@ -1,0 +1,55 @@
+using FugueHosting.Native;
+using Microsoft.Extensions.Hosting;
+
+namespace FugueHosting.Master;
+
+/// <summary>
+/// Everything the supervisor does to processes, its own included: the seam between its decisions and the kernel, as
+/// tableflip's <c>env</c>/<c>process</c>. The supervisor's tests put fakes behind it; <see cref="PosixMasterSystem"/>
+/// is the real one.
+/// </summary>
+internal interface IMasterSystem
+{
+    /// <summary>A launcher for children of one configuration (at start, and for each HUP the master accepts).</summary>
+    IChildLauncher Launcher(FugueOptions options);
+
+    /// <summary>Sends a signal; false when the process is gone.</summary>
+    bool Signal(int pid, int signal);
+
+    /// <summary>
+    /// The child's exit status once it has exited, with everything of it released (its channel, its connection cell,
+    /// its output read to the end); null while it runs.
+    /// </summary>
+    ExitStatus? TryReap(WorkerProcess child);
+
+    /// <summary>Gives every thread of a process this nice; <see cref="IOException"/> when refused.</summary>
+    void SetNice(int pid, int nice);
+
+    /// <summary>The nice this process's calling thread runs at.</summary>
+    int OwnNice { get; }
+
+    /// <summary>The CPUs this process may run on.</summary>
+    IReadOnlyList<int> AllowedCpus { get; }
+
+    /// <summary>Moves every thread of a process onto these CPUs; <see cref="IOException"/> when refused.</summary>
+    void Pin(int pid, CpuMask cpus);
+
+    /// <summary>Gives back the memory that starting workers made the master allocate (it idles from here on).</summary>
+    void Compact();
+
+    /// <summary>A new master tells the old one, over the channel it inherited, that it serves; false if it is gone.</summary>
+    bool TellOldMaster(int channelFd);
+}
+
+/// <summary>Starts children with the settings of one configuration.</summary>
+internal interface IChildLauncher
+{
+    /// <summary>
+    /// Starts worker <paramref name="workerId"/>; <paramref name="replacing"/> when it replaces one that still serves:
+    /// it then warms up, and starts at the replacements' lower priority.
+    /// </summary>
+    WorkerProcess LaunchWorker(int workerId, int generation, bool replacing);
+
+    /// <summary>Starts a new master (USR2) with the listeners, a channel to this one and the pid-file lock.</summary>
+    WorkerProcess LaunchSuccessor(int? lockFd);
+}

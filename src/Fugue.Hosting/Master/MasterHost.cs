@@ -1,0 +1,233 @@
+using FugueHosting.Native;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FugueHosting.Master;
+
+/// <summary>
+/// The master as a hosted service: at start it takes the pid file, binds (or inherits) the sockets, opens the control
+/// socket and the connection table and plans the replacements' priority; then it runs the loop that feeds the
+/// <see cref="Supervisor"/> its events and timers, as in Unicorn's master loop, and on the way out removes what the
+/// master made.
+/// </summary>
+internal sealed class MasterHost(
+    ConfigurationReload configuration,
+    IConfiguration appConfiguration,
+    MasterInbox inbox,
+    ListenerSet listeners,
+    ControlSocket controlSocket,
+    SystemdNotifier systemd,
+    IHostApplicationLifetime lifetime,
+    IServiceProvider services,
+    TimeProvider time,
+    ILogger<Supervisor> logger,
+    LogFiles? logFiles = null) : IHostedService, IDisposable
+{
+    private static readonly TimeSpan MaxIdle = TimeSpan.FromSeconds(1);
+
+    private readonly int _pid = Environment.ProcessId;
+    private readonly FugueOptions _options = configuration.Initial();
+    private PidFile? _pidFile;
+    private Supervisor? _supervisor;
+    private Task _loop = Task.CompletedTask;
+
+    /// <summary>The running workers in slot order; safe to read from any thread.</summary>
+    public IReadOnlyList<WorkerInfo> Workers => _supervisor?.Workers ?? [];
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var inherited = SuccessorIdentity.Current;
+        if (_options.PidFile is { } path)
+        {
+            _pidFile = new PidFile(path);
+            if (inherited?.LockFd is int lockFd)
+            {
+                _pidFile.Adopt(lockFd);
+            }
+            else
+            {
+                _pidFile.Acquire();
+            }
+        }
+        try
+        {
+            var closed = listeners.Bind(ListenPlan.Resolve(_options, appConfiguration), inherited?.Sockets ?? []);
+            foreach (var listener in listeners.Bound)
+            {
+                MasterLog.Listening(logger, _pid, listener.Url);
+            }
+            foreach (var socket in closed)
+            {
+                MasterLog.InheritedSocketClosed(logger, _pid, socket.ListenEntry);
+            }
+            controlSocket.Start(() => _supervisor?.Status() ?? $"master {_pid}\n");
+            MasterLog.ControlSocket(logger, _pid, controlSocket.Path!);
+            var priority = PlanPriority(inherited);
+            var system = new PosixMasterSystem(listeners, controlSocket.Path, logFiles?.WorkerOut, OpenConnectionTable(), priority, inbox, time);
+            _supervisor = new Supervisor(_options, configuration, system, systemd, time, logger,
+                new MasterStart(_pid, _pidFile, inherited, priority, RunReadyHook), logFiles);
+        }
+        catch when (inherited is null)
+        {
+            // Nothing of a master that never served stays behind (a new master's files are the old one's).
+            _pidFile?.Remove();
+            throw;
+        }
+        _loop = Task.Run(RunGuardedAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    private ConnectionTable? OpenConnectionTable()
+    {
+        if (!_options.BalanceConnections)
+        {
+            MasterLog.ConnectionBalance(logger, _pid, "off (Fugue:BalanceConnections = false)");
+            return null;
+        }
+        try
+        {
+            var table = ConnectionTable.Create();
+            MasterLog.ConnectionBalance(logger, _pid, "least connections (counts in shared memory)");
+            return table;
+        }
+        catch (IOException e)
+        {
+            MasterLog.ConnectionBalanceUnavailable(logger, _pid, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The nice replacements start at (Fugue:ReplacementNice below the serving priority) and the one they serve at,
+    /// if the master may give it back; null: they start at normal priority. A new master that itself started below
+    /// the serving priority learns it from the old one.
+    /// </summary>
+    private ReplacementPriority? PlanPriority(SuccessorIdentity? inherited)
+    {
+        if (_options.ReplacementNice == 0)
+        {
+            MasterLog.ReplacementPriorityPlanned(logger, _pid, "normal priority (Fugue:ReplacementNice = 0)");
+            return null;
+        }
+        int serving = inherited?.ServingNice ?? Nice.OfCallingThread();
+        if (!Nice.CanLowerTo(serving))
+        {
+            MasterLog.ReplacementPriorityPlanned(logger, _pid, "normal priority: giving a worker its priority back needs root, CAP_SYS_NICE or RLIMIT_NICE");
+            return null;
+        }
+        var priority = new ReplacementPriority(serving, Math.Min(19, serving + _options.ReplacementNice));
+        MasterLog.ReplacementPriorityPlanned(logger, _pid, $"nice {priority.Starting} until ready (serving: nice {serving})");
+        return priority;
+    }
+
+    private void RunReadyHook(IReadOnlyList<int> workerPids)
+    {
+        if (_options.OnAllWorkersReady is not { } hook)
+        {
+            return;
+        }
+        try
+        {
+            hook(new FugueReadyContext(services, listeners.Bound.Select(l => l.Url).ToList(), workerPids));
+        }
+#pragma warning disable CA1031 // The app's hook must not take the master down.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            MasterLog.HookFailed(logger, e);
+        }
+    }
+
+    /// <summary>
+    /// The supervisor contains each event's failure; what reaches here is the loop itself broken (its inbox or its
+    /// wait). A master that supervises nothing must not stay up: it kills the workers and exits 1.
+    /// </summary>
+    private async Task RunGuardedAsync()
+    {
+        try
+        {
+            await RunAsync().ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // whatever it was, the master must not stay up unsupervised
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            MasterLog.LoopFailed(logger, e);
+            _supervisor!.KillAll();
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        inbox.Post(new MasterEvent.StopRequested("the host is stopping"));
+        try
+        {
+            await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            inbox.Post(new MasterEvent.Signal(Posix.SIGKILL));
+            await _loop.ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var supervisor = _supervisor!;
+        supervisor.Start();
+        while (true)
+        {
+            while (inbox.Reader.TryRead(out var e))
+            {
+                supervisor.Handle(e);
+            }
+            supervisor.Tick();
+            if (supervisor.Finished)
+            {
+                break;
+            }
+            await WaitForEventAsync(supervisor.NextWakeup(MaxIdle)).ConfigureAwait(false);
+        }
+        supervisor.Contain("removing the master's files", () =>
+        {
+            if (supervisor.HandedOverTo is null)
+            {
+                listeners.RemoveSocketFiles();
+                _pidFile?.Remove();
+            }
+            else if (_pidFile is not null)
+            {
+                File.Delete(_pidFile.OldBinPath);
+            }
+        });
+        supervisor.Contain("closing the control socket", controlSocket.Stop);
+        MasterLog.Stopped(logger, _pid);
+        lifetime.StopApplication();
+    }
+
+    private async Task WaitForEventAsync(TimeSpan timeout)
+    {
+        using var timer = new CancellationTokenSource(timeout, time);
+        try
+        {
+            await inbox.Reader.WaitToReadAsync(timer.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public void Dispose() => _pidFile?.Dispose();
+}
+
+/// <summary>What the supervisor starts from, besides its options.</summary>
+/// <param name="Pid">The master's pid.</param>
+/// <param name="PidFile">Its pid file, if it has one (moved aside during a re-exec, written when it first serves).</param>
+/// <param name="Inherited">What an old master handed over, when this one is a new master (USR2).</param>
+/// <param name="Priority">The replacements' lower priority and the serving one; null: normal priority.</param>
+/// <param name="ReadyHook">Runs once when every worker is first ready, with their pids (the app's OnAllWorkersReady).</param>
+internal sealed record MasterStart(int Pid, PidFile? PidFile = null, SuccessorIdentity? Inherited = null, ReplacementPriority? Priority = null,
+    Action<IReadOnlyList<int>>? ReadyHook = null);

@@ -1,0 +1,115 @@
+using System.Net.Sockets;
+using FugueHosting;
+using FugueHosting.Master;
+using FugueHosting.Native;
+using Microsoft.Extensions.Hosting;
+
+namespace Fugue.Hosting.Tests.Supervision;
+
+/// <summary>
+/// Processes that exist only in the test: launches and signals are recorded, a child exits when the test says so
+/// (or, with <see cref="ExitOnSignal"/>, when it is sent TERM or KILL), and its control channel is a real socket pair
+/// whose other end nobody reads.
+/// </summary>
+internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisposable
+{
+    private readonly Dictionary<int, ExitStatus> _exited = [];
+    private readonly List<int> _childEnds = [];
+    private int _nextPid = 1000;
+
+    public List<WorkerProcess> Launched { get; } = [];
+
+    public List<(int Pid, int Signal)> Signals { get; } = [];
+
+    /// <summary>Whether a child sent TERM exits (status 0) and one sent KILL dies (signal 9) by the next reap.</summary>
+    public bool ExitOnSignal { get; set; } = true;
+
+    /// <summary>What the next launch throws, if anything.</summary>
+    public Exception? LaunchFailure { get; set; }
+
+    public List<(int Pid, int Nice)> Nices { get; } = [];
+
+    public List<(int Pid, string Cpus)> Pins { get; } = [];
+
+    public int OwnNice { get; set; }
+
+    public IReadOnlyList<int> AllowedCpus { get; set; } = [0, 1];
+
+    public IChildLauncher Launcher(FugueOptions options) => new FakeLauncher(this, WorkerSettings.From(options));
+
+    public bool Signal(int pid, int signal)
+    {
+        Signals.Add((pid, signal));
+        if (ExitOnSignal && !_exited.ContainsKey(pid))
+        {
+            if (signal == Posix.SIGKILL)
+            {
+                _exited[pid] = new ExitStatus(null, Posix.SIGKILL);
+            }
+            else if (signal == Posix.SIGTERM)
+            {
+                _exited[pid] = new ExitStatus(0, null);
+            }
+        }
+        return true;
+    }
+
+    /// <summary>The child exits on its own (a crash, or it finished).</summary>
+    public void Exit(int pid, int code = 1) => _exited[pid] = new ExitStatus(code, null);
+
+    public ExitStatus? TryReap(WorkerProcess child)
+    {
+        if (!_exited.Remove(child.Pid, out var status))
+        {
+            return null;
+        }
+        _exited[-child.Pid] = status; // reaped: never reported twice
+        child.CloseChannel();
+        return status;
+    }
+
+    public void SetNice(int pid, int nice) => Nices.Add((pid, nice));
+
+    public void Pin(int pid, CpuMask cpus) => Pins.Add((pid, cpus.ToString()));
+
+    public void Compact()
+    {
+    }
+
+    public bool TellOldMaster(int channelFd) => true;
+
+    public List<int> SignalledWith(int signal) => Signals.Where(s => s.Signal == signal).Select(s => s.Pid).ToList();
+
+    private WorkerProcess Launch(int workerId, int generation, WorkerSettings settings)
+    {
+        if (LaunchFailure is { } failure)
+        {
+            LaunchFailure = null;
+            throw failure;
+        }
+        var (master, child) = Posix.SeqPacketPair();
+        _childEnds.Add(child);
+        var process = new WorkerProcess(workerId, generation, _nextPid++, settings, new Socket(new SafeSocketHandle(master, ownsHandle: true)) { Blocking = false }, time);
+        Launched.Add(process);
+        return process;
+    }
+
+    public void Dispose()
+    {
+        foreach (var process in Launched)
+        {
+            process.CloseChannel();
+        }
+        foreach (int fd in _childEnds)
+        {
+            Posix.Close(fd);
+        }
+    }
+
+    private sealed class FakeLauncher(FakeMasterSystem system, WorkerSettings settings) : IChildLauncher
+    {
+        public WorkerProcess LaunchWorker(int workerId, int generation, bool replacing) => system.Launch(workerId, generation, settings);
+
+        public WorkerProcess LaunchSuccessor(int? lockFd) => system.Launch(0, 0, settings);
+    }
+}

@@ -1,0 +1,111 @@
+using FugueHosting;
+using FugueHosting.Hosting;
+using FugueHosting.Master;
+using FugueHosting.Native;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Fugue.Hosting.Tests.Supervision;
+
+/// <summary>
+/// A <see cref="Supervisor"/> driven in-process: fake processes, fake time, configuration in memory, and the log as
+/// records with event ids. <see cref="Step"/> is one pass of the master's loop.
+/// </summary>
+internal sealed class SupervisorHarness : IDisposable
+{
+    private readonly ServiceProvider _services;
+
+    public SupervisorHarness(Dictionary<string, string?>? settings = null, SuccessorIdentity? inherited = null)
+    {
+        var values = new Dictionary<string, string?> { ["Fugue:Workers"] = "2" };
+        foreach (var (key, value) in settings ?? [])
+        {
+            values[key] = value;
+        }
+        Configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        var services = new ServiceCollection();
+        services.AddOptions<FugueOptions>().Configure(o => Configuration.GetSection(FugueOptions.SectionName).Bind(o));
+        services.AddSingleton<IValidateOptions<FugueOptions>, FugueOptionsValidator>();
+        _services = services.BuildServiceProvider();
+        var reload = new ConfigurationReload(Configuration, _services.GetRequiredService<IOptionsFactory<FugueOptions>>());
+        Processes = new FakeMasterSystem(Time);
+        Supervisor = new Supervisor(reload.Initial(), reload, Processes, new SystemdNotifier(socketPath: null), Time, Logger,
+            new MasterStart(4242, Inherited: inherited, Priority: null, ReadyHook: pids => ReadyHookRuns.Add(pids)));
+        Supervisor.Start();
+        Step();
+    }
+
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.Parse("2026-11-24T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+
+    public FakeLogger Logger { get; } = new();
+
+    public IConfigurationRoot Configuration { get; }
+
+    public FakeMasterSystem Processes { get; }
+
+    public Supervisor Supervisor { get; }
+
+    public List<IReadOnlyList<int>> ReadyHookRuns { get; } = [];
+
+    /// <summary>One pass of the loop: the events, then the timers.</summary>
+    public void Step(params MasterEvent[] events)
+    {
+        foreach (var e in events)
+        {
+            Supervisor.Handle(e);
+        }
+        Supervisor.Tick();
+    }
+
+    public void Signal(int signal) => Step(new MasterEvent.Signal(signal));
+
+    public void Ready(params WorkerProcess[] children) => Step(children.Select(c => (MasterEvent)new MasterEvent.FromWorker(c, ControlMessage.Ready)).ToArray());
+
+    /// <summary>Time passes in steps of at most a second, the loop running after each (as the real loop's 1 s wait).</summary>
+    public void Advance(TimeSpan span, Action? eachSecond = null)
+    {
+        for (var left = span; left > TimeSpan.Zero; left -= TimeSpan.FromSeconds(1))
+        {
+            Time.Advance(left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
+            eachSecond?.Invoke();
+            Step();
+        }
+    }
+
+    /// <summary>The workers serving in the slots, by slot order.</summary>
+    public List<WorkerProcess> Serving => Supervisor.Slots.Select(s => s.Current).OfType<WorkerProcess>().ToList();
+
+    public WorkerProcess? Incoming(int slot) => Supervisor.Slots.FirstOrDefault(s => s.Id == slot)?.Incoming;
+
+    /// <summary>Starts the cluster: every launched worker reports ready.</summary>
+    public List<WorkerProcess> StartAll()
+    {
+        var workers = Serving;
+        Ready([.. workers]);
+        Assert.Equal(1, Count(MasterEvents.AllReady));
+        return workers;
+    }
+
+    public int Count(int eventId) => Logger.Collector.GetSnapshot().Count(r => r.Id.Id == eventId);
+
+    public string Last(int eventId) => Logger.Collector.GetSnapshot().Last(r => r.Id.Id == eventId).Message;
+
+    public void Dispose()
+    {
+        Processes.Dispose();
+        _services.Dispose();
+    }
+}
+
+/// <summary>The master's event ids the tests look for (see MasterLog).</summary>
+internal static class MasterEvents
+{
+    public const int WorkerStarted = 2, WorkerReady = 3, WorkerDied = 4, WorkerStopped = 5, RestartDelayed = 6, AllReady = 7, Stopping = 8,
+        StoppingNow = 9, KillingLateWorker = 10, SignalReceived = 14, ReplacementStarted = 19, RollDone = 20, RollAborted = 21,
+        ReexecRolledBack = 23, KillingHungWorker = 25, MasterWasPaused = 26, WorkerPinned = 31, ReloadRefused = 38, AppliedOnReexec = 39,
+        StepFailed = 40, StrayMessage = 41, BootTimedOut = 42;
+}
