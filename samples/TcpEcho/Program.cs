@@ -1,4 +1,5 @@
 using System.Text;
+using Fugue.Hosting;
 using Microsoft.AspNetCore.Connections;
 
 // The seed's own example: a raw TCP server (no HTTP) that greets each connection and closes it.
@@ -13,7 +14,7 @@ internal sealed class GreetingHandler : ConnectionHandler
 {
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
-        await connection.Transport.Output.WriteAsync(Encoding.UTF8.GetBytes($"Hello from worker {Fugue.WorkerId} (pid {Environment.ProcessId})\n"));
+        await connection.Transport.Output.WriteAsync(Encoding.UTF8.GetBytes($"Hello from worker {FugueCluster.WorkerId} (pid {Environment.ProcessId})\n"));
         await connection.Transport.Output.CompleteAsync();
     }
 }

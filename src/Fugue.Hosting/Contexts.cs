@@ -1,6 +1,7 @@
 using FugueHosting.Worker;
+using Microsoft.Extensions.Hosting;
 
-namespace Microsoft.Extensions.Hosting;
+namespace FugueHosting;
 
 /// <summary>A process that is not part of a cluster.</summary>
 internal sealed class StandaloneContext(IHostApplicationLifetime? lifetime) : IFugue

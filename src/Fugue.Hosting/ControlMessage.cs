@@ -15,7 +15,7 @@ internal enum ControlMessage : byte
     /// <summary>Master to worker: the answer to a heartbeat, from the master's loop (so a hung master gives none).</summary>
     HeartbeatAnswer = (byte)'A',
 
-    /// <summary>Worker to master: the app called Fugue.Stop(); stop the whole cluster.</summary>
+    /// <summary>Worker to master: the app called FugueCluster.Stop(); stop the whole cluster.</summary>
     StopCluster = (byte)'S',
 
     /// <summary>Not sent by anyone: what the master makes of a message that is not one byte long.</summary>

@@ -1,4 +1,4 @@
-namespace Microsoft.Extensions.Hosting;
+namespace Fugue.Hosting;
 
 /// <summary>
 /// Settings of a Fugue cluster, bound from the <c>Fugue</c> configuration section (appsettings.json,

@@ -1,4 +1,4 @@
-namespace Microsoft.Extensions.Hosting;
+namespace Fugue.Hosting;
 
 /// <summary>What the master knows when all its workers are ready.</summary>
 /// <param name="Services">The master's service provider.</param>

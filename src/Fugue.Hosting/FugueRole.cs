@@ -1,4 +1,4 @@
-namespace Microsoft.Extensions.Hosting;
+namespace Fugue.Hosting;
 
 /// <summary>What this process is in a Fugue cluster.</summary>
 public enum FugueRole

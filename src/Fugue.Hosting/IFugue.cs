@@ -1,4 +1,4 @@
-namespace Microsoft.Extensions.Hosting;
+namespace Fugue.Hosting;
 
 /// <summary>The cluster as seen from this process; injectable, and also reachable statically through <see cref="Fugue"/>.</summary>
 public interface IFugue

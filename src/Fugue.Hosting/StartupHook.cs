@@ -1,4 +1,3 @@
-using FugueHosting.Native;
 using FugueHosting.Worker;
 
 #pragma warning disable CA1050 // The runtime finds a startup hook by this exact name, in the global namespace.

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Fugue.Hosting;
 
 // The app the tests run under a master: what it does is steered by TestApp:* configuration keys.
 if (args.Contains("--host-builder"))
@@ -7,7 +8,7 @@ if (args.Contains("--host-builder"))
     // The IHostBuilder door: Host.CreateDefaultBuilder with a web host, as older apps are written.
     Host.CreateDefaultBuilder(args)
         .ConfigureWebHostDefaults(web => web.Configure(app => app.Run(context =>
-            context.Response.WriteAsync($"host builder worker {Fugue.WorkerId} pid {Environment.ProcessId}"))))
+            context.Response.WriteAsync($"host builder worker {FugueCluster.WorkerId} pid {Environment.ProcessId}"))))
         .UseFugue()
         .Build()
         .Run();
@@ -27,14 +28,14 @@ if (builder.Configuration["TestApp:BreakFile"] is { } breakFile && File.Exists(b
     throw new InvalidOperationException($"{breakFile} exists: this release is broken");
 }
 
-if (Fugue.IsWorker && builder.Configuration.GetValue<bool>("TestApp:ReportNice"))
+if (FugueCluster.IsWorker && builder.Configuration.GetValue<bool>("TestApp:ReportNice"))
 {
     // /proc/self/stat: the 19th field (the 17th after the command name in parentheses) is the nice of the main thread.
     string stat = File.ReadAllText("/proc/self/stat");
-    Console.WriteLine($"TESTAPP worker {Fugue.WorkerId} pid {Environment.ProcessId} starts at nice {stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16]}");
+    Console.WriteLine($"TESTAPP worker {FugueCluster.WorkerId} pid {Environment.ProcessId} starts at nice {stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16]}");
 }
 
-if (Fugue.IsWorker && builder.Configuration["TestApp:HoldStartFile"] is { } holdStartFile)
+if (FugueCluster.IsWorker && builder.Configuration["TestApp:HoldStartFile"] is { } holdStartFile)
 {
     // A worker that starts slowly: not ready while the file exists (the test deletes it), for 60 s at most.
     var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -44,17 +45,17 @@ if (Fugue.IsWorker && builder.Configuration["TestApp:HoldStartFile"] is { } hold
     }
 }
 
-if (Fugue.IsWorker && builder.Configuration.GetValue<bool>("TestApp:CrashAtStart"))
+if (FugueCluster.IsWorker && builder.Configuration.GetValue<bool>("TestApp:CrashAtStart"))
 {
     throw new InvalidOperationException("TestApp:CrashAtStart is set");
 }
 
 var app = builder.Build();
-app.MapGet("/", () => $"worker {Fugue.WorkerId} pid {Environment.ProcessId}");
+app.MapGet("/", () => $"worker {FugueCluster.WorkerId} pid {Environment.ProcessId}");
 app.MapGet("/slow", async (int ms) =>
 {
     await Task.Delay(ms);
-    return $"slow {ms} worker {Fugue.WorkerId} pid {Environment.ProcessId}";
+    return $"slow {ms} worker {FugueCluster.WorkerId} pid {Environment.ProcessId}";
 });
 app.MapGet("/child-env", () =>
 {
@@ -65,26 +66,26 @@ app.MapGet("/child-env", () =>
 });
 app.MapGet("/log", (string text) =>
 {
-    Console.WriteLine($"TESTAPP worker {Fugue.WorkerId} pid {Environment.ProcessId} says {text}");
-    return $"worker {Fugue.WorkerId} pid {Environment.ProcessId} logged";
+    Console.WriteLine($"TESTAPP worker {FugueCluster.WorkerId} pid {Environment.ProcessId} says {text}");
+    return $"worker {FugueCluster.WorkerId} pid {Environment.ProcessId} logged";
 });
 app.MapGet("/wait-file", async (string path, HttpContext context) =>
 {
-    Console.WriteLine($"TESTAPP worker {Fugue.WorkerId} pid {Environment.ProcessId} waits for {path}");
+    Console.WriteLine($"TESTAPP worker {FugueCluster.WorkerId} pid {Environment.ProcessId} waits for {path}");
     while (!File.Exists(path))
     {
         await Task.Delay(20, context.RequestAborted);
     }
-    return $"worker {Fugue.WorkerId} pid {Environment.ProcessId} saw {path}";
+    return $"worker {FugueCluster.WorkerId} pid {Environment.ProcessId} saw {path}";
 });
 app.MapGet("/stop-cluster", () =>
 {
-    Fugue.Stop();
+    FugueCluster.Stop();
     return "stopping";
 });
 app.MapGet("/misbehave", (string what) =>
 {
-    string me = $"TESTAPP worker {Fugue.WorkerId} pid {Environment.ProcessId}";
+    string me = $"TESTAPP worker {FugueCluster.WorkerId} pid {Environment.ProcessId}";
     if (what == "flood")
     {
         // What a compromised worker could do: write on its control channel (fd 3) whatever it likes, as fast as it can.
@@ -135,5 +136,5 @@ app.MapGet("/misbehave", (string what) =>
     }
     return me;
 });
-app.MapGet("/protocol", (HttpContext context) => $"{context.Request.Protocol} {context.Request.Scheme} worker {Fugue.WorkerId}");
+app.MapGet("/protocol", (HttpContext context) => $"{context.Request.Protocol} {context.Request.Scheme} worker {FugueCluster.WorkerId}");
 app.Run();

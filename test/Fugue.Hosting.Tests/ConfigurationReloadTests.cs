@@ -2,7 +2,6 @@ using FugueHosting.Hosting;
 using FugueHosting.Master;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Fugue.Hosting.Tests;

@@ -1,6 +1,5 @@
 using FugueHosting.Master;
 using FugueHosting.Native;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace FugueHosting.Hosting;

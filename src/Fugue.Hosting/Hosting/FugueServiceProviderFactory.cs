@@ -42,7 +42,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
     {
         bool development = environment.IsDevelopment();
         var provider = containerBuilder.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = development, ValidateOnBuild = development });
-        global::Microsoft.Extensions.Hosting.Fugue.Current = provider.GetRequiredService<IFugue>();
+        FugueCluster.Current = provider.GetRequiredService<IFugue>();
         return provider;
     }
 

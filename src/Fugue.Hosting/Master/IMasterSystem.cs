@@ -1,5 +1,4 @@
 using FugueHosting.Native;
-using Microsoft.Extensions.Hosting;
 
 namespace FugueHosting.Master;
 

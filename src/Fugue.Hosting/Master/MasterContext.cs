@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Hosting;
-
 namespace FugueHosting.Master;
 
 /// <summary>The cluster as the master sees it.</summary>
@@ -10,5 +8,5 @@ internal sealed class MasterContext(MasterHost master, ControlSocket controlSock
     public int MasterPid { get; } = Environment.ProcessId;
     public IReadOnlyList<int> WorkerPids => master.Workers.Select(w => w.Pid).ToList();
     public string? MasterSocketPath => controlSocket.Path;
-    public void StopCluster() => inbox.Post(new MasterEvent.StopRequested("Fugue.Stop() was called"));
+    public void StopCluster() => inbox.Post(new MasterEvent.StopRequested("FugueCluster.Stop() was called"));
 }

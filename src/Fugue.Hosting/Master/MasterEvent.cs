@@ -9,7 +9,7 @@ internal abstract record MasterEvent
 
     public sealed record FromWorker(WorkerProcess Worker, ControlMessage Message) : MasterEvent;
 
-    /// <summary>Stop asked for from code: the host is stopping, or Fugue.Stop().</summary>
+    /// <summary>Stop asked for from code: the host is stopping, or FugueCluster.Stop().</summary>
     public sealed record StopRequested(string Reason) : MasterEvent;
 }
 

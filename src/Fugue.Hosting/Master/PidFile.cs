@@ -1,5 +1,4 @@
 using FugueHosting.Native;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Win32.SafeHandles;
 
 namespace FugueHosting.Master;

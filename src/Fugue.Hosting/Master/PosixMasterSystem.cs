@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using FugueHosting.Native;
-using Microsoft.Extensions.Hosting;
 
 namespace FugueHosting.Master;
 

@@ -1,5 +1,3 @@
-using FugueHosting.Native;
-
 namespace FugueHosting.Master;
 
 /// <summary>

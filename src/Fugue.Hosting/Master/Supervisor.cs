@@ -1,10 +1,5 @@
-using System.Diagnostics;
-using System.Net.Sockets;
 using FugueHosting.Native;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace FugueHosting.Master;
 

@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using FugueHosting.Native;
 using FugueHosting.Worker;
-using Microsoft.Extensions.Hosting;
 
 namespace FugueHosting.Master;
 

@@ -2,7 +2,6 @@ using System.Net.Sockets;
 using FugueHosting;
 using FugueHosting.Master;
 using FugueHosting.Native;
-using Microsoft.Extensions.Hosting;
 
 namespace Fugue.Hosting.Tests.Supervision;
 

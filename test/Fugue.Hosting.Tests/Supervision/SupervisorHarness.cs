@@ -1,10 +1,8 @@
 using FugueHosting;
 using FugueHosting.Hosting;
 using FugueHosting.Master;
-using FugueHosting.Native;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;

@@ -1,13 +1,14 @@
+using FugueHosting;
 using FugueHosting.Worker;
 
-namespace Microsoft.Extensions.Hosting;
+namespace Fugue.Hosting;
 
 /// <summary>
 /// The cluster as seen from this process, usable before dependency injection exists (in Program.cs).
 /// A worker knows it is one from the start; the master/single decision is made by <c>UseFugue</c> and, at the latest,
 /// when the host is built.
 /// </summary>
-public static class Fugue
+public static class FugueCluster
 {
     private static IFugue s_current = WorkerIdentity.Current is { } worker ? new WorkerContext(worker, null) : new StandaloneContext(null);
 
