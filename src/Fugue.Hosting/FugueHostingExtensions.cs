@@ -49,7 +49,7 @@ public static class FugueHostingExtensions
     /// <summary>What must happen before the host exists: a worker takes its identity, a would-be master its signals.</summary>
     private static void PrepareProcess(bool enabled)
     {
-        if (WorkerIdentity.Current is null && enabled && OperatingSystem.IsLinux())
+        if (WorkerActivation.Activate() is null && enabled && OperatingSystem.IsLinux())
         {
             MasterLifetime.RestoreIgnoredSignals();
         }
@@ -57,10 +57,10 @@ public static class FugueHostingExtensions
 
     private static void AddOptions(IServiceCollection services, IConfiguration configuration, Action<FugueOptions>? configure)
     {
-        if (WorkerIdentity.Current is { } worker)
+        if (WorkerIdentity.Current is { Settings: { } settings })
         {
             // Validated by the master at launch; the files may have changed (or broken) since.
-            services.AddSingleton<IOptions<FugueOptions>>(Microsoft.Extensions.Options.Options.Create(worker.Settings.ToOptions()));
+            services.AddSingleton<IOptions<FugueOptions>>(Microsoft.Extensions.Options.Options.Create(settings.ToOptions()));
             return;
         }
         // Bound when the options are made, without a change-token source: the master reads a new configuration only on

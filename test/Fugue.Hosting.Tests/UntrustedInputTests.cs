@@ -1,7 +1,6 @@
 using System.Text;
 using FugueHosting;
 using FugueHosting.Master;
-using FugueHosting.Worker;
 
 namespace Fugue.Hosting.Tests;
 
@@ -28,20 +27,6 @@ public sealed class UntrustedInputTests
         seen.AddRange(lines.End());
 
         Assert.Equal(["abc", "def", "01234567 [line cut at 8 bytes]", "last"], seen);
-    }
-
-    [Fact]
-    public void A_worker_identity_keeps_a_socket_path_with_separators_and_the_settings_it_was_launched_with()
-    {
-        var settings = new WorkerSettings(TimeSpan.FromSeconds(7), TimeSpan.FromMilliseconds(1500), TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(3),
-            TimeSpan.FromMilliseconds(250), "/warm;up=1,2", 17);
-        var identity = new WorkerIdentity(2, 100, 3, [new InheritedListener(4, Https: false)], "/tmp/a;b=c/control.sock", settings);
-
-        var parsed = WorkerIdentity.Parse(identity.Serialize());
-
-        Assert.Equal("/tmp/a;b=c/control.sock", parsed.MasterSocketPath);
-        Assert.Equal(settings, parsed.Settings);
-        Assert.Equal(TimeSpan.FromMilliseconds(1500), parsed.Settings.ToOptions().WorkerTimeout);
     }
 
     [Fact]

@@ -16,9 +16,9 @@ internal static class FugueActivation
     /// </summary>
     public static FugueOptions ReadOptions(IConfiguration configuration, Action<FugueOptions>? configure)
     {
-        if (WorkerIdentity.Current is { } worker)
+        if (WorkerIdentity.Current is { Settings: { } settings })
         {
-            return worker.Settings.ToOptions();
+            return settings.ToOptions();
         }
         var options = new FugueOptions();
         try

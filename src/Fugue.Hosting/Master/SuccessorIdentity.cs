@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using FugueHosting.Native;
 
 namespace FugueHosting.Master;
@@ -7,9 +8,11 @@ namespace FugueHosting.Master;
 internal readonly record struct InheritedSocket(int Fd, string ListenEntry);
 
 /// <summary>
-/// What an old master tells the new master it starts on USR2, in one environment variable that the new master
-/// removes once read: its channel to the old master, the old master's pid, the listening sockets, the pid-file lock
-/// and, when the new master starts below the serving processes' priority, that priority (it takes it on at handover).
+/// What an old master tells the new master it starts on USR2, in one environment variable (JSON: see
+/// <see cref="ProtocolJson"/>) that the new master removes once read: its channel to the old master, the old master's
+/// pid, the listening sockets, the pid-file lock and, when the new master starts below the serving processes'
+/// priority, that priority (it takes it on at handover). A new master reads an old master of the previous release
+/// (version 1, <c>key=value</c> lines) too.
 /// </summary>
 internal sealed record SuccessorIdentity(int OldMasterPid, int ChannelFd, int? LockFd, IReadOnlyList<InheritedSocket> Sockets, int? ServingNice = null)
 {
@@ -17,14 +20,20 @@ internal sealed record SuccessorIdentity(int OldMasterPid, int ChannelFd, int? L
 
     private static readonly Lazy<SuccessorIdentity?> s_current = new(TakeFromEnvironment);
 
+    /// <summary>The wire format's version: 2 is JSON, 1 was <c>key=value</c> lines.</summary>
+    public int Version { get; init; } = 2;
+
     /// <summary>This process's inheritance if an old master started it; read once, then gone from the environment.</summary>
     public static SuccessorIdentity? Current => s_current.Value;
 
-    public string Serialize() => string.Join('\n',
-        new[] { $"old={OldMasterPid}", $"channel={ChannelFd}", $"lock={LockFd}", string.Create(CultureInfo.InvariantCulture, $"nice={ServingNice}") }
-            .Concat(Sockets.Select(s => string.Create(CultureInfo.InvariantCulture, $"listen={s.Fd} {s.ListenEntry}"))));
+    public string Serialize() => JsonSerializer.Serialize(this, ProtocolJson.Default.SuccessorIdentity);
 
-    public static SuccessorIdentity Parse(string value)
+    public static SuccessorIdentity Parse(string value) => value.StartsWith('{')
+        ? JsonSerializer.Deserialize(value, ProtocolJson.Default.SuccessorIdentity) ?? throw new FormatException($"{VariableName} is null.")
+        : ParseVersion1(value);
+
+    /// <summary>The previous release's format: <c>old=123</c>, <c>channel=3</c>, <c>lock=6</c>, <c>nice=0</c>, <c>listen=4 http://...</c> lines.</summary>
+    private static SuccessorIdentity ParseVersion1(string value)
     {
         int old = 0, channel = -1;
         int? lockFd = null, nice = null;
@@ -53,7 +62,7 @@ internal sealed record SuccessorIdentity(int OldMasterPid, int ChannelFd, int? L
                     break;
             }
         }
-        return new SuccessorIdentity(old, channel, lockFd, sockets, nice);
+        return new SuccessorIdentity(old, channel, lockFd, sockets, nice) { Version = 1 };
     }
 
     private static SuccessorIdentity? TakeFromEnvironment()

@@ -22,16 +22,15 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
 
     public WorkerProcess LaunchWorker(int workerId, int generation, bool replacing)
     {
-        // In the worker: fd 3 is the control channel, 4.. the listeners in order, then the connection table.
-        var inherited = listeners.Bound.Select((l, i) => new InheritedListener(4 + i, l.Https)).ToList();
+        var inherited = listeners.Bound.Select((l, i) => new InheritedListener(FdLayout.Listener(i), l.Https)).ToList();
         var fds = listeners.Bound.Select(l => l.Fd).ToList();
         int? cell = connections?.Allocate();
         if (cell is not null)
         {
             fds.Add(connections!.Fd);
         }
-        var identity = new WorkerIdentity(workerId, _masterPid, 3, inherited, controlSocketPath, _settings, _runAs,
-            cell is int allocated ? new InheritedCell(4 + inherited.Count, allocated) : null, replacing);
+        var identity = new WorkerIdentity(workerId, _masterPid, FdLayout.Channel, inherited, controlSocketPath, _settings, _runAs,
+            cell is int allocated ? new InheritedCell(FdLayout.AfterListeners(inherited.Count), allocated) : null, replacing);
         var env = AppCommandLine.ChildEnvironment(NotForWorkers, new KeyValuePair<string, string>(WorkerIdentity.VariableName, identity.Serialize()));
         if (_runAs is not null)
         {
@@ -63,19 +62,19 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
     }
 
     /// <summary>
-    /// Starts a new master from the start directory (USR2), below the serving priority like any replacement: fd 3 is
-    /// its channel to this master, 4.. the listeners.
+    /// Starts a new master from the start directory (USR2), below the serving priority like any replacement, with the
+    /// descriptors of <see cref="FdLayout"/>.
     /// </summary>
     public WorkerProcess LaunchSuccessor(int? lockFd)
     {
         var fds = listeners.Bound.Select(l => l.Fd).ToList();
-        var sockets = listeners.Bound.Select((l, i) => new InheritedSocket(4 + i, l.ListenEntry)).ToList();
-        int? inheritedLock = lockFd is null ? null : 4 + fds.Count;
+        var sockets = listeners.Bound.Select((l, i) => new InheritedSocket(FdLayout.Listener(i), l.ListenEntry)).ToList();
+        int? inheritedLock = lockFd is null ? null : FdLayout.AfterListeners(fds.Count);
         if (lockFd is int fd)
         {
             fds.Add(fd);
         }
-        var identity = new SuccessorIdentity(_masterPid, 3, inheritedLock, sockets, priority?.Serving);
+        var identity = new SuccessorIdentity(_masterPid, FdLayout.Channel, inheritedLock, sockets, priority?.Serving);
         var env = AppCommandLine.ChildEnvironment([],
             new KeyValuePair<string, string>(SuccessorIdentity.VariableName, identity.Serialize()),
             new KeyValuePair<string, string>("PWD", command.StartDirectory));

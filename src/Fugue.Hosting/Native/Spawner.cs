@@ -36,17 +36,17 @@ internal static unsafe class Spawner
             }
 
             // Two steps, so that no source is overwritten before it is copied: first every source to a number
-            // above all of them, then down to 3+i. dup2 to a different number always clears close-on-exec.
-            int scratch = Math.Max(inheritedFds.DefaultIfEmpty(0).Max(), 3 + inheritedFds.Count) + 1;
+            // above all of them, then down to FdLayout.Channel + i. dup2 to a different number always clears close-on-exec.
+            int scratch = Math.Max(inheritedFds.DefaultIfEmpty(0).Max(), FdLayout.Channel + inheritedFds.Count) + 1;
             for (int i = 0; i < inheritedFds.Count; i++)
             {
                 Check(Libc.posix_spawn_file_actions_adddup2(actions, inheritedFds[i], scratch + i), "posix_spawn_file_actions_adddup2");
             }
             for (int i = 0; i < inheritedFds.Count; i++)
             {
-                Check(Libc.posix_spawn_file_actions_adddup2(actions, scratch + i, 3 + i), "posix_spawn_file_actions_adddup2");
+                Check(Libc.posix_spawn_file_actions_adddup2(actions, scratch + i, FdLayout.Channel + i), "posix_spawn_file_actions_adddup2");
             }
-            Check(Libc.posix_spawn_file_actions_addclosefrom_np(actions, 3 + inheritedFds.Count), "posix_spawn_file_actions_addclosefrom_np");
+            Check(Libc.posix_spawn_file_actions_addclosefrom_np(actions, FdLayout.Channel + inheritedFds.Count), "posix_spawn_file_actions_addclosefrom_np");
             if (workingDirectory is not null)
             {
                 byte* dir = Utf8(workingDirectory, strings);

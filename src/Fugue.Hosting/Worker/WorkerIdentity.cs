@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using FugueHosting.Native;
 
 namespace FugueHosting.Worker;
@@ -10,26 +11,40 @@ internal readonly record struct InheritedListener(int Fd, bool Https);
 internal readonly record struct InheritedCell(int Fd, int Cell);
 
 /// <summary>
-/// What the master tells a worker, in one environment variable that the worker removes as soon as it has read it,
-/// so that processes the app starts never think they are Fugue workers.
+/// What the master tells a worker, in one environment variable (<see cref="VariableName"/>, JSON: see
+/// <see cref="ProtocolJson"/>). Reading it is a pure parse; what it makes of the process (its user, its descriptors,
+/// the variable gone from the environment) is <see cref="WorkerActivation"/>'s one step.
 /// </summary>
+/// <param name="WorkerId">The slot number, 1..N.</param>
+/// <param name="MasterPid">The master's pid.</param>
+/// <param name="ControlFd">The control channel's descriptor (<see cref="FdLayout.Channel"/>).</param>
+/// <param name="Listeners">The listening sockets' descriptors, in the master's order.</param>
+/// <param name="MasterSocketPath">The master's control socket.</param>
+/// <param name="Settings">The settings the worker lives by; null from a master of the previous release, which did not
+/// send them (the worker then reads its own configuration, as that release's workers did).</param>
+/// <param name="RunAs">The user and groups to take on; null: the master's.</param>
+/// <param name="Connections">The connection table and the worker's cell; null: no balance.</param>
+/// <param name="WarmUp">Whether it replaces a serving worker, and so warms up first.</param>
 internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd, IReadOnlyList<InheritedListener> Listeners, string? MasterSocketPath,
-    WorkerSettings Settings, Credentials? RunAs = null, InheritedCell? Connections = null, bool WarmUp = false)
+    WorkerSettings? Settings, Credentials? RunAs = null, InheritedCell? Connections = null, bool WarmUp = false)
 {
     public const string VariableName = "FUGUE_WORKER";
 
-    private static readonly Lazy<WorkerIdentity?> s_current = new(TakeFromEnvironment);
+    /// <summary>The wire format's version: 2 is JSON, 1 was <c>key=value;...</c>.</summary>
+    public int Version { get; init; } = 2;
 
-    /// <summary>This process's identity if the master started it; read once, then gone from the environment.</summary>
-    public static WorkerIdentity? Current => s_current.Value;
+    /// <summary>This process's identity if the master started it (activated, or still in the environment); no side effect.</summary>
+    public static WorkerIdentity? Current =>
+        WorkerActivation.Identity ?? (Environment.GetEnvironmentVariable(VariableName) is { } value ? Parse(value) : null);
 
-    public string Serialize() => string.Create(CultureInfo.InvariantCulture,
-        $"id={WorkerId};master={MasterPid};control={ControlFd};listen={string.Join(',', Listeners.Select(l => $"{l.Fd}:{(l.Https ? "https" : "http")}"))};socket={Escape(MasterSocketPath)};settings={Settings.Serialize()};as={RunAs?.Serialize()};connections={(Connections is { } c ? $"{c.Fd}:{c.Cell}" : "")};warm={(WarmUp ? 1 : 0)}");
+    public string Serialize() => JsonSerializer.Serialize(this, ProtocolJson.Default.WorkerIdentity);
 
-    /// <summary>A path may hold ';' or '=': escaped so that it cannot break the fields around it.</summary>
-    private static string Escape(string? path) => path is null ? "" : Uri.EscapeDataString(path);
+    public static WorkerIdentity Parse(string value) => value.StartsWith('{')
+        ? JsonSerializer.Deserialize(value, ProtocolJson.Default.WorkerIdentity) ?? throw new FormatException($"{VariableName} is null.")
+        : ParseVersion1(value);
 
-    public static WorkerIdentity Parse(string value)
+    /// <summary>The previous release's format: <c>id=1;master=100;control=3;listen=4:http,5:https;socket=...;as=...;connections=6:1;warm=0</c>.</summary>
+    private static WorkerIdentity ParseVersion1(string value)
     {
         var fields = value.Split(';').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "", StringComparer.Ordinal);
         int Int(string key) => fields.TryGetValue(key, out string? s) && int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int n)
@@ -40,35 +55,13 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
             .Select(item => item.Split(':', 2))
             .Select(p => new InheritedListener(int.Parse(p[0], NumberStyles.None, CultureInfo.InvariantCulture), p.Length > 1 && p[1] == "https"))
             .ToList();
-        string? socket = fields.GetValueOrDefault("socket") is { Length: > 0 } escaped ? Uri.UnescapeDataString(escaped) : null;
-        var settings = WorkerSettings.Parse(fields.GetValueOrDefault("settings") ?? throw new FormatException($"{VariableName} has no 'settings' in '{value}'."));
+        string? socket = fields.GetValueOrDefault("socket");
         string? runAs = fields.GetValueOrDefault("as");
         InheritedCell? connections = fields.GetValueOrDefault("connections", "").Split(':') is [var fd, var cell]
             ? new InheritedCell(int.Parse(fd, NumberStyles.None, CultureInfo.InvariantCulture), int.Parse(cell, NumberStyles.None, CultureInfo.InvariantCulture))
             : null;
-        return new WorkerIdentity(Int("id"), Int("master"), Int("control"), listeners, socket, settings,
-            string.IsNullOrEmpty(runAs) ? null : Credentials.Parse(runAs), connections, fields.GetValueOrDefault("warm") == "1");
-    }
-
-    private static WorkerIdentity? TakeFromEnvironment()
-    {
-        if (Posix.TakeEnvironmentVariable(VariableName) is not { } value)
-        {
-            return null;
-        }
-        var identity = Parse(value);
-        // The startup hook has normally done this before Main; when startup hooks are disabled, it happens here.
-        identity.RunAs?.Apply();
-        // Inherited without close-on-exec; a process the app starts must not get the master's sockets.
-        Posix.SetCloseOnExec(identity.ControlFd);
-        foreach (var listener in identity.Listeners)
-        {
-            Posix.SetCloseOnExec(listener.Fd);
-        }
-        if (identity.Connections is { } connections)
-        {
-            Posix.SetCloseOnExec(connections.Fd);
-        }
-        return identity;
+        return new WorkerIdentity(Int("id"), Int("master"), Int("control"), listeners, string.IsNullOrEmpty(socket) ? null : socket, Settings: null,
+            string.IsNullOrEmpty(runAs) ? null : Credentials.Parse(runAs), connections, fields.GetValueOrDefault("warm") == "1")
+        { Version = 1 };
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 
 namespace FugueHosting;
 
@@ -26,22 +25,4 @@ internal sealed record WorkerSettings(
         WarmUpPath = WarmUpPath,
         WarmUpRequests = WarmUpRequests,
     };
-
-    /// <summary>Milliseconds, then the escaped warm-up path: <c>kill,timeout,boot,ping,lameduck,requests,path</c>.</summary>
-    public string Serialize() => string.Join(',',
-        new[] { KillTimeout, Timeout, BootTimeout, MasterPingInterval, LameDuckPeriod }.Select(t => ((long)t.TotalMilliseconds).ToString(CultureInfo.InvariantCulture))
-            .Append(WarmUpRequests.ToString(CultureInfo.InvariantCulture))
-            .Append(WarmUpPath is null ? "" : Uri.EscapeDataString(WarmUpPath)));
-
-    public static WorkerSettings Parse(string value)
-    {
-        string[] parts = value.Split(',');
-        if (parts.Length != 7)
-        {
-            throw new FormatException($"worker settings '{value}': expected 7 fields.");
-        }
-        TimeSpan Ms(int i) => TimeSpan.FromMilliseconds(long.Parse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture));
-        return new WorkerSettings(Ms(0), Ms(1), Ms(2), Ms(3), Ms(4), parts[6].Length == 0 ? null : Uri.UnescapeDataString(parts[6]),
-            int.Parse(parts[5], NumberStyles.None, CultureInfo.InvariantCulture));
-    }
 }

@@ -1,0 +1,22 @@
+namespace FugueHosting;
+
+/// <summary>
+/// Where a child finds what the master passes it: posix_spawn puts the listed descriptors at fixed numbers, in order,
+/// right after stdio. Both kinds of child (a worker; a new master after USR2) get their channel to the master first,
+/// then the listening sockets, then one more descriptor (a worker: the connection table; a new master: the pid-file
+/// lock).
+/// </summary>
+internal static class FdLayout
+{
+    /// <summary>The channel to the master (a worker's control channel, or a new master's channel to the old one).</summary>
+    public const int Channel = 3;
+
+    /// <summary>The first listening socket; the others follow in the master's order.</summary>
+    public const int FirstListener = 4;
+
+    /// <summary>The descriptor of listening socket <paramref name="index"/>.</summary>
+    public static int Listener(int index) => FirstListener + index;
+
+    /// <summary>The descriptor after <paramref name="listeners"/> listening sockets (the connection table, or the lock).</summary>
+    public static int AfterListeners(int listeners) => FirstListener + listeners;
+}

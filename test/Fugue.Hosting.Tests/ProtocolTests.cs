@@ -1,0 +1,70 @@
+using FugueHosting;
+using FugueHosting.Master;
+using FugueHosting.Native;
+using FugueHosting.Worker;
+
+namespace Fugue.Hosting.Tests;
+
+/// <summary>The identities a master gives its children: version 2 round-trips, version 1 (the previous release) still reads.</summary>
+public sealed class ProtocolTests
+{
+    [Fact]
+    public void A_worker_identity_round_trips_with_separators_in_paths_and_the_settings_it_was_launched_with()
+    {
+        var settings = new WorkerSettings(TimeSpan.FromSeconds(7), TimeSpan.FromMilliseconds(1500), TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(3),
+            TimeSpan.FromMilliseconds(250), "/warm;up=1,2\n\"x\"", 17);
+        var identity = new WorkerIdentity(2, 100, FdLayout.Channel, [new InheritedListener(FdLayout.Listener(0), Https: false), new InheritedListener(5, true)],
+            "/tmp/a;b=c\n/control.sock", settings, new Credentials(65534, 65534, [65534, 27]), new InheritedCell(FdLayout.AfterListeners(2), 3), WarmUp: true);
+
+        string wire = identity.Serialize();
+        var parsed = WorkerIdentity.Parse(wire);
+
+        Assert.StartsWith("{", wire, StringComparison.Ordinal);
+        Assert.Equal(2, parsed.Version);
+        Assert.Equal(identity.MasterSocketPath, parsed.MasterSocketPath);
+        Assert.Equal(settings, parsed.Settings);
+        Assert.Equal(identity.Listeners, parsed.Listeners);
+        Assert.Equal([65534u, 27u], parsed.RunAs!.Groups);
+        Assert.Equal((identity.WorkerId, identity.MasterPid, identity.ControlFd, identity.Connections, identity.WarmUp),
+            (parsed.WorkerId, parsed.MasterPid, parsed.ControlFd, parsed.Connections, parsed.WarmUp));
+    }
+
+    [Fact]
+    public void A_worker_started_by_a_master_of_the_previous_release_reads_its_identity()
+    {
+        // What WorkerIdentity.Serialize wrote before version 2.
+        var parsed = WorkerIdentity.Parse("id=3;master=4242;control=3;listen=4:http,5:https;socket=/tmp/fugue-4242.sock;as=65534:65534:65534/27;connections=6:2;warm=1");
+
+        Assert.Equal(1, parsed.Version);
+        Assert.Equal((3, 4242, 3), (parsed.WorkerId, parsed.MasterPid, parsed.ControlFd));
+        Assert.Equal([new InheritedListener(4, false), new InheritedListener(5, true)], parsed.Listeners);
+        Assert.Equal("/tmp/fugue-4242.sock", parsed.MasterSocketPath);
+        Assert.Equal(new InheritedCell(6, 2), parsed.Connections);
+        Assert.Equal([65534u, 27u], parsed.RunAs!.Groups);
+        Assert.True(parsed.WarmUp);
+        Assert.Null(parsed.Settings); // it reads its own configuration, as that release's workers did
+    }
+
+    [Fact]
+    public void A_new_master_reads_what_an_old_master_of_the_previous_release_handed_over()
+    {
+        // What SuccessorIdentity.Serialize wrote before version 2.
+        var parsed = SuccessorIdentity.Parse("old=4242\nchannel=3\nlock=6\nnice=0\nlisten=4 http://127.0.0.1:5000\nlisten=5 unix:/run/my app.sock");
+
+        Assert.Equal(1, parsed.Version);
+        Assert.Equal((4242, 3, (int?)6, (int?)0), (parsed.OldMasterPid, parsed.ChannelFd, parsed.LockFd, parsed.ServingNice));
+        Assert.Equal([new InheritedSocket(4, "http://127.0.0.1:5000"), new InheritedSocket(5, "unix:/run/my app.sock")], parsed.Sockets);
+    }
+
+    [Fact]
+    public void A_successor_identity_round_trips()
+    {
+        var identity = new SuccessorIdentity(4242, FdLayout.Channel, null, [new InheritedSocket(4, "http://[::1]:0"), new InheritedSocket(5, "unix:/a\nb")], 5);
+
+        var parsed = SuccessorIdentity.Parse(identity.Serialize());
+
+        Assert.Equal(2, parsed.Version);
+        Assert.Equal(identity.Sockets, parsed.Sockets);
+        Assert.Equal((identity.OldMasterPid, identity.ChannelFd, identity.LockFd, identity.ServingNice), (parsed.OldMasterPid, parsed.ChannelFd, parsed.LockFd, parsed.ServingNice));
+    }
+}
