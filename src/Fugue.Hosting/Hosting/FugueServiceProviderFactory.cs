@@ -68,8 +68,9 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         services.AddSingleton<MasterHost>();
         services.AddHostedService(sp => sp.GetRequiredService<MasterHost>());
         services.AddSingleton<IFugue, MasterContext>();
-        // The host must wait for the workers' drain, which WorkerKillTimeout bounds.
-        services.Configure<HostOptions>(o => o.ShutdownTimeout = options.WorkerKillTimeout + TimeSpan.FromSeconds(10));
+        // The host waits for the supervisor, which bounds each child's drain by the WorkerKillTimeout it was launched
+        // with (a HUP may have changed it since this early read).
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = Timeout.InfiniteTimeSpan);
     }
 
     private void AddWorker(IServiceCollection services, WorkerIdentity identity)

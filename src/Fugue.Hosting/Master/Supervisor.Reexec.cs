@@ -38,7 +38,7 @@ internal sealed partial class Supervisor
             return;
         }
         MasterLog.SignalReceived(logger, "SIGUSR2", $"re-executing: new master pid {_successor.Pid}");
-        systemd.Notify($"RELOADING=1\nMONOTONIC_USEC={Monotonic()}\nSTATUS=re-executing: new master pid {_successor.Pid}");
+        systemd.Notify(ServiceState.Reloading(), ServiceState.Status($"re-executing: new master pid {_successor.Pid}"));
     }
 
     /// <summary>The new master's workers are all ready: it serves, so this master drains its workers and exits.</summary>
@@ -56,7 +56,7 @@ internal sealed partial class Supervisor
         _successor = null;
         RestorePidFile();
         MasterLog.ReexecRolledBack(logger, pid, reason);
-        systemd.Notify($"READY=1\nSTATUS=re-exec failed, new master {reason}; {_snapshot.Count(w => w.Ready)} workers ready, generation {_generation}");
+        systemd.Notify(ServiceState.Ready, ServiceState.Status($"re-exec failed, new master {reason}; {_snapshot.Count(w => w.Ready)} workers ready, generation {_generation}"));
     }
 
     private void RestorePidFile()

@@ -14,7 +14,7 @@ internal sealed partial class Supervisor
         {
             return;
         }
-        systemd.Notify($"RELOADING=1\nMONOTONIC_USEC={Monotonic()}\nSTATUS=reading the configuration");
+        systemd.Notify(ServiceState.Reloading(), ServiceState.Status("reading the configuration"));
         // The configuration (appsettings.json may have changed) is taken whole or not at all.
         var candidate = configuration.TryRead(out string refusal);
         IChildLauncher? launcher = null;
@@ -32,7 +32,7 @@ internal sealed partial class Supervisor
         if (candidate is null || launcher is null)
         {
             MasterLog.ReloadRefused(logger, _generation, refusal);
-            systemd.Notify($"READY=1\nSTATUS=reload refused: {refusal}");
+            systemd.Notify(ServiceState.Ready, ServiceState.Status($"reload refused: {refusal}"));
             return;
         }
         foreach (var (key, old, value) in ConfigurationReload.WaitingForReexec(_options, candidate))
@@ -46,7 +46,7 @@ internal sealed partial class Supervisor
         Resize();
         _roll = new Queue<int>(_slots.Where(s => s.Current is not null).Select(s => s.Id));
         MasterLog.SignalReceived(logger, "SIGHUP", $"rolling restart to generation {_generation}: {_roll.Count} workers, {_options.RollingRestartBatch} at a time");
-        systemd.Notify($"STATUS=rolling restart to generation {_generation}");
+        systemd.Notify(ServiceState.Status($"rolling restart to generation {_generation}"));
     }
 
     /// <summary>Starts the next replacements while fewer than a batch are starting; ends the roll when all are in.</summary>
@@ -99,7 +99,7 @@ internal sealed partial class Supervisor
             Retire(slot.Incoming!);
             slot.Incoming = null;
         }
-        systemd.Notify($"READY=1\nSTATUS=rolling restart to generation {_generation} aborted: {reason}");
+        systemd.Notify(ServiceState.Ready, ServiceState.Status($"rolling restart to generation {_generation} aborted: {reason}"));
     }
 
     /// <summary>Every starting child has a deadline, WorkerBootTimeout as it was launched with.</summary>
@@ -145,6 +145,4 @@ internal sealed partial class Supervisor
         }
         return busy is not null;
     }
-
-    private static long Monotonic() => System.Diagnostics.Stopwatch.GetTimestamp() / (System.Diagnostics.Stopwatch.Frequency / 1_000_000);
 }

@@ -264,7 +264,7 @@ internal sealed partial class Supervisor(
         MasterLog.Stopping(logger, _pid, reason);
         if (_handedOverTo is null)
         {
-            systemd.Notify("STOPPING=1\nSTATUS=stopping");
+            systemd.Notify(ServiceState.Stopping, ServiceState.Status("stopping"));
         }
         foreach (var child in Children())
         {
@@ -500,7 +500,7 @@ internal sealed partial class Supervisor(
             }
             else
             {
-                systemd.Notify($"READY=1\n{StatusLine()}");
+                systemd.Notify(ServiceState.Ready, StatusLine());
             }
         }
         _allReady = allReady;
@@ -515,7 +515,7 @@ internal sealed partial class Supervisor(
                 RaiseSelf(serving);
             }
             // A new master: systemd learns the new main pid before the old master goes.
-            systemd.Notify($"MAINPID={_pid}\nREADY=1\n{StatusLine()}");
+            systemd.Notify(ServiceState.MainPid(_pid), ServiceState.Ready, StatusLine());
             if (system.TellOldMaster(inherited.ChannelFd))
             {
                 MasterLog.TookOver(logger, _pid, inherited.OldMasterPid);
@@ -523,7 +523,7 @@ internal sealed partial class Supervisor(
         }
         else
         {
-            systemd.Notify($"READY=1\n{StatusLine()}");
+            systemd.Notify(ServiceState.Ready, StatusLine());
         }
         try
         {
@@ -558,7 +558,7 @@ internal sealed partial class Supervisor(
         }
     }
 
-    private string StatusLine() => $"STATUS={_snapshot.Count(w => w.Ready)} workers ready, generation {_generation}";
+    private ServiceState StatusLine() => ServiceState.Status($"{_snapshot.Count(w => w.Ready)} workers ready, generation {_generation}");
 
     /// <summary>Every child: the slots' workers and replacements, the retiring ones, and a new master being started.</summary>
     private List<WorkerProcess> Children() =>

@@ -21,8 +21,9 @@ internal sealed class SystemdNotifier
     /// <summary>For testing: a notifier that sends to <paramref name="socketPath"/>, or to nobody.</summary>
     internal SystemdNotifier(string? socketPath) => _path = socketPath;
 
-    public void Notify(string state)
+    public void Notify(params ServiceState[] states)
     {
+        string state = string.Join('\n', states);
         if (string.IsNullOrEmpty(_path))
         {
             return;
