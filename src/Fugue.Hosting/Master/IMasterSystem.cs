@@ -19,7 +19,7 @@ internal interface IMasterSystem
     /// The child's exit status once it has exited, with everything of it released (its channel, its connection cell,
     /// its output read to the end); null while it runs.
     /// </summary>
-    ExitStatus? TryReap(WorkerProcess child);
+    ExitStatus? TryReap(ChildProcess child);
 
     /// <summary>Gives every thread of a process this nice; <see cref="IOException"/> when refused.</summary>
     void SetNice(int pid, int nice);
@@ -47,8 +47,8 @@ internal interface IChildLauncher
     /// Starts worker <paramref name="workerId"/>; <paramref name="replacing"/> when it replaces one that still serves:
     /// it then warms up, and starts at the replacements' lower priority.
     /// </summary>
-    WorkerProcess LaunchWorker(int workerId, int generation, bool replacing);
+    ChildProcess LaunchWorker(int workerId, int generation, bool replacing);
 
     /// <summary>Starts a new master (USR2) with the listeners, a channel to this one and the pid-file lock.</summary>
-    WorkerProcess LaunchSuccessor(int? lockFd);
+    ChildProcess LaunchSuccessor(int? lockFd);
 }

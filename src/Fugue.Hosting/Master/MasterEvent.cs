@@ -7,7 +7,7 @@ internal abstract record MasterEvent
 {
     public sealed record Signal(int Number) : MasterEvent;
 
-    public sealed record FromWorker(WorkerProcess Worker, ControlMessage Message) : MasterEvent;
+    public sealed record FromWorker(ChildProcess Worker, ControlMessage Message) : MasterEvent;
 
     /// <summary>Stop asked for from code: the host is stopping, or FugueCluster.Stop().</summary>
     public sealed record StopRequested(string Reason) : MasterEvent;

@@ -15,7 +15,7 @@ internal sealed class PosixMasterSystem(
 
     public bool Signal(int pid, int signal) => Posix.Kill(pid, signal);
 
-    public ExitStatus? TryReap(WorkerProcess child)
+    public ExitStatus? TryReap(ChildProcess child)
     {
         if (Posix.TryReap(child.Pid) is not { } status)
         {

@@ -7,7 +7,7 @@ namespace FugueHosting.Master;
 internal sealed partial class Supervisor
 {
     /// <summary>The new master while it starts; null otherwise.</summary>
-    private WorkerProcess? _successor;
+    private ChildProcess? _successor;
 
     /// <summary>The pid of the new master this one handed over to; it then owns the socket files and the pid file.</summary>
     private int? _handedOverTo;
@@ -42,7 +42,7 @@ internal sealed partial class Supervisor
     }
 
     /// <summary>The new master's workers are all ready: it serves, so this master drains its workers and exits.</summary>
-    private void HandOver(WorkerProcess successor)
+    private void HandOver(ChildProcess successor)
     {
         successor.CloseChannel();
         _successor = null;

@@ -116,7 +116,7 @@ internal sealed partial class Supervisor
         }
         // A worker starting in its own slot (first start, after a crash, TTIN) that is late fails like a crash: its
         // reaping backs the slot off.
-        foreach (var late in _slots.Select(s => s.Current).OfType<WorkerProcess>().Where(w => w is { Ready: false, Stopping: false, BootTimedOut: false } && IsLate(w)))
+        foreach (var late in _slots.Select(s => s.Current).OfType<ChildProcess>().Where(w => w is { Ready: false, Stopping: false, BootTimedOut: false } && IsLate(w)))
         {
             late.BootTimedOut = true;
             MasterLog.BootTimedOut(logger, late.WorkerId, late.Pid, late.Settings.BootTimeout.TotalSeconds);
@@ -131,7 +131,7 @@ internal sealed partial class Supervisor
         }
     }
 
-    private static bool IsLate(WorkerProcess child) => !child.Ready && child.Uptime > child.Settings.BootTimeout;
+    private static bool IsLate(ChildProcess child) => !child.Ready && child.Uptime > child.Settings.BootTimeout;
 
     /// <summary>HUP and USR2 never interleave: while one is under way the other (or a second one) is refused.</summary>
     private bool Refuse(string signal)

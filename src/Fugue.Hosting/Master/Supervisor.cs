@@ -27,7 +27,7 @@ internal sealed partial class Supervisor(
     private readonly int _pid = start.Pid;
     private readonly PidFile? _pidFile = start.PidFile;
     private readonly List<WorkerSlot> _slots = [];
-    private readonly List<WorkerProcess> _retiring = [];
+    private readonly List<ChildProcess> _retiring = [];
     private FugueOptions _options = options;
     private IChildLauncher? _launcher;
     private CpuPlan? _cpus;
@@ -47,7 +47,7 @@ internal sealed partial class Supervisor(
     internal IReadOnlyList<WorkerSlot> Slots => _slots;
 
     /// <summary>Children asked to stop and not yet reaped (replaced, retired, or over the target).</summary>
-    internal IReadOnlyList<WorkerProcess> Retiring => _retiring;
+    internal IReadOnlyList<ChildProcess> Retiring => _retiring;
 
     internal int Generation => _generation;
 
@@ -139,7 +139,7 @@ internal sealed partial class Supervisor(
     /// after it was told to stop), a message no child sends, or a stop request from a worker that is not serving are
     /// logged once per child and ignored.
     /// </summary>
-    private void OnMessage(WorkerProcess child, ControlMessage message)
+    private void OnMessage(ChildProcess child, ControlMessage message)
     {
         bool starting = !child.Ready && !child.Stopping;
         bool serving = _slots.Any(s => s.Current == child) && child.Ready && !child.Stopping;
@@ -170,7 +170,7 @@ internal sealed partial class Supervisor(
         }
     }
 
-    private string StateOf(WorkerProcess child) =>
+    private string StateOf(ChildProcess child) =>
         child.Stopping ? "stopping" : child.Ready ? "ready" : _slots.Any(s => s.Current == child || s.Incoming == child) || child == _successor ? "starting" : "retired";
 
     private void OnSignal(int signal)
@@ -232,7 +232,7 @@ internal sealed partial class Supervisor(
         }
     }
 
-    private void OnReady(WorkerProcess worker)
+    private void OnReady(ChildProcess worker)
     {
         worker.Ready = true;
         MasterLog.WorkerReady(logger, worker.WorkerId, worker.Pid);
@@ -289,7 +289,7 @@ internal sealed partial class Supervisor(
     }
 
     /// <summary>Asks a child to drain and exit; it is killed if still there after WorkerKillTimeout.</summary>
-    private void Retire(WorkerProcess child)
+    private void Retire(ChildProcess child)
     {
         if (!child.Stopping)
         {
@@ -308,7 +308,7 @@ internal sealed partial class Supervisor(
         while (_slots.Count > _target)
         {
             var slot = _slots[^1];
-            foreach (var worker in new[] { slot.Current, slot.Incoming }.OfType<WorkerProcess>())
+            foreach (var worker in new[] { slot.Current, slot.Incoming }.OfType<ChildProcess>())
             {
                 _retiring.Add(worker);
                 Retire(worker);
@@ -337,22 +337,21 @@ internal sealed partial class Supervisor(
     }
 
     /// <summary>A replacement that started below the serving priority (a worker, or a new master) gets it, once.</summary>
-    private void Unnice(WorkerProcess child, string why)
+    private void Unnice(ChildProcess child, string why)
     {
         if (child.StartedAtNice is not int started || start.Priority is not { } priority)
         {
             return;
         }
         child.StartedAtNice = null;
-        string name = child.WorkerId == 0 ? "New master" : $"Worker {child.WorkerId}";
         try
         {
             system.SetNice(child.Pid, priority.Serving);
-            MasterLog.ChildPriorityRestored(logger, name, child.Pid, started, priority.Serving, why);
+            MasterLog.ChildPriorityRestored(logger, child.Name, child.Pid, started, priority.Serving, why);
         }
         catch (IOException e)
         {
-            MasterLog.ChildPriorityNotRestored(logger, name, child.Pid, started, e.Message);
+            MasterLog.ChildPriorityNotRestored(logger, child.Name, child.Pid, started, e.Message);
         }
     }
 
@@ -373,7 +372,7 @@ internal sealed partial class Supervisor(
     /// Not before: a starting .NET process runs its JIT beside its main thread, on every CPU it may use, and sizes
     /// its runtime (GC heaps, thread pool, I/O queues) for the CPUs it sees at start.
     /// </summary>
-    private void Pin(WorkerProcess worker)
+    private void Pin(ChildProcess worker)
     {
         if (!_options.CpuAffinity)
         {
@@ -455,7 +454,7 @@ internal sealed partial class Supervisor(
         {
             MasterLog.MasterWasPaused(logger, _pid, gap.TotalSeconds);
         }
-        foreach (var worker in _slots.Select(s => s.Current).OfType<WorkerProcess>().Where(w => w.Ready && !w.Stopping))
+        foreach (var worker in _slots.Select(s => s.Current).OfType<ChildProcess>().Where(w => w.Ready && !w.Stopping))
         {
             if (masterWasPaused)
             {
@@ -561,9 +560,9 @@ internal sealed partial class Supervisor(
     private ServiceState StatusLine() => ServiceState.Status($"{_snapshot.Count(w => w.Ready)} workers ready, generation {_generation}");
 
     /// <summary>Every child: the slots' workers and replacements, the retiring ones, and a new master being started.</summary>
-    private List<WorkerProcess> Children() =>
+    private List<ChildProcess> Children() =>
     [
-        .. _slots.SelectMany(s => new[] { s.Current, s.Incoming }).OfType<WorkerProcess>(),
+        .. _slots.SelectMany(s => new[] { s.Current, s.Incoming }).OfType<ChildProcess>(),
         .. _retiring,
         .. _successor is null ? [] : new[] { _successor },
     ];

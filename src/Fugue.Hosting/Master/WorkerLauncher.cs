@@ -20,7 +20,7 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
     /// <summary>The workers must not talk to systemd nor think they are a new master.</summary>
     private static readonly string[] NotForWorkers = [SystemdNotifier.VariableName, SuccessorIdentity.VariableName];
 
-    public WorkerProcess LaunchWorker(int workerId, int generation, bool replacing)
+    public ChildProcess LaunchWorker(int workerId, int generation, bool replacing)
     {
         var inherited = listeners.Bound.Select((l, i) => new InheritedListener(FdLayout.Listener(i), l.Https)).ToList();
         var fds = listeners.Bound.Select(l => l.Fd).ToList();
@@ -40,10 +40,10 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
             env.Add(new(StartupHook.VariableName, StartupHook.HooksWithFugue(hooks)));
         }
         var output = new WorkerOutput();
-        WorkerProcess worker;
+        ChildProcess worker;
         try
         {
-            worker = Launch(workerId, generation, env, fds, options.WorkingDirectory ?? command.StartDirectory, output.WorkerEnds,
+            worker = Launch(ChildKind.Worker, workerId, generation, env, fds, options.WorkingDirectory ?? command.StartDirectory, output.WorkerEnds,
                 replacing ? priority?.Starting : null);
         }
         catch
@@ -65,7 +65,7 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
     /// Starts a new master from the start directory (USR2), below the serving priority like any replacement, with the
     /// descriptors of <see cref="FdLayout"/>.
     /// </summary>
-    public WorkerProcess LaunchSuccessor(int? lockFd)
+    public ChildProcess LaunchSuccessor(int? lockFd)
     {
         var fds = listeners.Bound.Select(l => l.Fd).ToList();
         var sockets = listeners.Bound.Select((l, i) => new InheritedSocket(FdLayout.Listener(i), l.ListenEntry)).ToList();
@@ -78,17 +78,17 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         var env = AppCommandLine.ChildEnvironment([],
             new KeyValuePair<string, string>(SuccessorIdentity.VariableName, identity.Serialize()),
             new KeyValuePair<string, string>("PWD", command.StartDirectory));
-        return Launch(0, 0, env, fds, command.StartDirectory, nice: priority?.Starting);
+        return Launch(ChildKind.NewMaster, 0, 0, env, fds, command.StartDirectory, nice: priority?.Starting);
     }
 
-    private WorkerProcess Launch(int workerId, int generation, List<KeyValuePair<string, string>> env, IEnumerable<int> fds, string directory,
+    private ChildProcess Launch(ChildKind kind, int workerId, int generation, List<KeyValuePair<string, string>> env, IEnumerable<int> fds, string directory,
         (int Stdout, int Stderr)? output = null, int? nice = null)
     {
         var (master, child) = Posix.SeqPacketPair();
         try
         {
             int pid = Spawner.Spawn(command.Executable, command.Arguments, env, [child, .. fds], directory, output, nice);
-            var process = new WorkerProcess(workerId, generation, pid, _settings, new Socket(new SafeSocketHandle(master, ownsHandle: true)) { Blocking = false }, time)
+            var process = new ChildProcess(kind, workerId, generation, pid, _settings, new Socket(new SafeSocketHandle(master, ownsHandle: true)) { Blocking = false }, time)
             {
                 StartedAtNice = nice,
             };

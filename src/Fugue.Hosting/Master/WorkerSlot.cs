@@ -14,10 +14,10 @@ internal sealed class WorkerSlot(int id, TimeProvider time)
     public int Id { get; } = id;
 
     /// <summary>The worker serving in this slot.</summary>
-    public WorkerProcess? Current { get; set; }
+    public ChildProcess? Current { get; set; }
 
     /// <summary>Its replacement during a rolling restart, until it is ready.</summary>
-    public WorkerProcess? Incoming { get; set; }
+    public ChildProcess? Incoming { get; set; }
 
     public int EarlyExits { get; private set; }
 

@@ -334,6 +334,12 @@ internal readonly record struct ExitStatus(int? Code, int? Signal)
         Posix.SIGUSR1 => "SIGUSR1",
         Posix.SIGUSR2 => "SIGUSR2",
         Posix.SIGTERM => "SIGTERM",
+        Posix.SIGCHLD => "SIGCHLD",
+        Posix.SIGCONT => "SIGCONT",
+        Posix.SIGSTOP => "SIGSTOP",
+        Posix.SIGTTIN => "SIGTTIN",
+        Posix.SIGTTOU => "SIGTTOU",
+        Posix.SIGWINCH => "SIGWINCH",
         _ => "SIG" + signal,
     };
 }

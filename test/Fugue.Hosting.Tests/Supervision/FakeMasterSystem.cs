@@ -16,7 +16,7 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
     private readonly List<int> _childEnds = [];
     private int _nextPid = 1000;
 
-    public List<WorkerProcess> Launched { get; } = [];
+    public List<ChildProcess> Launched { get; } = [];
 
     public List<(int Pid, int Signal)> Signals { get; } = [];
 
@@ -56,7 +56,7 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
     /// <summary>The child exits on its own (a crash, or it finished).</summary>
     public void Exit(int pid, int code = 1) => _exited[pid] = new ExitStatus(code, null);
 
-    public ExitStatus? TryReap(WorkerProcess child)
+    public ExitStatus? TryReap(ChildProcess child)
     {
         if (!_exited.Remove(child.Pid, out var status))
         {
@@ -79,7 +79,7 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
 
     public List<int> SignalledWith(int signal) => Signals.Where(s => s.Signal == signal).Select(s => s.Pid).ToList();
 
-    private WorkerProcess Launch(int workerId, int generation, WorkerSettings settings)
+    private ChildProcess Launch(ChildKind kind, int workerId, int generation, WorkerSettings settings)
     {
         if (LaunchFailure is { } failure)
         {
@@ -88,7 +88,7 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
         }
         var (master, child) = Posix.SeqPacketPair();
         _childEnds.Add(child);
-        var process = new WorkerProcess(workerId, generation, _nextPid++, settings, new Socket(new SafeSocketHandle(master, ownsHandle: true)) { Blocking = false }, time);
+        var process = new ChildProcess(kind, workerId, generation, _nextPid++, settings, new Socket(new SafeSocketHandle(master, ownsHandle: true)) { Blocking = false }, time);
         Launched.Add(process);
         return process;
     }
@@ -107,8 +107,8 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
 
     private sealed class FakeLauncher(FakeMasterSystem system, WorkerSettings settings) : IChildLauncher
     {
-        public WorkerProcess LaunchWorker(int workerId, int generation, bool replacing) => system.Launch(workerId, generation, settings);
+        public ChildProcess LaunchWorker(int workerId, int generation, bool replacing) => system.Launch(ChildKind.Worker, workerId, generation, settings);
 
-        public WorkerProcess LaunchSuccessor(int? lockFd) => system.Launch(0, 0, settings);
+        public ChildProcess LaunchSuccessor(int? lockFd) => system.Launch(ChildKind.NewMaster, 0, 0, settings);
     }
 }

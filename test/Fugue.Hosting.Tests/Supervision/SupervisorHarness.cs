@@ -61,7 +61,7 @@ internal sealed class SupervisorHarness : IDisposable
 
     public void Signal(int signal) => Step(new MasterEvent.Signal(signal));
 
-    public void Ready(params WorkerProcess[] children) => Step(children.Select(c => (MasterEvent)new MasterEvent.FromWorker(c, ControlMessage.Ready)).ToArray());
+    public void Ready(params ChildProcess[] children) => Step(children.Select(c => (MasterEvent)new MasterEvent.FromWorker(c, ControlMessage.Ready)).ToArray());
 
     /// <summary>Time passes in steps of at most a second, the loop running after each (as the real loop's 1 s wait).</summary>
     public void Advance(TimeSpan span, Action? eachSecond = null)
@@ -75,12 +75,12 @@ internal sealed class SupervisorHarness : IDisposable
     }
 
     /// <summary>The workers serving in the slots, by slot order.</summary>
-    public List<WorkerProcess> Serving => Supervisor.Slots.Select(s => s.Current).OfType<WorkerProcess>().ToList();
+    public List<ChildProcess> Serving => Supervisor.Slots.Select(s => s.Current).OfType<ChildProcess>().ToList();
 
-    public WorkerProcess? Incoming(int slot) => Supervisor.Slots.FirstOrDefault(s => s.Id == slot)?.Incoming;
+    public ChildProcess? Incoming(int slot) => Supervisor.Slots.FirstOrDefault(s => s.Id == slot)?.Incoming;
 
     /// <summary>Starts the cluster: every launched worker reports ready.</summary>
-    public List<WorkerProcess> StartAll()
+    public List<ChildProcess> StartAll()
     {
         var workers = Serving;
         Ready([.. workers]);

@@ -192,7 +192,7 @@ public sealed class SupervisorTests
 
         h.Signal(Posix.SIGUSR2);
         var failed = h.Processes.Launched.Last();
-        Assert.Equal(0, failed.WorkerId);
+        Assert.Equal(ChildKind.NewMaster, failed.Kind);
         h.Signal(Posix.SIGHUP); // refused while the re-exec is under way
         Assert.Equal(1, h.Supervisor.Generation);
         h.Processes.Exit(failed.Pid);

@@ -3,13 +3,22 @@ using System.Threading.Channels;
 
 namespace FugueHosting.Master;
 
+/// <summary>What a child of the master is.</summary>
+internal enum ChildKind
+{
+    /// <summary>A worker in a slot.</summary>
+    Worker,
+
+    /// <summary>The new master a USR2 started.</summary>
+    NewMaster,
+}
+
 /// <summary>
-/// One child of the master and the master's end of its control channel: a worker, or (id 0) the new master a USR2
-/// started. Owned by the supervisor loop. What it sends is untrusted (it runs the app's bugs): at most
+/// One child of the master and the master's end of its control channel: a worker, or the new master a USR2 started. Owned by the supervisor loop. What it sends is untrusted (it runs the app's bugs): at most
 /// <see cref="MaxQueued"/> of its messages wait in the master's inbox at once and at most <see cref="MaxPerSecond"/>
 /// are read a second; past that the channel is simply not read, and the child's sends block.
 /// </summary>
-internal sealed class WorkerProcess(int workerId, int generation, int pid, WorkerSettings settings, Socket channel, TimeProvider time)
+internal sealed class ChildProcess(ChildKind kind, int workerId, int generation, int pid, WorkerSettings settings, Socket channel, TimeProvider time)
 {
     public const int MaxQueued = 8;
     public const int MaxPerSecond = 100;
@@ -17,7 +26,13 @@ internal sealed class WorkerProcess(int workerId, int generation, int pid, Worke
     private readonly long _started = time.GetTimestamp();
     private readonly Channel<bool> _queued = Channel.CreateBounded<bool>(MaxQueued);
 
+    public ChildKind Kind { get; } = kind;
+
+    /// <summary>A worker's slot number; 0 for a new master.</summary>
     public int WorkerId { get; } = workerId;
+
+    /// <summary>How the log names it.</summary>
+    public string Name => Kind == ChildKind.NewMaster ? "New master" : $"Worker {WorkerId}";
 
     /// <summary>Which configuration it runs: 1 at start, one more at every rolling restart.</summary>
     public int Generation { get; } = generation;
