@@ -20,6 +20,13 @@ public sealed class PrivilegeTests
         Assert.Contains("Uid:\t0\t0\t0\t0", File.ReadAllLines($"/proc/{master.Pid}/status"));
         string childEnv = await Http.GetAsync(url + "/child-env");
         Assert.DoesNotContain("DOTNET_STARTUP_HOOKS", childEnv, StringComparison.Ordinal); // nothing of it reaches the app's children
+        // The worker's environment is its user's, not root's (HOME is where DataProtection and user secrets look).
+        string[] nobody = File.ReadAllLines("/etc/passwd").First(l => l.StartsWith("nobody:", StringComparison.Ordinal)).Split(':');
+        var env = childEnv.Split('\n');
+        Assert.Contains($"HOME={nobody[5]}", env);
+        Assert.Contains("USER=nobody", env);
+        Assert.Contains("LOGNAME=nobody", env);
+        Assert.Contains($"SHELL={nobody[6]}", env);
     }
 
     [RootFact("/usr/bin/setpriv", AsOtherUser = true)]

@@ -31,7 +31,8 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         }
         var identity = new WorkerIdentity(workerId, _masterPid, FdLayout.Channel, inherited, controlSocketPath, _settings, _runAs,
             cell is int allocated ? new InheritedCell(FdLayout.AfterListeners(inherited.Count), allocated) : null, replacing);
-        var env = AppCommandLine.ChildEnvironment(NotForWorkers, new KeyValuePair<string, string>(WorkerIdentity.VariableName, identity.Serialize()));
+        var env = AppCommandLine.ChildEnvironment(NotForWorkers,
+            [new KeyValuePair<string, string>(WorkerIdentity.VariableName, identity.Serialize()), .. _runAs?.AccountEnvironment() ?? []]);
         if (_runAs is not null)
         {
             // The user changes in a startup hook, before the app's Main (posix_spawn cannot change it).

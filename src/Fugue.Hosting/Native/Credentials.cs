@@ -76,6 +76,32 @@ internal sealed unsafe record Credentials(uint Uid, uint Gid, IReadOnlyList<uint
 
     public string Serialize() => string.Create(CultureInfo.InvariantCulture, $"{Uid}:{Gid}:{string.Join('/', Groups)}");
 
+    /// <summary>
+    /// The login variables of this user's account (HOME, USER, LOGNAME, and SHELL where the account names one), so that
+    /// a worker does not keep the master's (root's HOME, where it can write nothing: ASP.NET Core's DataProtection key
+    /// ring, user secrets and caches look there). None for a numeric uid with no account.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string>> AccountEnvironment()
+    {
+        var pw = Libc.getpwuid(Uid);
+        if (pw is null)
+        {
+            return [];
+        }
+        string name = Marshal.PtrToStringUTF8((nint)pw->Name) ?? "";
+        var env = new List<KeyValuePair<string, string>>
+        {
+            new("HOME", Marshal.PtrToStringUTF8((nint)pw->Dir) ?? "/"),
+            new("USER", name),
+            new("LOGNAME", name),
+        };
+        if (Marshal.PtrToStringUTF8((nint)pw->Shell) is { Length: > 0 } shell)
+        {
+            env.Add(new("SHELL", shell));
+        }
+        return env;
+    }
+
     public static Credentials Parse(string value)
     {
         string[] parts = value.Split(':');
