@@ -13,8 +13,22 @@ public sealed class FugueOptions
     /// <summary>False runs the app as one ordinary process, as if <c>UseFugue</c> had not been called.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>How many worker processes the master keeps running; 0 keeps only the sockets open. Default: one per CPU.</summary>
-    public int Workers { get; set; } = Environment.ProcessorCount;
+    /// <summary>
+    /// How many worker processes the master keeps running; 0 keeps only the sockets open. Default: <c>WEB_CONCURRENCY</c>
+    /// from the environment (the convention of Gunicorn, Uvicorn and Heroku) if set, else one per CPU this process may
+    /// use (its affinity mask and its cgroup's CPU quota, as <see cref="Environment.ProcessorCount"/> counts them).
+    /// </summary>
+    public int Workers { get; set; } = DefaultWorkers;
+
+    /// <summary>The environment variable that sets the default of <see cref="Workers"/>.</summary>
+    internal const string ConcurrencyVariable = "WEB_CONCURRENCY";
+
+    /// <summary><c>WEB_CONCURRENCY</c> if it holds a whole number of 1 or more, else the usable CPUs.</summary>
+    internal static int DefaultWorkers =>
+        int.TryParse(Environment.GetEnvironmentVariable(ConcurrencyVariable), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out int n) && n >= 1
+            ? n
+            : Environment.ProcessorCount;
 
     /// <summary>
     /// Addresses the master binds and hands to every worker: <c>http://host:port</c>, <c>https://host:port</c>

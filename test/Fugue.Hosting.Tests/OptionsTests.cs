@@ -23,6 +23,7 @@ public sealed class OptionsTests
     [InlineData("Fugue__WorkerTimeout", "00:00:00", "Fugue:WorkerTimeout = 00:00:00: must be more than zero")]
     [InlineData("Fugue__WorkerKillTimeout", "00:00:00", "Fugue:WorkerKillTimeout = 00:00:00: must be more than zero")]
     [InlineData("Fugue__MasterPingInterval", "-00:00:01", "Fugue:MasterPingInterval = -00:00:01: must be more than zero")]
+    [InlineData("WEB_CONCURRENCY", "four", "WEB_CONCURRENCY = 'four': must be a whole number of 1 or more (it sets the default of Fugue:Workers).")]
     public void A_bad_option_stops_the_master_before_any_worker_starts(string key, string value, string message)
     {
         using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { [key] = value });
@@ -87,5 +88,22 @@ public sealed class OptionsTests
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Theory]
+    [InlineData(null, "3", null, 3, "WEB_CONCURRENCY")]
+    [InlineData("1", "3", null, 1, "Fugue:Workers")]
+    [InlineData(null, null, "0", 1, "CPUs this process may use: 1")]
+    public void The_worker_count_comes_from_Workers_then_WEB_CONCURRENCY_then_the_usable_cpus(string? workers, string? concurrency, string? cpus, int expected, string source)
+    {
+        var env = new Dictionary<string, string?> { ["Fugue__Workers"] = workers, ["WEB_CONCURRENCY"] = concurrency };
+        string exe = Apps.Executable("TestApp");
+        using var master = cpus is null
+            ? MasterProcess.Start("TestApp", env!)
+            : MasterProcess.Start("TestApp", env!, arguments: $"-c {cpus} \"{exe}\"", fileName: "/usr/bin/taskset");
+
+        Assert.Contains(source, master.WaitForEvent(46), StringComparison.Ordinal);
+        master.WaitForAllReady(expected);
+        Assert.Equal(expected, ProcessTree.Children(master.Pid).Count);
     }
 }

@@ -63,6 +63,7 @@ internal sealed class MasterHost(
             }
             controlSocket.Start(() => _supervisor?.Status() ?? $"master {_pid}\n");
             MasterLog.ControlSocket(logger, _pid, controlSocket.Path!);
+            MasterLog.WorkerCount(logger, _pid, _options.Workers, WorkersSource());
             var priority = PlanPriority(inherited);
             var system = new PosixMasterSystem(listeners, controlSocket.Path, logFiles?.WorkerOut, OpenConnectionTable(), priority, inbox, time);
             _supervisor = new Supervisor(_options, configuration, system, systemd, time, logger,
@@ -77,6 +78,13 @@ internal sealed class MasterHost(
         _loop = Task.Run(RunGuardedAsync, CancellationToken.None);
         return Task.CompletedTask;
     }
+
+    private string WorkersSource() =>
+        appConfiguration[$"{FugueOptions.SectionName}:{nameof(FugueOptions.Workers)}"] is not null || _options.Workers != FugueOptions.DefaultWorkers
+            ? $"{FugueOptions.SectionName}:{nameof(FugueOptions.Workers)}"
+            : Environment.GetEnvironmentVariable(FugueOptions.ConcurrencyVariable) is not null
+                ? FugueOptions.ConcurrencyVariable
+                : $"CPUs this process may use: {Environment.ProcessorCount}, by its affinity and cgroup quota";
 
     private ConnectionTable? OpenConnectionTable()
     {

@@ -139,4 +139,7 @@ internal static partial class MasterLog
 
     [LoggerMessage(45, LogLevel.Error, "Pid file {Path} could not be written or moved: {Reason}; the master serves on")]
     public static partial void PidFileFailed(ILogger logger, string path, string reason);
+
+    [LoggerMessage(46, LogLevel.Information, "Master {Pid} runs {Workers} workers ({Source})")]
+    public static partial void WorkerCount(ILogger logger, int pid, int workers, string source);
 }
