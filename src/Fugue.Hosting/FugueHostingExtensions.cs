@@ -26,7 +26,7 @@ public static class FugueHostingExtensions
         var options = FugueActivation.ReadOptions(builder.Configuration, configure);
         PrepareProcess(options.Enabled);
         AddOptions(builder.Services, builder.Configuration, configure);
-        builder.ConfigureContainer(new FugueServiceProviderFactory(options, builder.Environment));
+        builder.ConfigureContainer(new FugueServiceProviderFactory(options, builder.Environment, FugueActivation.WorkersChosen(builder.Configuration, options)));
         return builder;
     }
 
@@ -42,7 +42,10 @@ public static class FugueHostingExtensions
         PrepareProcess(enabled: true); // the configuration is not read yet; Enabled=false is seen at Build
         builder.ConfigureServices((context, services) => AddOptions(services, context.Configuration, configure));
         builder.UseServiceProviderFactory(context =>
-            new FugueServiceProviderFactory(FugueActivation.ReadOptions(context.Configuration, configure), context.HostingEnvironment));
+        {
+            var options = FugueActivation.ReadOptions(context.Configuration, configure);
+            return new FugueServiceProviderFactory(options, context.HostingEnvironment, FugueActivation.WorkersChosen(context.Configuration, options));
+        });
         return builder;
     }
 

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using FugueHosting.Worker;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace FugueHosting.Hosting;
 
@@ -33,8 +35,16 @@ internal static class FugueActivation
         return options;
     }
 
+    /// <summary>Whether the app chose a worker count (configuration, or its UseFugue delegate) rather than the default.</summary>
+    public static bool WorkersChosen(IConfiguration configuration, FugueOptions options) =>
+        configuration[$"{FugueOptions.SectionName}:{nameof(FugueOptions.Workers)}"] is not null || options.Workers != FugueOptions.DefaultWorkers;
+
     /// <summary>The role, or why this is a single process.</summary>
-    public static (FugueRole Role, string? Reason) Decide(IServiceCollection services, FugueOptions options)
+    /// <param name="services">The services the app ended up with.</param>
+    /// <param name="options">The options, read early.</param>
+    /// <param name="environment">The app's environment.</param>
+    /// <param name="workersChosen">Whether the app set Fugue:Workers (see <see cref="WorkersChosen"/>).</param>
+    public static (FugueRole Role, string? Reason) Decide(IServiceCollection services, FugueOptions options, IHostEnvironment environment, bool workersChosen)
     {
         if (WorkerIdentity.Current is not null)
         {
@@ -43,6 +53,10 @@ internal static class FugueActivation
         if (!options.Enabled)
         {
             return (FugueRole.Standalone, $"{FugueOptions.SectionName}:Enabled is false");
+        }
+        if (!workersChosen && environment.IsDevelopment() && DebugSession() is { } session)
+        {
+            return (FugueRole.Standalone, $"{session} in Development and {FugueOptions.SectionName}:Workers is not set: one process, so that breakpoints in handlers hit; set {FugueOptions.SectionName}:Workers to run the cluster");
         }
         if (!OperatingSystem.IsLinux())
         {
@@ -55,4 +69,10 @@ internal static class FugueActivation
         }
         return (FugueRole.Master, null);
     }
+
+    /// <summary>What makes this a debugging session: a debugger attached, or <c>dotnet watch</c> (which sets DOTNET_WATCH=1).</summary>
+    private static string? DebugSession() =>
+        Debugger.IsAttached ? "a debugger is attached"
+        : Environment.GetEnvironmentVariable("DOTNET_WATCH") == "1" ? "dotnet watch runs the app"
+        : null;
 }

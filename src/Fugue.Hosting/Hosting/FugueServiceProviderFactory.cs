@@ -17,11 +17,11 @@ namespace FugueHosting.Hosting;
 /// (WebApplicationFactory swaps the server in only then). In the master, nothing of the app runs: its hosted
 /// services (Kestrel's among them) are removed and the supervisor takes their place.
 /// </summary>
-internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnvironment environment) : IServiceProviderFactory<IServiceCollection>
+internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnvironment environment, bool workersChosen) : IServiceProviderFactory<IServiceCollection>
 {
     public IServiceCollection CreateBuilder(IServiceCollection services)
     {
-        var (role, reason) = FugueActivation.Decide(services, options);
+        var (role, reason) = FugueActivation.Decide(services, options, environment, workersChosen);
         switch (role)
         {
             case FugueRole.Master:

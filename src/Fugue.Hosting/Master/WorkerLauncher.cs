@@ -31,8 +31,14 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         }
         var identity = new WorkerIdentity(workerId, _masterPid, FdLayout.Channel, inherited, controlSocketPath, _settings, _runAs,
             cell is int allocated ? new InheritedCell(FdLayout.AfterListeners(inherited.Count), allocated) : null, replacing);
+        string attributes = TelemetryIdentity.ResourceAttributes(Environment.GetEnvironmentVariable(TelemetryIdentity.VariableName), Environment.MachineName,
+            _masterPid, workerId);
         var env = AppCommandLine.ChildEnvironment(NotForWorkers,
-            [new KeyValuePair<string, string>(WorkerIdentity.VariableName, identity.Serialize()), .. _runAs?.AccountEnvironment() ?? []]);
+            [
+                new(WorkerIdentity.VariableName, identity.Serialize()),
+                new(TelemetryIdentity.VariableName, attributes),
+                .. _runAs?.AccountEnvironment() ?? [],
+            ]);
         if (_runAs is not null)
         {
             // The user changes in a startup hook, before the app's Main (posix_spawn cannot change it).
