@@ -61,6 +61,15 @@ public sealed class FugueOptions
     /// <summary>Where the master's control socket lives. Default: the system temporary directory.</summary>
     public string TempPath { get; set; } = Path.GetTempPath();
 
+    /// <summary>
+    /// Where every worker of every generation keeps the one ASP.NET Core DataProtection key ring (cookies, antiforgery
+    /// tokens, TempData), unless the app configures DataProtection's persistence itself. Default: with <see cref="User"/>
+    /// or <see cref="Group"/>, <c>/var/lib/fugue/&lt;app&gt;/DataProtection-Keys</c>, made by the master for the workers'
+    /// user (mode 0700); otherwise ASP.NET Core's own <c>$HOME/.aspnet/DataProtection-Keys</c>. Read when the master
+    /// starts.
+    /// </summary>
+    public string? DataProtectionKeysPath { get; set; }
+
     /// <summary>The master's pid file: written once it serves, locked against a second master, removed on exit. Default: none.</summary>
     public string? PidFile { get; set; }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Fugue.Hosting;
+using Microsoft.AspNetCore.DataProtection;
 
 // The app the tests run under a master: what it does is steered by TestApp:* configuration keys.
 if (args.Contains("--host-builder"))
@@ -49,6 +50,8 @@ if (FugueCluster.IsWorker && builder.Configuration.GetValue<bool>("TestApp:Crash
 {
     throw new InvalidOperationException("TestApp:CrashAtStart is set");
 }
+
+builder.Services.AddDataProtection(); // as sign-ins, antiforgery and Razor Pages do (where they persist is not said)
 
 var app = builder.Build();
 app.MapGet("/", () => $"worker {FugueCluster.WorkerId} pid {Environment.ProcessId}");
@@ -135,6 +138,19 @@ app.MapGet("/misbehave", (string what) =>
         Console.WriteLine($"{me} wrote a big line");
     }
     return me;
+});
+app.MapGet("/protect", (string text, IDataProtectionProvider protection) =>
+    $"{protection.CreateProtector("TestApp").Protect(text)} worker {FugueCluster.WorkerId} pid {Environment.ProcessId}");
+app.MapGet("/unprotect", (string payload, IDataProtectionProvider protection) =>
+{
+    try
+    {
+        return Results.Text($"{protection.CreateProtector("TestApp").Unprotect(payload)} worker {FugueCluster.WorkerId} pid {Environment.ProcessId}");
+    }
+    catch (System.Security.Cryptography.CryptographicException e)
+    {
+        return Results.Text($"refused by worker {FugueCluster.WorkerId} pid {Environment.ProcessId}: {e.Message}", statusCode: 400);
+    }
 });
 app.MapGet("/protocol", (HttpContext context) => $"{context.Request.Protocol} {context.Request.Scheme} worker {FugueCluster.WorkerId}");
 app.Run();

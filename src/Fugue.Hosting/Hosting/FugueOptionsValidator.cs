@@ -32,6 +32,10 @@ internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
         {
             errors.Add($"{Section}:WorkingDirectory = '{dir}': no such directory.");
         }
+        if (options.DataProtectionKeysPath is { } keys && !Path.IsPathRooted(keys))
+        {
+            errors.Add($"{Section}:DataProtectionKeysPath = '{keys}': must be an absolute path.");
+        }
         if (!Directory.Exists(options.TempPath))
         {
             errors.Add($"{Section}:TempPath = '{options.TempPath}': no such directory.");

@@ -63,6 +63,9 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         services.AddSingleton<ListenerSet>();
         services.AddSingleton<ControlSocket>();
         services.AddSingleton<SystemdNotifier>();
+        services.AddSingleton(new KeyRingPlan(
+            SharedKeyRing.AppChoosesPersistence(services) ? null : options.DataProtectionKeysPath ?? SharedKeyRing.DefaultPath(options, environment.ApplicationName),
+            environment.ApplicationName));
         services.AddSingleton<ConfigurationReload>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MasterHost>();
@@ -79,6 +82,10 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         {
             services.RemoveAll<IServer>();
             services.AddSingleton<IServer>(sp => new InheritedSocketServer((IServer)ActivatorUtilities.CreateInstance(sp, kestrel)));
+        }
+        if (identity.Settings?.KeyRingPath is { } keyRing && !SharedKeyRing.AppChoosesPersistence(services))
+        {
+            SharedKeyRing.Use(services, keyRing, environment.ApplicationName);
         }
         services.AddSingleton(identity);
         services.AddSingleton<WorkerChannel>();

@@ -21,6 +21,7 @@ internal sealed class ConfigurationReload(IConfiguration configuration, IOptions
         (nameof(FugueOptions.BalanceConnections), o => o.BalanceConnections.ToString()),
         (nameof(FugueOptions.ReplacementNice), o => o.ReplacementNice.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         (nameof(FugueOptions.Enabled), o => o.Enabled.ToString()),
+        (nameof(FugueOptions.DataProtectionKeysPath), o => o.DataProtectionKeysPath ?? ""),
     ];
 
     /// <summary>The options as the configuration stands at start, validated (ValidateOnStart has checked them).</summary>

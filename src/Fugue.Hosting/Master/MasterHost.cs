@@ -1,3 +1,4 @@
+using FugueHosting.Hosting;
 using FugueHosting.Native;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -21,6 +22,7 @@ internal sealed class MasterHost(
     IHostApplicationLifetime lifetime,
     IServiceProvider services,
     TimeProvider time,
+    KeyRingPlan keyRing,
     ILogger<Supervisor> logger,
     LogFiles? logFiles = null) : IHostedService, IDisposable
 {
@@ -64,8 +66,9 @@ internal sealed class MasterHost(
             controlSocket.Start(() => _supervisor?.Status() ?? $"master {_pid}\n");
             MasterLog.ControlSocket(logger, _pid, controlSocket.Path!);
             MasterLog.WorkerCount(logger, _pid, _options.Workers, WorkersSource());
+            string? sharedKeyRing = PrepareKeyRing();
             var priority = PlanPriority(inherited);
-            var system = new PosixMasterSystem(listeners, controlSocket.Path, logFiles?.WorkerOut, OpenConnectionTable(), priority, inbox, time);
+            var system = new PosixMasterSystem(listeners, controlSocket.Path, logFiles?.WorkerOut, OpenConnectionTable(), priority, sharedKeyRing, inbox, time);
             _supervisor = new Supervisor(_options, configuration, system, systemd, time, logger,
                 new MasterStart(_pid, _pidFile, inherited, priority, RunReadyHook), logFiles);
         }
@@ -77,6 +80,35 @@ internal sealed class MasterHost(
         }
         _loop = Task.Run(RunGuardedAsync, CancellationToken.None);
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Makes the shared key ring's directory for the workers; the path they use, or null when the app configures its
+    /// own, or when the default cannot be made (a master without a usable HOME: the workers then have ASP.NET Core's
+    /// own fallback, as without Fugue). A DataProtectionKeysPath the app set and that cannot be made is an error.
+    /// </summary>
+    private string? PrepareKeyRing()
+    {
+        if (keyRing.Path is not { } path)
+        {
+            MasterLog.KeyRingLeftToApp(logger, _pid);
+            return null;
+        }
+        try
+        {
+            SharedKeyRing.Prepare(path, Credentials.Resolve(_options.User, _options.Group));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (_options.DataProtectionKeysPath is not null)
+            {
+                throw new InvalidOperationException($"{FugueOptions.SectionName}:DataProtectionKeysPath = '{path}': cannot be made for the workers: {e.Message}", e);
+            }
+            MasterLog.KeyRingUnavailable(logger, _pid, path, e.Message);
+            return null;
+        }
+        MasterLog.KeyRingShared(logger, _pid, path, keyRing.ApplicationName);
+        return path;
     }
 
     private string WorkersSource() =>

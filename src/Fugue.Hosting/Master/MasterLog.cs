@@ -142,4 +142,13 @@ internal static partial class MasterLog
 
     [LoggerMessage(46, LogLevel.Information, "Master {Pid} runs {Workers} workers ({Source})")]
     public static partial void WorkerCount(ILogger logger, int pid, int workers, string source);
+
+    [LoggerMessage(47, LogLevel.Information, "Master {Pid} DataProtection: every worker shares the key ring in {Path} (application name {ApplicationName})")]
+    public static partial void KeyRingShared(ILogger logger, int pid, string path, string applicationName);
+
+    [LoggerMessage(48, LogLevel.Information, "Master {Pid} DataProtection: the app configures where its keys persist; Fugue leaves it alone")]
+    public static partial void KeyRingLeftToApp(ILogger logger, int pid);
+
+    [LoggerMessage(49, LogLevel.Warning, "Master {Pid} DataProtection: the default key ring {Path} cannot be made ({Reason}); each worker falls back as ASP.NET Core does alone (set Fugue:DataProtectionKeysPath)")]
+    public static partial void KeyRingUnavailable(ILogger logger, int pid, string path, string reason);
 }

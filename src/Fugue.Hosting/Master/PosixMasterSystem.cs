@@ -6,12 +6,12 @@ namespace FugueHosting.Master;
 /// <summary>The supervisor's effects, done to real processes.</summary>
 internal sealed class PosixMasterSystem(
     ListenerSet listeners, string? controlSocketPath, TextWriter? workerLog, ConnectionTable? connections, ReplacementPriority? priority,
-    MasterInbox inbox, TimeProvider time) : IMasterSystem
+    string? keyRingPath, MasterInbox inbox, TimeProvider time) : IMasterSystem
 {
     private static readonly TimeSpan OutputDrain = TimeSpan.FromMilliseconds(500);
 
     public IChildLauncher Launcher(FugueOptions options) =>
-        new WorkerLauncher(listeners, AppCommandLine.Current(), options, controlSocketPath, workerLog, connections, priority, inbox, time);
+        new WorkerLauncher(listeners, AppCommandLine.Current(), options, controlSocketPath, workerLog, connections, priority, keyRingPath, inbox, time);
 
     public bool Signal(int pid, int signal) => Posix.Kill(pid, signal);
 

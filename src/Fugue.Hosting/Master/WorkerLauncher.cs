@@ -11,11 +11,12 @@ namespace FugueHosting.Master;
 /// User/Group, in the new WorkingDirectory, with the new settings stamped on each child.
 /// </summary>
 internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine command, FugueOptions options, string? controlSocketPath,
-    TextWriter? logFile, ConnectionTable? connections, ReplacementPriority? priority, MasterInbox inbox, TimeProvider time) : IChildLauncher
+    TextWriter? logFile, ConnectionTable? connections, ReplacementPriority? priority, string? keyRingPath, MasterInbox inbox, TimeProvider time)
+    : IChildLauncher
 {
     private readonly int _masterPid = Environment.ProcessId;
     private readonly Credentials? _runAs = Credentials.Resolve(options.User, options.Group);
-    private readonly WorkerSettings _settings = WorkerSettings.From(options);
+    private readonly WorkerSettings _settings = WorkerSettings.From(options) with { KeyRingPath = keyRingPath };
 
     /// <summary>The workers must not talk to systemd nor think they are a new master.</summary>
     private static readonly string[] NotForWorkers = [SystemdNotifier.VariableName, SuccessorIdentity.VariableName];

@@ -233,6 +233,31 @@ internal static unsafe class Posix
 
     public static int EffectiveUid => (int)(uint)geteuid();
 
+    public static void SetMode(string path, int mode)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            if (chmod(p, (mode_t)(uint)mode) != 0)
+            {
+                throw Error($"chmod({path})", errno_get());
+            }
+        }
+    }
+
+    /// <summary>chown, not following a symlink at the last component.</summary>
+    public static void ChangeOwner(string path, uint uid, uint gid)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            if (lchown(p, uid, gid) != 0)
+            {
+                throw Error($"lchown({path})", errno_get());
+            }
+        }
+    }
+
     /// <summary>The uid and pid of the process at the other end of a connected unix socket.</summary>
     public static (int Uid, int Pid) PeerCredentials(System.Net.Sockets.Socket socket)
     {

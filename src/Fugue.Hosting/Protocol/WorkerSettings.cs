@@ -11,6 +11,9 @@ internal sealed record WorkerSettings(
     TimeSpan KillTimeout, TimeSpan Timeout, TimeSpan BootTimeout, TimeSpan MasterPingInterval, TimeSpan LameDuckPeriod, string? WarmUpPath,
     int WarmUpRequests)
 {
+    /// <summary>The shared DataProtection key ring's directory; null: the app configures its own.</summary>
+    public string? KeyRingPath { get; init; }
+
     public static WorkerSettings From(FugueOptions o) =>
         new(o.WorkerKillTimeout, o.WorkerTimeout, o.WorkerBootTimeout, o.MasterPingInterval, o.LameDuckPeriod, o.WarmUpPath, o.WarmUpRequests);
 
