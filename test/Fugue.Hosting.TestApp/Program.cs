@@ -52,6 +52,10 @@ if (FugueCluster.IsWorker && builder.Configuration.GetValue<bool>("TestApp:Crash
 }
 
 builder.Services.AddDataProtection(); // as sign-ins, antiforgery and Razor Pages do (where they persist is not said)
+if (builder.Configuration.GetValue<bool>("TestApp:SignalR"))
+{
+    builder.Services.AddSignalR();
+}
 
 var app = builder.Build();
 app.MapGet("/", () => $"worker {FugueCluster.WorkerId} pid {Environment.ProcessId}");

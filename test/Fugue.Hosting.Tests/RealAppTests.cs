@@ -50,6 +50,29 @@ public sealed class RealAppTests
         Assert.Equal(expected, TelemetryIdentity.ResourceAttributes(existing, "web1", 42, 3));
     }
 
+    [Fact]
+    public void A_master_of_an_app_that_uses_signalr_with_several_workers_says_what_clients_need()
+    {
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["TestApp__SignalR"] = "true" });
+        master.WaitForAllReady(2);
+
+        Assert.Contains("SkipNegotiation", master.WaitForEvent(50), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_masters_lines_keep_the_apps_console_format_across_a_hup()
+    {
+        // HelloWeb's appsettings.json: the simple formatter, one line, "HH:mm:ss " timestamps.
+        using var master = MasterProcess.Start("HelloWeb");
+        master.WaitForAllReady(2);
+        master.Signal(1);
+
+        string done = master.WaitForEvent(20);
+        Assert.Matches(@"^\d\d:\d\d:\d\d info: FugueHosting\.Master\.Supervisor\[20\] ", done);
+        Assert.Matches(@"^\d\d:\d\d:\d\d info: FugueHosting\.Master\.Supervisor\[7\] ", master.WaitForEvent(7, skip: 1));
+        Assert.Equal(0, master.CountEvents(50)); // no SignalR there, no warning
+    }
+
     [RootFact]
     public async Task Workers_running_as_another_user_share_one_key_ring_across_workers_and_reloads()
     {

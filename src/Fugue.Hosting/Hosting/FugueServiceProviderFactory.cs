@@ -66,6 +66,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         services.AddSingleton(new KeyRingPlan(
             SharedKeyRing.AppChoosesPersistence(services) ? null : options.DataProtectionKeysPath ?? SharedKeyRing.DefaultPath(options, environment.ApplicationName),
             environment.ApplicationName));
+        services.AddSingleton(AppShape.Of(services));
         services.AddSingleton<ConfigurationReload>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MasterHost>();

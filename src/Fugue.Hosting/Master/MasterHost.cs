@@ -23,6 +23,7 @@ internal sealed class MasterHost(
     IServiceProvider services,
     TimeProvider time,
     KeyRingPlan keyRing,
+    AppShape app,
     ILogger<Supervisor> logger,
     LogFiles? logFiles = null) : IHostedService, IDisposable
 {
@@ -66,6 +67,10 @@ internal sealed class MasterHost(
             controlSocket.Start(() => _supervisor?.Status() ?? $"master {_pid}\n");
             MasterLog.ControlSocket(logger, _pid, controlSocket.Path!);
             MasterLog.WorkerCount(logger, _pid, _options.Workers, WorkersSource());
+            if (app.UsesSignalR && _options.Workers > 1)
+            {
+                MasterLog.SignalRAcrossWorkers(logger, _pid, _options.Workers);
+            }
             string? sharedKeyRing = PrepareKeyRing();
             var priority = PlanPriority(inherited);
             var system = new PosixMasterSystem(listeners, controlSocket.Path, logFiles?.WorkerOut, OpenConnectionTable(), priority, sharedKeyRing, inbox, time);
