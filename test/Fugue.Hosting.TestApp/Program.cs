@@ -58,6 +58,7 @@ if (builder.Configuration.GetValue<bool>("TestApp:SignalR"))
 }
 
 var app = builder.Build();
+app.UseWebSockets();
 app.MapGet("/", () => $"worker {FugueCluster.WorkerId} pid {Environment.ProcessId}");
 app.MapGet("/slow", async (int ms) =>
 {
@@ -142,6 +143,33 @@ app.MapGet("/misbehave", (string what) =>
         Console.WriteLine($"{me} wrote a big line");
     }
     return me;
+});
+app.Map("/ws", async (HttpContext context, IHostApplicationLifetime lifetime, bool? closeOnStopping) =>
+{
+    // An echo that closes only when the client does, or (closeOnStopping) on ApplicationStopping; else Fugue on drain.
+    if (!context.WebSockets.IsWebSocketRequest)
+    {
+        context.Response.StatusCode = 400;
+        return;
+    }
+    using var socket = await context.WebSockets.AcceptWebSocketAsync();
+    using var stopping = closeOnStopping == true
+        ? lifetime.ApplicationStopping.Register(() => _ = socket.CloseOutputAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "the app closes", CancellationToken.None))
+        : default;
+    byte[] buffer = new byte[1024];
+    while (true)
+    {
+        var received = await socket.ReceiveAsync(buffer, CancellationToken.None);
+        if (received.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+        {
+            if (socket.State == System.Net.WebSockets.WebSocketState.CloseReceived)
+            {
+                await socket.CloseOutputAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+            }
+            return;
+        }
+        await socket.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, CancellationToken.None);
+    }
 });
 app.MapGet("/protect", (string text, IDataProtectionProvider protection) =>
     $"{protection.CreateProtector("TestApp").Protect(text)} worker {FugueCluster.WorkerId} pid {Environment.ProcessId}");

@@ -73,6 +73,32 @@ public sealed class RealAppTests
         Assert.Equal(0, master.CountEvents(50)); // no SignalR there, no warning
     }
 
+    [Theory]
+    [InlineData(false, System.Net.WebSockets.WebSocketCloseStatus.EndpointUnavailable)]
+    [InlineData(true, System.Net.WebSockets.WebSocketCloseStatus.NormalClosure)] // the app's own close, undisturbed
+    public async Task A_websocket_open_across_a_hup_gets_a_close_and_its_worker_exits_cleanly(bool appCloses, System.Net.WebSockets.WebSocketCloseStatus expected)
+    {
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__Workers"] = "1" });
+        var url = new Uri(master.WaitForUrl());
+        master.WaitForAllReady(1);
+        int old = master.StartedWorkers()[1];
+        using var client = new System.Net.WebSockets.ClientWebSocket();
+        await client.ConnectAsync(new Uri($"ws://{url.Authority}/ws?closeOnStopping={appCloses}"), CancellationToken.None);
+        await client.SendAsync("hello"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+        byte[] buffer = new byte[1024];
+        Assert.Equal(5, (await client.ReceiveAsync(buffer, CancellationToken.None)).Count);
+
+        master.Signal(1);
+
+        using var deadline = new CancellationTokenSource(MasterProcess.Deadline);
+        var received = await client.ReceiveAsync(buffer, deadline.Token);
+        Assert.Equal(System.Net.WebSockets.WebSocketMessageType.Close, received.MessageType);
+        Assert.Equal(expected, client.CloseStatus);
+        await client.CloseOutputAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        // Drained, not killed at WorkerKillTimeout (30 s) without a close.
+        master.WaitForLine($@"Worker 1 \(pid {old}\) stopped with status 0");
+    }
+
     [RootFact]
     public async Task Workers_running_as_another_user_share_one_key_ring_across_workers_and_reloads()
     {

@@ -92,6 +92,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         services.AddSingleton<WorkerChannel>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerChannel>());
         services.AddSingleton<IPostConfigureOptions<KestrelServerOptions>, InheritedListenersSetup>();
+        services.AddSingleton<UpgradedConnections>();
         services.AddSingleton<LameDuck>();
         if (identity.Connections is { } connections)
         {

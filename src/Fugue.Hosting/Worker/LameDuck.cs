@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -10,9 +11,10 @@ namespace FugueHosting.Worker;
 /// A stopping worker first answers every HTTP/1.x request with <c>Connection: close</c> for
 /// <see cref="FugueOptions.LameDuckPeriod"/>, so that keep-alive clients leave on their own; only then does Kestrel's
 /// graceful stop close the idle connections. Closing them at once races with clients sending on them (a read error
-/// for the client). HTTP/2 clients get Kestrel's GOAWAY.
+/// for the client). HTTP/2 clients get Kestrel's GOAWAY. Then the app's open WebSockets get a close frame
+/// (<see cref="UpgradedConnections"/>).
 /// </summary>
-internal sealed class LameDuck(IOptions<FugueOptions> options) : IHostedLifecycleService, IStartupFilter, IDisposable
+internal sealed class LameDuck(IOptions<FugueOptions> options, UpgradedConnections upgrades) : IHostedLifecycleService, IStartupFilter, IDisposable
 {
     private readonly CancellationTokenSource _draining = new();
     private volatile bool _active;
@@ -32,6 +34,10 @@ internal sealed class LameDuck(IOptions<FugueOptions> options) : IHostedLifecycl
             {
                 context.Response.Headers.Connection = "close";
             }
+            if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade && UpgradedConnections.IsWebSocket(context.Request))
+            {
+                context.Features.Set(upgrades.Track(upgrade, context));
+            }
             return nextMiddleware(context);
         });
         next(app);
@@ -42,17 +48,17 @@ internal sealed class LameDuck(IOptions<FugueOptions> options) : IHostedLifecycl
     {
         _active = true;
         await _draining.CancelAsync().ConfigureAwait(false);
-        if (_skip)
+        if (!_skip)
         {
-            return;
+            try
+            {
+                await Task.Delay(options.Value.LameDuckPeriod, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
-        try
-        {
-            await Task.Delay(options.Value.LameDuckPeriod, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        await upgrades.CloseAllAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
