@@ -10,10 +10,11 @@ internal static class Apps
     public static string Directory(string app) => app switch
     {
         "TestApp" => Path.Combine(RepoRoot, "test", "Fugue.Hosting.TestApp"),
+        "WebApp" => Path.Combine(RepoRoot, "test", "Fugue.Hosting.WebApp"),
         _ => Path.Combine(RepoRoot, "samples", app),
     };
 
-    private static string AssemblyName(string app) => app == "TestApp" ? "Fugue.Hosting.TestApp" : app;
+    private static string AssemblyName(string app) => app is "TestApp" or "WebApp" ? "Fugue.Hosting." + app : app;
 
     public static string OutputDirectory(string app) => Path.Combine(Directory(app), "bin", Configuration, "net10.0");
 
