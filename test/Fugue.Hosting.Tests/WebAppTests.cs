@@ -78,8 +78,9 @@ public sealed partial class WebAppTests
             Assert.StartsWith("alice at worker", who, StringComparison.Ordinal);
             signedIn.Add(WorkerPattern().Match(who).Value);
         }
-        Assert.Equal(2, posted.Count);
-        Assert.Equal(2, signedIn.Count);
+        // Two workers at least: right after a HUP, the last old worker may still answer a request it accepted before.
+        Assert.True(posted.Count >= 2, $"the form was posted to {string.Join(", ", posted)}");
+        Assert.True(signedIn.Count >= 2, $"the cookie was checked by {string.Join(", ", signedIn)}");
     }
 
     [GeneratedRegex("__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
