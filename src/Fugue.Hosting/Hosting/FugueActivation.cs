@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FugueHosting.Native;
 using FugueHosting.Worker;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -39,35 +40,39 @@ internal static class FugueActivation
     public static bool WorkersChosen(IConfiguration configuration, FugueOptions options) =>
         configuration[$"{FugueOptions.SectionName}:{nameof(FugueOptions.Workers)}"] is not null || options.Workers != FugueOptions.DefaultWorkers;
 
-    /// <summary>The role, or why this is a single process.</summary>
+    /// <summary>The role, or why this is a single process (<c>Unsupported</c>: the platform, not the app, decided it).</summary>
     /// <param name="services">The services the app ended up with.</param>
     /// <param name="options">The options, read early.</param>
     /// <param name="environment">The app's environment.</param>
     /// <param name="workersChosen">Whether the app set Fugue:Workers (see <see cref="WorkersChosen"/>).</param>
-    public static (FugueRole Role, string? Reason) Decide(IServiceCollection services, FugueOptions options, IHostEnvironment environment, bool workersChosen)
+    public static (FugueRole Role, string? Reason, bool Unsupported) Decide(IServiceCollection services, FugueOptions options, IHostEnvironment environment, bool workersChosen)
     {
         if (WorkerIdentity.Current is not null)
         {
-            return (FugueRole.Worker, null);
+            return (FugueRole.Worker, null, false);
         }
         if (!options.Enabled)
         {
-            return (FugueRole.Standalone, $"{FugueOptions.SectionName}:Enabled is false");
+            return (FugueRole.Standalone, $"{FugueOptions.SectionName}:Enabled is false", false);
         }
         if (!workersChosen && environment.IsDevelopment() && DebugSession() is { } session)
         {
-            return (FugueRole.Standalone, $"{session} in Development and {FugueOptions.SectionName}:Workers is not set: one process, so that breakpoints in handlers hit; set {FugueOptions.SectionName}:Workers to run the cluster");
+            return (FugueRole.Standalone, $"{session} in Development and {FugueOptions.SectionName}:Workers is not set: one process, so that breakpoints in handlers hit; set {FugueOptions.SectionName}:Workers to run the cluster", false);
         }
         if (!OperatingSystem.IsLinux())
         {
-            return (FugueRole.Standalone, "Fugue needs Linux; running as one ordinary process");
+            return (FugueRole.Standalone, "Fugue needs Linux; running as one ordinary process", true);
+        }
+        if (PlatformCheck.MissingHere() is { } missing)
+        {
+            return (FugueRole.Standalone, $"Fugue needs glibc 2.34 or later: this C library lacks {missing}; running as one ordinary process", true);
         }
         var server = services.LastOrDefault(d => d.ServiceType == typeof(IServer));
         if (server?.ImplementationType?.Assembly != typeof(KestrelServer).Assembly)
         {
-            return (FugueRole.Standalone, $"the server is {server?.ImplementationType?.Name ?? server?.ImplementationInstance?.GetType().Name ?? "not registered"}, not Kestrel");
+            return (FugueRole.Standalone, $"the server is {server?.ImplementationType?.Name ?? server?.ImplementationInstance?.GetType().Name ?? "not registered"}, not Kestrel", false);
         }
-        return (FugueRole.Master, null);
+        return (FugueRole.Master, null, false);
     }
 
     /// <summary>What makes this a debugging session: a debugger attached, or <c>dotnet watch</c> (which sets DOTNET_WATCH=1).</summary>

@@ -21,7 +21,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
 {
     public IServiceCollection CreateBuilder(IServiceCollection services)
     {
-        var (role, reason) = FugueActivation.Decide(services, options, environment, workersChosen);
+        var (role, reason, unsupported) = FugueActivation.Decide(services, options, environment, workersChosen);
         switch (role)
         {
             case FugueRole.Master:
@@ -32,7 +32,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
                 break;
             default:
                 services.AddSingleton<IFugue>(sp => new StandaloneContext(sp.GetRequiredService<IHostApplicationLifetime>()));
-                services.AddHostedService(sp => new SingleProcessNotice(reason!, sp.GetRequiredService<ILogger<SingleProcessNotice>>()));
+                services.AddHostedService(sp => new SingleProcessNotice(reason!, unsupported, sp.GetRequiredService<ILogger<SingleProcessNotice>>()));
                 break;
         }
         return services;
@@ -118,17 +118,18 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
 }
 
 /// <summary>Says once, at start, why Fugue is not running this app as a cluster.</summary>
-internal sealed partial class SingleProcessNotice(string reason, ILogger<SingleProcessNotice> logger) : IHostedService
+internal sealed partial class SingleProcessNotice(string reason, bool unsupported, ILogger<SingleProcessNotice> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (OperatingSystem.IsLinux())
+        // The app chose it (Enabled=false, a debugging session, a test server): information; the platform: a warning.
+        if (unsupported)
         {
-            LogSingle(logger, reason);
+            LogUnsupported(logger, reason);
         }
         else
         {
-            LogNotLinux(logger, reason);
+            LogSingle(logger, reason);
         }
         return Task.CompletedTask;
     }
@@ -139,5 +140,5 @@ internal sealed partial class SingleProcessNotice(string reason, ILogger<SingleP
     private static partial void LogSingle(ILogger logger, string reason);
 
     [LoggerMessage(202, LogLevel.Warning, "Fugue: single process ({Reason})")]
-    private static partial void LogNotLinux(ILogger logger, string reason);
+    private static partial void LogUnsupported(ILogger logger, string reason);
 }
