@@ -24,11 +24,11 @@ public sealed class FugueOptions
     internal const string ConcurrencyVariable = "WEB_CONCURRENCY";
 
     /// <summary><c>WEB_CONCURRENCY</c> if it holds a whole number of 1 or more, else the usable CPUs.</summary>
-    internal static int DefaultWorkers =>
-        int.TryParse(Environment.GetEnvironmentVariable(ConcurrencyVariable), System.Globalization.NumberStyles.None,
-            System.Globalization.CultureInfo.InvariantCulture, out int n) && n >= 1
-            ? n
-            : Environment.ProcessorCount;
+    internal static int DefaultWorkers => Concurrency(Environment.GetEnvironmentVariable(ConcurrencyVariable)) ?? Environment.ProcessorCount;
+
+    /// <summary>A <c>WEB_CONCURRENCY</c> value as a worker count; null unless a whole number of 1 or more.</summary>
+    internal static int? Concurrency(string? value) =>
+        int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n >= 1 ? n : null;
 
     /// <summary>
     /// Addresses the master binds and hands to every worker: <c>http://host:port</c>, <c>https://host:port</c>

@@ -16,8 +16,7 @@ internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
         {
             errors.Add($"{Section}:Workers = {options.Workers}: must be 0 or more.");
         }
-        if (Environment.GetEnvironmentVariable(FugueOptions.ConcurrencyVariable) is { } concurrency
-            && !(int.TryParse(concurrency, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n >= 1))
+        if (Environment.GetEnvironmentVariable(FugueOptions.ConcurrencyVariable) is { } concurrency && FugueOptions.Concurrency(concurrency) is null)
         {
             errors.Add($"{FugueOptions.ConcurrencyVariable} = '{concurrency}': must be a whole number of 1 or more (it sets the default of {Section}:Workers).");
         }

@@ -14,9 +14,10 @@ internal enum ChildKind
 }
 
 /// <summary>
-/// One child of the master and the master's end of its control channel: a worker, or the new master a USR2 started. Owned by the supervisor loop. What it sends is untrusted (it runs the app's bugs): at most
-/// <see cref="MaxQueued"/> of its messages wait in the master's inbox at once and at most <see cref="MaxPerSecond"/>
-/// are read a second; past that the channel is simply not read, and the child's sends block.
+/// One child of the master and the master's end of its control channel: a worker, or the new master a USR2 started.
+/// Owned by the supervisor loop. What it sends is untrusted (it runs the app's bugs): at most <see cref="MaxQueued"/>
+/// of its messages wait in the master's inbox at once and at most <see cref="MaxPerSecond"/> are read a second; past
+/// that the channel is simply not read, and the child's sends block.
 /// </summary>
 internal sealed class ChildProcess(ChildKind kind, int workerId, int generation, int pid, WorkerSettings settings, Socket channel, TimeProvider time)
 {
@@ -78,7 +79,7 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
     public void Heard() => _lastHeard = time.GetTimestamp();
 
     /// <summary>Whether it was asked to stop and its WorkerKillTimeout has passed since.</summary>
-    public bool Late => KillAt is long at && time.GetTimestamp() >= at;
+    public bool PastKillTimeout => KillAt is long at && time.GetTimestamp() >= at;
 
     /// <summary>Records that it was asked to stop: it is killed if still there after its WorkerKillTimeout.</summary>
     public void MarkStopping()

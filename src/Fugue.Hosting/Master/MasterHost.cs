@@ -117,7 +117,7 @@ internal sealed class MasterHost(
     }
 
     private string WorkersSource() =>
-        appConfiguration[$"{FugueOptions.SectionName}:{nameof(FugueOptions.Workers)}"] is not null || _options.Workers != FugueOptions.DefaultWorkers
+        FugueActivation.WorkersChosen(appConfiguration, _options)
             ? $"{FugueOptions.SectionName}:{nameof(FugueOptions.Workers)}"
             : Environment.GetEnvironmentVariable(FugueOptions.ConcurrencyVariable) is not null
                 ? FugueOptions.ConcurrencyVariable

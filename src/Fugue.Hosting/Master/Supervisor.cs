@@ -46,9 +46,6 @@ internal sealed partial class Supervisor(
     /// <summary>The slots, for tests: the decisions' state.</summary>
     internal IReadOnlyList<WorkerSlot> Slots => _slots;
 
-    /// <summary>Children asked to stop and not yet reaped (replaced, retired, or over the target).</summary>
-    internal IReadOnlyList<ChildProcess> Retiring => _retiring;
-
     internal int Generation => _generation;
 
     /// <summary>Whether the master has stopped every child and may exit.</summary>
@@ -152,7 +149,7 @@ internal sealed partial class Supervisor(
             case ControlMessage.Ready when child == _successor && starting:
                 HandOver(child);
                 break;
-            case ControlMessage.Ready when starting && _slots.Any(s => s.Current == child || s.Incoming == child):
+            case ControlMessage.Ready when starting && InSlot(child):
                 child.Heard();
                 OnReady(child);
                 break;
@@ -171,7 +168,10 @@ internal sealed partial class Supervisor(
     }
 
     private string StateOf(ChildProcess child) =>
-        child.Stopping ? "stopping" : child.Ready ? "ready" : _slots.Any(s => s.Current == child || s.Incoming == child) || child == _successor ? "starting" : "retired";
+        child.Stopping ? "stopping" : child.Ready ? "ready" : InSlot(child) || child == _successor ? "starting" : "retired";
+
+    /// <summary>Whether a slot holds it, serving or as a rolling restart's replacement.</summary>
+    private bool InSlot(ChildProcess child) => _slots.Any(s => s.Current == child || s.Incoming == child);
 
     private void OnSignal(int signal)
     {
@@ -282,10 +282,7 @@ internal sealed partial class Supervisor(
         }
         _stoppingNow = true;
         MasterLog.StoppingNow(logger, _pid, reason);
-        foreach (var child in Children())
-        {
-            system.Signal(child.Pid, Posix.SIGKILL);
-        }
+        KillAll();
     }
 
     /// <summary>Asks a child to drain and exit; it is killed if still there after WorkerKillTimeout.</summary>
@@ -471,7 +468,7 @@ internal sealed partial class Supervisor(
 
     private void KillLateWorkers()
     {
-        foreach (var child in Children().Where(w => w.Late))
+        foreach (var child in Children().Where(w => w.PastKillTimeout))
         {
             MasterLog.KillingLateWorker(logger, child.WorkerId, child.Pid, child.Settings.KillTimeout.TotalSeconds);
             system.Signal(child.Pid, Posix.SIGKILL);

@@ -74,8 +74,6 @@ internal sealed unsafe record Credentials(uint Uid, uint Gid, IReadOnlyList<uint
         }
     }
 
-    public string Serialize() => string.Create(CultureInfo.InvariantCulture, $"{Uid}:{Gid}:{string.Join('/', Groups)}");
-
     /// <summary>
     /// The login variables of this user's account (HOME, USER, LOGNAME, and SHELL where the account names one), so that
     /// a worker does not keep the master's (root's HOME, where it can write nothing: ASP.NET Core's DataProtection key
