@@ -184,6 +184,22 @@ internal sealed partial class MasterProcess : IDisposable
 
     public void Signal(int signal) => ProcessTree.Kill(Pid, signal);
 
+    /// <summary>Runs <paramref name="check"/> now, after a HUP's roll, and after a USR2's handover (this master gone).</summary>
+    public async Task AcrossReloadsAsync(Func<Task> check)
+    {
+        await check();
+        Signal(1);
+        WaitForLine("Rolling restart to generation 2 done");
+        await check();
+        Signal(12);
+        WaitForLine(@"Master \d+ took over");
+        if (!WaitForExit())
+        {
+            throw new TimeoutException($"The old master {Pid} did not exit after the USR2. Output:\n{Output}");
+        }
+        await check();
+    }
+
     /// <summary>
     /// Waits for the master to exit, then (briefly) for the rest of its output: workers share its stdout and may
     /// keep the pipe open a moment longer.

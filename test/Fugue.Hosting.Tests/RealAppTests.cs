@@ -102,46 +102,31 @@ public sealed class RealAppTests
     [RootFact]
     public async Task Workers_running_as_another_user_share_one_key_ring_across_workers_and_reloads()
     {
-        string dir = Directory.CreateTempSubdirectory("fugue-test-keys-").FullName;
-        File.SetUnixFileMode(dir, (UnixFileMode)0x1ED); // 0755: nobody reaches the ring inside
-        string keys = Path.Combine(dir, "ring");
-        try
+        using var keyRing = new TempKeyRing();
+        string keys = keyRing.Path;
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
         {
-            using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
-            {
-                ["Fugue__User"] = "nobody",
-                ["Fugue__DataProtectionKeysPath"] = keys,
-            });
-            string url = master.WaitForUrl();
-            master.WaitForAllReady(2);
-            Assert.Contains(keys, master.WaitForEvent(47), StringComparison.Ordinal);
-            var ring = new DirectoryInfo(keys);
-            Assert.Equal((UnixFileMode)0x1C0, ring.UnixFileMode); // 0700
-            Assert.Equal("65534", Stat(keys, "%u"));
+            ["Fugue__User"] = "nobody",
+            ["Fugue__DataProtectionKeysPath"] = keys,
+        });
+        string url = master.WaitForUrl();
+        master.WaitForAllReady(2);
+        Assert.Contains(keys, master.WaitForEvent(47), StringComparison.Ordinal);
+        var ring = new DirectoryInfo(keys);
+        Assert.Equal((UnixFileMode)0x1C0, ring.UnixFileMode); // 0700
+        Assert.Equal("65534", Stat(keys, "%u"));
 
-            // A payload from each worker; every worker reads every payload, in this generation and the next two.
-            var byWorker = new Dictionary<string, string>();
-            for (int i = 0; i < 400 && byWorker.Count < 2; i++)
-            {
-                string[] answer = (await Http.GetAsync(url + "/protect?text=secret")).Split(' ');
-                byWorker.TryAdd(answer[2], answer[0]); // "<payload> worker <id> pid <pid>"
-            }
-            Assert.Equal(2, byWorker.Count);
-            var payloads = byWorker.Values.ToList();
-            await AssertEveryWorkerReadsAsync(url, payloads);
-            master.Signal(1);
-            master.WaitForLine("Rolling restart to generation 2 done");
-            await AssertEveryWorkerReadsAsync(url, payloads);
-            master.Signal(12);
-            master.WaitForLine(@"Master \d+ took over");
-            Assert.True(master.WaitForExit());
-            await AssertEveryWorkerReadsAsync(url, payloads);
-            Assert.NotEmpty(ring.GetFiles("key-*.xml"));
-        }
-        finally
+        // A payload from each worker; every worker reads every payload, in this generation and the next two.
+        var byWorker = new Dictionary<string, string>();
+        for (int i = 0; i < 400 && byWorker.Count < 2; i++)
         {
-            Directory.Delete(dir, recursive: true);
+            string[] answer = (await Http.GetAsync(url + "/protect?text=secret")).Split(' ');
+            byWorker.TryAdd(answer[2], answer[0]); // "<payload> worker <id> pid <pid>"
         }
+        Assert.Equal(2, byWorker.Count);
+        var payloads = byWorker.Values.ToList();
+        await master.AcrossReloadsAsync(() => AssertEveryWorkerReadsAsync(url, payloads));
+        Assert.NotEmpty(ring.GetFiles("key-*.xml"));
     }
 
     private static async Task AssertEveryWorkerReadsAsync(string url, List<string> payloads)

@@ -17,46 +17,31 @@ public sealed partial class WebAppTests
 
     private static async Task FormsAndSignInsHoldAsync(string? user)
     {
-        string keys = Directory.CreateTempSubdirectory("fugue-test-keys-").FullName;
-        File.SetUnixFileMode(keys, (UnixFileMode)0x1ED); // 0755: the workers' user reaches the ring inside
-        try
+        using var keyRing = new TempKeyRing();
+        var env = new Dictionary<string, string?>
         {
-            var env = new Dictionary<string, string?>
-            {
-                ["Fugue__User"] = user,
-                ["Fugue__DataProtectionKeysPath"] = Path.Combine(keys, "ring"),
-            };
-            using var master = MasterProcess.Start("WebApp", env!);
-            string url = master.WaitForUrl();
-            master.WaitForAllReady(2);
-            using var client = new HttpClient(new SocketsHttpHandler
-            {
-                PooledConnectionLifetime = TimeSpan.Zero,
-                CookieContainer = new CookieContainer(),
-                AllowAutoRedirect = false,
-            })
-            { BaseAddress = new Uri(url), Timeout = MasterProcess.Deadline };
-            client.DefaultRequestHeaders.ConnectionClose = true; // each request a new connection: they spread over the workers
-
-            // Signed in first: an antiforgery token belongs to the user it was made for.
-            Assert.StartsWith("signed in by worker", await client.GetStringAsync(new Uri("/signin", UriKind.Relative)), StringComparison.Ordinal);
-            string form = await client.GetStringAsync(new Uri("/", UriKind.Relative));
-            string token = TokenPattern().Match(form).Groups[1].Value;
-            Assert.NotEmpty(token);
-
-            await AcceptedByEveryWorkerAsync(client, token);
-            master.Signal(1);
-            master.WaitForLine("Rolling restart to generation 2 done");
-            await AcceptedByEveryWorkerAsync(client, token);
-            master.Signal(12);
-            master.WaitForLine(@"Master \d+ took over");
-            Assert.True(master.WaitForExit());
-            await AcceptedByEveryWorkerAsync(client, token);
-        }
-        finally
+            ["Fugue__User"] = user,
+            ["Fugue__DataProtectionKeysPath"] = keyRing.Path,
+        };
+        using var master = MasterProcess.Start("WebApp", env!);
+        string url = master.WaitForUrl();
+        master.WaitForAllReady(2);
+        using var client = new HttpClient(new SocketsHttpHandler
         {
-            Directory.Delete(keys, recursive: true);
-        }
+            PooledConnectionLifetime = TimeSpan.Zero,
+            CookieContainer = new CookieContainer(),
+            AllowAutoRedirect = false,
+        })
+        { BaseAddress = new Uri(url), Timeout = MasterProcess.Deadline };
+        client.DefaultRequestHeaders.ConnectionClose = true; // each request a new connection: they spread over the workers
+
+        // Signed in first: an antiforgery token belongs to the user it was made for.
+        Assert.StartsWith("signed in by worker", await client.GetStringAsync(new Uri("/signin", UriKind.Relative)), StringComparison.Ordinal);
+        string form = await client.GetStringAsync(new Uri("/", UriKind.Relative));
+        string token = TokenPattern().Match(form).Groups[1].Value;
+        Assert.NotEmpty(token);
+
+        await master.AcrossReloadsAsync(() => AcceptedByEveryWorkerAsync(client, token));
     }
 
     /// <summary>Posts the form and asks who is signed in until two workers have answered both; any refusal fails.</summary>
