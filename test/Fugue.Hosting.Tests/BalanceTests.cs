@@ -1,3 +1,5 @@
+using static Fugue.Hosting.Tests.MasterEvents;
+
 namespace Fugue.Hosting.Tests;
 
 /// <summary>
@@ -16,7 +18,7 @@ public sealed class BalanceTests
         using var master = MasterProcess.Start("TestApp");
         int port = new Uri(master.WaitForUrl()).Port;
         master.WaitForAllReady(2);
-        master.WaitForLine(@"connection balance: least connections");
+        Assert.StartsWith("least connections", master.WaitForEvent(ConnectionBalance, master.Pid).Text("Mode"), StringComparison.Ordinal);
 
         var perWorker = await BurstAsync(port);
 
@@ -32,7 +34,7 @@ public sealed class BalanceTests
         int port = new Uri(master.WaitForUrl()).Port;
         master.WaitForAllReady(2);
 
-        master.WaitForLine(@"connection balance: off \(Fugue:BalanceConnections = false\)");
+        Assert.StartsWith("off", master.WaitForEvent(ConnectionBalance, master.Pid).Text("Mode"), StringComparison.Ordinal);
         var perWorker = await BurstAsync(port);
         Assert.Equal(Connections, perWorker.Values.Sum());
     }
@@ -48,13 +50,13 @@ public sealed class BalanceTests
         // The dead worker held connections: its cell must not keep counting them, nor make the others wait.
         var first = await BurstAsync(port, keepOpen: true);
         ProcessTree.Kill(old, 9);
-        master.WaitForLine($@"Worker 1 \(pid {old}\) exited");
+        master.WaitForEvent(WorkerDied, old);
         foreach (var client in first.Clients)
         {
             client.Dispose();
         }
         int replacement = master.WaitFor(() => master.StartedWorkers()[1] is var pid && pid != old ? (int?)pid : null, "a new worker 1")!.Value;
-        master.WaitForLine($@"Worker 1 \(pid {replacement}\) ready");
+        master.WaitForEvent(WorkerReady, replacement);
 
         var perWorker = await BurstAsync(port);
 

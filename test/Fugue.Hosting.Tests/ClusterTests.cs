@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests;
 
@@ -29,9 +29,9 @@ public sealed class ClusterTests
 
         ProcessTree.Kill(old, 9);
 
-        master.WaitForLine($@"Worker 1 \(pid {old}\) exited with signal 9 \(SIGKILL\)");
+        Assert.Equal("signal 9 (SIGKILL)", master.WaitForEvent(WorkerDied, old).Text("Status"));
         int replacement = master.WaitFor(() => master.StartedWorkers()[1] is var pid && pid != old ? (int?)pid : null, "a new worker 1")!.Value;
-        master.WaitForLine($@"Worker 1 \(pid {replacement}\) ready");
+        Assert.Equal(1, master.WaitForEvent(WorkerReady, replacement).Int("WorkerId"));
         var answers = await Http.DistinctAnswersAsync(url, 2);
         Assert.Contains($"worker 1 pid {replacement}", answers);
         Assert.False(ProcessTree.IsAlive(old));
@@ -47,12 +47,15 @@ public sealed class ClusterTests
         });
 
         // Starts: at once, at once again (first failure), then the slot waits (the whole series: SupervisorTests).
-        master.WaitForLine(@"Worker 1 restart in 1s \(2 early exits in a row\)");
-        Assert.Equal(2, master.CountLines(@"Worker 1 \(pid \d+\) started"));
+        var delayed = master.WaitForEvent(RestartDelayed, e => e.Int("WorkerId") == 1);
+        Assert.Equal((1.0, 2), (delayed.Number("Delay"), delayed.Int("Failures")));
+        Assert.Equal(2, master.CountEvents(WorkerStarted, e => e.Int("WorkerId") == 1));
         // The worker's unhandled exception reaches the master's stderr attributed, and is quoted in the exit line.
-        int first = int.Parse(Regex.Match(master.Output, @"Worker 1 \(pid (\d+)\) started").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        int first = master.WaitForEvent(WorkerStarted).Int("Pid");
         master.WaitForLine($@"^worker 1 \(pid {first}\) stderr: Unhandled exception\. System\.InvalidOperationException: TestApp:CrashAtStart is set");
-        master.WaitForLine($@"Worker 1 \(pid {first}\) exited with signal 6 \(SIGABRT\) after [\d.]+s; last stderr: Unhandled exception\. System\.InvalidOperationException: TestApp:CrashAtStart is set");
+        var died = master.WaitForEvent(WorkerDied, first);
+        Assert.Equal("signal 6 (SIGABRT)", died.Text("Status"));
+        Assert.StartsWith("Unhandled exception. System.InvalidOperationException: TestApp:CrashAtStart is set", died.Text("LastOutput"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -62,7 +65,7 @@ public sealed class ClusterTests
         string url = master.WaitForUrl();
         master.WaitForAllReady(2);
         var workers = master.StartedWorkers().Values.ToList();
-        string socketPath = master.WaitForLine("control socket at").Split(" at ").Last();
+        string socketPath = master.WaitForEvent(ControlSocket).Text("Path");
         Assert.True(File.Exists(socketPath));
 
         var baseline = SocketCounts(workers);
@@ -76,7 +79,7 @@ public sealed class ClusterTests
         Assert.All(workers, pid => Assert.False(ProcessTree.IsAlive(pid)));
         Assert.False(File.Exists(socketPath));
         Assert.Empty(Directory.EnumerateFileSystemEntries(master.TempPath));
-        master.WaitForLine(@"Master \d+ stopped");
+        master.WaitForEvent(Stopped, master.Pid);
     }
 
     [Fact]
@@ -91,11 +94,11 @@ public sealed class ClusterTests
         WaitForConnection(master, workers, baseline);
 
         master.Signal(15);
-        master.WaitForLine("stopping gracefully");
+        master.WaitForEvent(Stopping, master.Pid);
         master.Signal(15);
 
         Assert.True(master.WaitForExit(), "master did not exit");
-        master.WaitForLine("stopping now");
+        master.WaitForEvent(StoppingNow, master.Pid);
         Assert.All(workers, pid => Assert.False(ProcessTree.IsAlive(pid)));
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => slow);
     }
@@ -133,7 +136,7 @@ public sealed class ClusterTests
         Assert.Contains($"2 workers [{workers[1]},{workers[2]}] on {url}", hook, StringComparison.Ordinal);
 
         ProcessTree.Kill(workers[2], 9);
-        master.WaitForLine(@"Worker 2 \(pid \d+\) ready", skip: 1);
+        master.WaitForEvent(WorkerReady, e => e.Int("WorkerId") == 2, skip: 1);
         master.WaitForAllReady(2);
         await Http.GetAsync(url);
         Assert.Equal(1, master.CountLines("TESTAPP hook"));
@@ -150,6 +153,6 @@ public sealed class ClusterTests
 
         Assert.True(master.WaitForExit());
         Assert.Equal(0, master.ExitCode);
-        Assert.Matches(new Regex(@"Worker \d \(pid \d+\) asked to stop the cluster"), master.Output);
+        Assert.Equal(1, master.CountEvents(ClusterStopRequested));
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using FugueHosting.Master;
+using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests;
 
@@ -40,11 +41,11 @@ public sealed class CpuAffinityTests
         });
         master.WaitForUrl();
         master.WaitForAllReady(3);
-        master.WaitForLine($"Master {master.Pid} CPU affinity: workers pinned among CPUs {Regex.Escape(mine)}");
+        Assert.Equal(mine, master.WaitForEvent(CpuAffinity, master.Pid).Text("Cpus"));
         AssertPinned(master.StartedWorkers());
 
         master.Signal(1);
-        master.WaitForLine("Rolling restart to generation 2 done");
+        master.WaitForRollDone(2);
         var replacements = master.StartedWorkers();
         Assert.Equal(3, replacements.Count);
         AssertPinned(replacements);
@@ -55,7 +56,7 @@ public sealed class CpuAffinityTests
             foreach (var (id, pid) in workers)
             {
                 string expected = plan.For(id, 3).ToString();
-                master.WaitForLine($@"Worker {id} \(pid {pid}\) pinned to CPUs {Regex.Escape(expected)}$");
+                Assert.Equal(expected, master.WaitForEvent(WorkerPinned, pid).Text("Cpus"));
                 Assert.All(ProcessTree.Threads(pid), tid => Assert.Equal(expected, AllowedList(pid, tid)));
             }
         }
@@ -72,7 +73,7 @@ public sealed class CpuAffinityTests
         {
             Assert.All(ProcessTree.Threads(pid), tid => Assert.Equal(mine, AllowedList(pid, tid)));
         }
-        Assert.Equal(0, master.CountLines("pinned"));
+        Assert.Equal(0, master.CountEvents(WorkerPinned));
     }
 
     private static string AllowedList(int pid, int? tid = null)

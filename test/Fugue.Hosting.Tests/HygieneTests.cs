@@ -1,3 +1,5 @@
+using static Fugue.Hosting.Tests.MasterEvents;
+
 namespace Fugue.Hosting.Tests;
 
 /// <summary>What a worker inherits, and how the master can be started.</summary>
@@ -105,7 +107,7 @@ public sealed class HygieneTests
 
         Assert.True(master.WaitForExit(), "master did not exit");
         Assert.Equal(0, master.ExitCode);
-        master.WaitForLine($"stopping gracefully \\({name}\\)");
+        Assert.Equal(name, master.WaitForEvent(Stopping, master.Pid).Text("Reason"));
         Assert.All(workers, pid => Assert.False(ProcessTree.IsAlive(pid)));
     }
 
@@ -114,7 +116,7 @@ public sealed class HygieneTests
     {
         using var master = MasterProcess.Start("TestApp");
         master.WaitForAllReady(2);
-        string path = master.WaitForLine("control socket at").Split(" at ").Last();
+        string path = master.WaitForEvent(ControlSocket).Text("Path");
         var workers = master.StartedWorkers();
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests;
 
@@ -25,7 +26,7 @@ public sealed class ListenerTests
             Assert.True(File.Exists(path));
 
             using var master = MasterProcess.Start("TestApp", env);
-            master.WaitForLine("listening on unix:" + path);
+            master.WaitForEvent(Listening, e => e.Text("Url") == "unix:" + path);
             master.WaitForAllReady(2);
             using var client = Http.UnixClient(path);
             Assert.StartsWith("worker ", await client.GetStringAsync("/"), StringComparison.Ordinal);
@@ -35,7 +36,7 @@ public sealed class ListenerTests
             Assert.True(second.WaitForExit());
             Assert.NotEqual(0, second.ExitCode);
             Assert.Contains($"another process is listening on {path}", second.Output, StringComparison.Ordinal);
-            Assert.Equal(0, second.CountLines("Worker 1"));
+            Assert.Equal(0, second.CountEvents(WorkerStarted));
 
             master.Signal(15);
             Assert.True(master.WaitForExit());
@@ -138,7 +139,7 @@ public sealed class ListenerTests
         Assert.False(File.Exists(pidFile + ".lock"));
         Assert.NotEqual(0, master.ExitCode);
         Assert.Contains($"Fugue cannot listen on http://127.0.0.1:{port} (Fugue:Listen:0): the address is already in use", master.Output, StringComparison.Ordinal);
-        Assert.Equal(0, master.CountLines(@"Worker \d+ \(pid"));
+        Assert.Equal(0, master.CountEvents(WorkerStarted));
         Assert.Empty(Directory.EnumerateFileSystemEntries(master.TempPath)); // no control socket, nor its directory
     }
 

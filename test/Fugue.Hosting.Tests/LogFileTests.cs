@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests;
 
@@ -14,7 +15,7 @@ public sealed class LogFileTests
         {
             using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__LogFile"] = log });
             string url = WaitForUrlIn(master, log);
-            WaitForText(master, log, "All 2 workers ready");
+            WaitForEvent(master, log, AllReady, e => e.Int("Count") == 2);
 
             var workers = new HashSet<string>();
             for (int i = 0; i < 400 && workers.Count < 2; i++)
@@ -22,7 +23,9 @@ public sealed class LogFileTests
                 workers.Add(await Http.GetAsync($"{url}/log?text=before-{i}"));
             }
             Assert.Equal(2, workers.Count);
-            foreach (var worker in master.StartedWorkers())
+            var started = LogEvent.ReadFile(log).Where(e => e.Id == WorkerStarted).ToList();
+            Assert.Equal(2, started.Count);
+            foreach (var worker in started.ToDictionary(e => e.Int("WorkerId"), e => e.Int("Pid")))
             {
                 WaitForText(master, log, $"TESTAPP worker {worker.Key} pid {worker.Value} says before-");
             }
@@ -30,12 +33,12 @@ public sealed class LogFileTests
             // logrotate, create mode: rename, then USR1; the new lines go to a new file at the same path.
             File.Move(log, log + ".1");
             master.Signal(10);
-            WaitForText(master, log, "Received SIGUSR1: log files reopened");
+            WaitForEvent(master, log, SignalReceived, e => e.Text("Signal") == "SIGUSR1" && e.Text("Action") == "log files reopened");
             await Http.GetAsync($"{url}/log?text=after");
             WaitForText(master, log, "says after");
 
             string rotated = File.ReadAllText(log + ".1"), current = File.ReadAllText(log);
-            Assert.Contains("All 2 workers ready", rotated, StringComparison.Ordinal);
+            Assert.Contains(LogEvent.ReadFile(log + ".1"), e => e.Id == AllReady);
             Assert.DoesNotContain("says after", rotated, StringComparison.Ordinal);
             Assert.DoesNotContain("says before-", current, StringComparison.Ordinal);
             Assert.All(File.ReadAllLines(log + ".1").Concat(File.ReadAllLines(log)).Where(l => l.Contains("TESTAPP worker", StringComparison.Ordinal)),
@@ -62,7 +65,7 @@ public sealed class LogFileTests
             });
             string line = WaitForText(master, log, "stderr: Unhandled exception. System.InvalidOperationException: TestApp:CrashAtStart is set");
             Assert.Matches(new Regex(@"^worker 1 \(pid \d+\) stderr: Unhandled exception"), line);
-            WaitForText(master, log, "last stderr: Unhandled exception");
+            WaitForEvent(master, log, WorkerDied, e => e.Text("LastOutput").StartsWith("Unhandled exception", StringComparison.Ordinal));
         }
         finally
         {
@@ -80,8 +83,10 @@ public sealed class LogFileTests
         Assert.Contains("Fugue:LogFile = '/no/such/dir/app.log': cannot be opened for writing: No such file or directory.", master.Output, StringComparison.Ordinal);
     }
 
-    private static string WaitForUrlIn(MasterProcess master, string log) =>
-        Regex.Match(WaitForText(master, log, "listening on http://"), @"listening on (\S+)").Groups[1].Value;
+    private static string WaitForUrlIn(MasterProcess master, string log) => WaitForEvent(master, log, Listening).Text("Url");
+
+    private static LogEvent WaitForEvent(MasterProcess master, string log, int id, Func<LogEvent, bool>? where = null) =>
+        master.WaitFor(() => LogEvent.ReadFile(log).FirstOrDefault(e => e.Id == id && (where is null || where(e))), $"event {id} in {log}")!;
 
     private static string WaitForText(MasterProcess master, string log, string text) =>
         master.WaitFor(() => File.Exists(log) ? File.ReadLines(log).FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) : null, $"'{text}' in {log}")!;

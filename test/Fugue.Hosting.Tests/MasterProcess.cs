@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace Fugue.Hosting.Tests;
@@ -14,6 +13,7 @@ internal sealed partial class MasterProcess : IDisposable
 
     private readonly Process _process;
     private readonly List<string> _lines = [];
+    private readonly List<LogEvent> _events = [];
     private readonly SemaphoreSlim _changed = new(0);
     private int _openStreams = 2;
     private bool _disposed;
@@ -53,8 +53,7 @@ internal sealed partial class MasterProcess : IDisposable
         {
             info.Arguments = arguments;
         }
-        info.Environment["Logging__Console__FormatterName"] = "simple";
-        info.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
+        info.Environment["Logging__Console__FormatterName"] = "json"; // one line per event, its arguments typed: see LogEvent
         info.Environment["Logging__LogLevel__Default"] = "Information";
         info.Environment["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
         info.Environment["Fugue__Workers"] = "2";
@@ -88,9 +87,14 @@ internal sealed partial class MasterProcess : IDisposable
         }
         else
         {
+            var logged = LogEvent.Parse(line);
             lock (_lines)
             {
                 _lines.Add(line);
+                if (logged is not null)
+                {
+                    _events.Add(logged);
+                }
             }
         }
         Signal();
@@ -121,6 +125,18 @@ internal sealed partial class MasterProcess : IDisposable
 
     public string Output => string.Join('\n', Lines);
 
+    /// <summary>Every log event Fugue wrote in this cluster (the master's, its successors' and the workers').</summary>
+    public IReadOnlyList<LogEvent> Events
+    {
+        get
+        {
+            lock (_lines)
+            {
+                return [.. _events.Where(e => e.IsFugue)];
+            }
+        }
+    }
+
     /// <summary>Waits until a line matches; fails with the whole output when the deadline passes first.</summary>
     public string WaitForLine(string pattern, TimeSpan? deadline = null, int skip = 0)
     {
@@ -148,39 +164,44 @@ internal sealed partial class MasterProcess : IDisposable
         }
     }
 
-    /// <summary>The first http URL the master says it listens on.</summary>
-    public string WaitForUrl(string scheme = "http")
-    {
-        string line = WaitForLine($"listening on {scheme}://");
-        return UrlPattern().Match(line).Groups[1].Value.Replace("[::]", "[::1]", StringComparison.Ordinal);
-    }
+    /// <summary>The first URL of <paramref name="scheme"/> the master says it listens on.</summary>
+    public string WaitForUrl(string scheme = "http") =>
+        WaitForEvent(MasterEvents.Listening, e => e.Text("Url").StartsWith(scheme + "://", StringComparison.Ordinal)).Text("Url")
+            .Replace("[::]", "[::1]", StringComparison.Ordinal);
 
-    public void WaitForAllReady(int workers) => WaitForLine($"All {workers} workers ready");
+    public LogEvent WaitForAllReady(int workers, int skip = 0) => WaitForEvent(MasterEvents.AllReady, e => e.Int("Count") == workers, skip);
 
     /// <summary>The worker pids the master logged as started, by worker id (latest start wins).</summary>
     public Dictionary<int, int> StartedWorkers()
     {
         var result = new Dictionary<int, int>();
-        foreach (var line in Lines)
+        foreach (var e in Events.Where(e => e.Id is MasterEvents.WorkerStarted or MasterEvents.ReplacementStarted))
         {
-            var m = StartedPattern().Match(line);
-            if (m.Success)
-            {
-                result[int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)] = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
-            }
+            result[e.Int("WorkerId")] = e.Int("Pid");
         }
         return result;
     }
 
     public int CountLines(string pattern) => Lines.Count(l => Regex.IsMatch(l, pattern));
 
-    /// <summary>The pattern of a line the master logged with event <paramref name="id"/>, optionally about one child.</summary>
-    public static string Event(int id, int? pid = null) => $@"\[{id}\] " + (pid is int p ? $@".*\(pid {p}\)" : "");
+    /// <summary>Waits for an event Fugue logged with <paramref name="id"/> that <paramref name="where"/> accepts.</summary>
+    public LogEvent WaitForEvent(int id, Func<LogEvent, bool>? where = null, int skip = 0) =>
+        WaitFor(() => Events.Where(e => e.Id == id && (where is null || where(e))).Skip(skip).FirstOrDefault(), $"event {id}", null);
 
-    /// <summary>Waits for a line the master logged with event <paramref name="id"/> (and about <paramref name="pid"/>).</summary>
-    public string WaitForEvent(int id, int? pid = null, int skip = 0) => WaitForLine(Event(id, pid), skip: skip);
+    /// <summary>Waits for an event Fugue logged with <paramref name="id"/> about the process <paramref name="pid"/>.</summary>
+    public LogEvent WaitForEvent(int id, int pid, int skip = 0) => WaitForEvent(id, e => e.About(pid), skip);
 
-    public int CountEvents(int id, int? pid = null) => CountLines(Event(id, pid));
+    public int CountEvents(int id, Func<LogEvent, bool>? where = null) => Events.Count(e => e.Id == id && (where is null || where(e)));
+
+    public int CountEvents(int id, int pid) => CountEvents(id, e => e.About(pid));
+
+    public LogEvent WaitForRollDone(int generation) => WaitForEvent(MasterEvents.RollDone, e => e.Int("Generation") == generation);
+
+    /// <summary>Waits for a new master to take over (from <paramref name="from"/>, if given); returns its pid.</summary>
+    public int WaitForTakeOver(int? from = null) => WaitForEvent(MasterEvents.TookOver, e => from is null || e.Int("OldPid") == from).Int("Pid");
+
+    /// <summary>Waits for the USR2 just sent to start a new master; returns its pid.</summary>
+    public int WaitForSuccessor(int skip = 0) => WaitForEvent(MasterEvents.ReexecStarted, skip: skip).Int("NewPid");
 
     public void Signal(int signal) => ProcessTree.Kill(Pid, signal);
 
@@ -189,10 +210,10 @@ internal sealed partial class MasterProcess : IDisposable
     {
         await check();
         Signal(1);
-        WaitForLine("Rolling restart to generation 2 done");
+        WaitForRollDone(2);
         await check();
         Signal(12);
-        WaitForLine(@"Master \d+ took over");
+        WaitForTakeOver(Pid);
         if (!WaitForExit())
         {
             throw new TimeoutException($"The old master {Pid} did not exit after the USR2. Output:\n{Output}");
@@ -227,7 +248,7 @@ internal sealed partial class MasterProcess : IDisposable
     private IEnumerable<int> AllPids() =>
         new[] { Pid }
             .Concat(ProcessTree.Descendants(Pid))
-            .Concat(Lines.SelectMany(l => AnyPid().Matches(l)).Select(m => int.Parse(m.Groups[1].Value + m.Groups[2].Value, CultureInfo.InvariantCulture))) // only pids this cluster started
+            .Concat(Events.Where(e => e.Id is MasterEvents.WorkerStarted or MasterEvents.ReplacementStarted or MasterEvents.Listening).Select(e => e.Int("Pid"))) // only pids this cluster started
             .Distinct();
 
     public void Dispose()
@@ -267,13 +288,4 @@ internal sealed partial class MasterProcess : IDisposable
             return false;
         }
     }
-
-    [GeneratedRegex(@"Worker \d+ \(pid (\d+)\) started|Master (\d+) listening")]
-    private static partial Regex AnyPid();
-
-    [GeneratedRegex(@"listening on (\S+)")]
-    private static partial Regex UrlPattern();
-
-    [GeneratedRegex(@"Worker (\d+) \(pid (\d+)\) started")]
-    private static partial Regex StartedPattern();
 }

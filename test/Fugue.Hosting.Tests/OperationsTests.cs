@@ -1,3 +1,5 @@
+using static Fugue.Hosting.Tests.MasterEvents;
+
 namespace Fugue.Hosting.Tests;
 
 /// <summary>What an operator of a production process manager expects: hung workers, stray signals, working directory, PID 1.</summary>
@@ -13,10 +15,10 @@ public sealed class OperationsTests
 
         ProcessTree.Kill(hung, 19); // SIGSTOP: alive, but silent
 
-        master.WaitForLine($@"Worker 1 \(pid {hung}\) sent no heartbeat for [\d.]+s \(WorkerTimeout\): SIGKILL");
-        master.WaitForLine($@"Worker 1 \(pid {hung}\) exited with signal 9");
+        master.WaitForEvent(KillingHungWorker, hung);
+        Assert.Equal("signal 9 (SIGKILL)", master.WaitForEvent(WorkerDied, hung).Text("Status"));
         int replacement = master.WaitFor(() => master.StartedWorkers()[1] is var pid && pid != hung ? (int?)pid : null, "a new worker 1")!.Value;
-        master.WaitForLine($@"Worker 1 \(pid {replacement}\) ready");
+        master.WaitForEvent(WorkerReady, replacement);
         Assert.Contains($"worker 1 pid {replacement}", await Http.DistinctAnswersAsync(url, 2));
     }
 
@@ -32,8 +34,8 @@ public sealed class OperationsTests
         Thread.Sleep(TimeSpan.FromSeconds(4));
         master.Signal(18); // SIGCONT
 
-        master.WaitForLine(@"did not run for [\d.]+s \(stopped or suspended\): worker silence over that time is forgiven");
-        Assert.Equal(0, master.CountLines("sent no heartbeat"));
+        Assert.True(master.WaitForEvent(MasterWasPaused, master.Pid).Number("Gap") >= 4);
+        Assert.Equal(0, master.CountEvents(KillingHungWorker));
         Assert.All(workers.Values, pid => Assert.True(ProcessTree.IsAlive(pid)));
         Assert.Equal(workers, master.StartedWorkers());
     }
@@ -52,9 +54,9 @@ public sealed class OperationsTests
 
         ProcessTree.Kill(worker, signal);
 
-        master.WaitForLine($@"Worker 2 \(pid {worker}\) exited with status 0");
+        Assert.Equal("status 0", master.WaitForEvent(WorkerDied, worker).Text("Status"));
         master.WaitFor(() => master.StartedWorkers()[2] != worker ? (bool?)true : null, "a new worker 2");
-        master.WaitForLine(@"Worker 2 \(pid \d+\) ready", skip: 1);
+        master.WaitForEvent(WorkerReady, e => e.Int("WorkerId") == 2, skip: 1);
         Assert.False(master.Process.HasExited);
     }
 
@@ -82,14 +84,14 @@ public sealed class OperationsTests
         using var master = MasterProcess.Start("TestApp", fileName: "/usr/bin/unshare",
             arguments: $"--pid --fork --mount-proc \"{Apps.Executable("TestApp")}\"");
         master.WaitForAllReady(2);
-        master.WaitForLine(@"Master 1 listening");
+        master.WaitForEvent(Listening, 1);
 
         // Host pids: unshare -> the master (PID 1 inside) -> its workers.
         int inner = master.WaitFor(() => ProcessTree.Children(master.Pid).FirstOrDefault() is var pid && pid > 0 ? (int?)pid : null, "the master")!.Value;
         var workers = master.WaitFor(() => ProcessTree.Children(inner) is { Count: 2 } w ? w : null, "two workers")!;
         ProcessTree.Kill(workers[0], 9);
 
-        master.WaitForLine(@"exited with (signal 9 \(SIGKILL\)|status unknown \(reaped elsewhere\))");
+        Assert.Contains(master.WaitForEvent(WorkerDied).Text("Status"), new[] { "signal 9 (SIGKILL)", "status unknown (reaped elsewhere)" });
         master.WaitForAllReady(2); // the slot is refilled
         master.WaitFor(() => ProcessTree.Children(inner).Count == 2 ? (bool?)true : null, "two live workers");
         Assert.Empty(ProcessTree.Zombies(master.Pid));
@@ -114,9 +116,9 @@ public sealed class HungMasterTests
         // What they said while the master was stopped waited in their output channels.
         foreach (int pid in workers)
         {
-            master.WaitForLine($@"pid {pid}\): master {master.Pid} has not answered for [\d.]+s \(MasterPingInterval\), stopping");
+            Assert.Equal(master.Pid, master.WaitForEvent(MasterHung, pid).Int("MasterPid"));
         }
         master.WaitFor(() => master.StartedWorkers().Values.Intersect(workers).Any() ? null : (bool?)true, "new workers");
-        master.WaitForLine("All 2 workers ready", skip: 1);
+        master.WaitForAllReady(2, skip: 1);
     }
 }

@@ -1,3 +1,5 @@
+using static Fugue.Hosting.Tests.MasterEvents;
+
 namespace Fugue.Hosting.Tests;
 
 /// <summary>Bad input: a clear message naming the key and the value, a non-zero exit, nothing left behind.</summary>
@@ -32,7 +34,7 @@ public sealed class OptionsTests
         Assert.Equal(1, master.ExitCode);
         Assert.Contains(message, master.Output, StringComparison.Ordinal);
         Assert.Contains(key.Replace("__", ":", StringComparison.Ordinal), master.Output, StringComparison.Ordinal);
-        Assert.Equal(0, master.CountLines(@"Worker \d+ \(pid"));
+        Assert.Equal(0, master.CountEvents(WorkerStarted));
         Assert.Empty(Directory.EnumerateFileSystemEntries(master.TempPath)); // no control socket, nor its directory
     }
 
@@ -59,7 +61,7 @@ public sealed class OptionsTests
             ["Fugue__Listen__0"] = null,
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
         }!);
-        master.WaitForLine($"listening on http://127.0.0.1:{port}");
+        master.WaitForEvent(Listening, e => e.Text("Url") == $"http://127.0.0.1:{port}");
         master.WaitForAllReady(2);
 
         Assert.StartsWith("worker ", await Http.GetAsync($"http://127.0.0.1:{port}/"), StringComparison.Ordinal);
@@ -76,7 +78,7 @@ public sealed class OptionsTests
             ["Fugue__Listen__0"] = null,
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
         }!);
-        app.WaitForLine(@"Fugue: single process \(Fugue:Enabled is false\)");
+        Assert.Contains("Fugue:Enabled", app.WaitForEvent(SingleProcess).Text("Reason"), StringComparison.Ordinal);
         app.WaitForLine("Application started");
 
         Assert.Equal($"worker 0 pid {app.Pid}", await Http.GetAsync($"http://127.0.0.1:{port}/"));
@@ -102,7 +104,9 @@ public sealed class OptionsTests
             ? MasterProcess.Start("TestApp", env!)
             : MasterProcess.Start("TestApp", env!, arguments: $"-c {cpus} \"{exe}\"", fileName: "/usr/bin/taskset");
 
-        Assert.Contains(source, master.WaitForEvent(46), StringComparison.Ordinal);
+        var count = master.WaitForEvent(WorkerCount, master.Pid);
+        Assert.Equal(expected, count.Int("Workers"));
+        Assert.StartsWith(source, count.Text("Source"), StringComparison.Ordinal);
         master.WaitForAllReady(expected);
         Assert.Equal(expected, ProcessTree.Children(master.Pid).Count);
     }

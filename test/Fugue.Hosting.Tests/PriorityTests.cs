@@ -1,5 +1,4 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
+using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests;
 
@@ -19,36 +18,36 @@ public sealed class PriorityTests
             ["TestApp__ReportNice"] = "true",
         });
         master.WaitForAllReady(1);
-        master.WaitForLine($@"Master {master.Pid} replacements start at nice 7 until ready \(serving: nice 0\)");
+        AssertPlanned(master.WaitForEvent(ReplacementPriorityPlanned, master.Pid));
         int first = master.StartedWorkers()[1];
         master.WaitForLine($"TESTAPP worker 1 pid {first} starts at nice 0");
 
         master.Signal(1);
-        master.WaitForLine("Rolling restart to generation 2 done");
+        master.WaitForRollDone(2);
         int replacement = master.StartedWorkers()[1];
         Assert.NotEqual(first, replacement);
         master.WaitForLine($"TESTAPP worker 1 pid {replacement} starts at nice 7");
-        master.WaitForLine($@"Worker 1 \(pid {replacement}\) raised from nice 7 to nice 0");
+        AssertRaised(master.WaitForEvent(ChildPriorityRestored, replacement));
         Assert.All(ThreadNices(replacement), nice => Assert.Equal(0, nice));
         Assert.All(ThreadNices(master.Pid), nice => Assert.Equal(0, nice)); // it lent its nice to posix_spawn only
 
         master.Signal(12);
-        int successor = int.Parse(Regex.Match(master.WaitForLine("re-executing: new master pid"), @"new master pid (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
-        master.WaitForLine($@"Master {successor} replacements start at nice 7 until ready \(serving: nice 0\)");
-        master.WaitForLine($"Master {successor} took over from old master {master.Pid}");
+        int successor = master.WaitForSuccessor();
+        AssertPlanned(master.WaitForEvent(ReplacementPriorityPlanned, successor));
+        master.WaitForTakeOver(master.Pid);
         try
         {
-            master.WaitForLine($"Master {successor} raised from nice 7 to nice 0");
+            AssertRaised(master.WaitForEvent(MasterPriorityRestored, successor));
             int newWorker = master.StartedWorkers()[1];
             master.WaitForLine($"TESTAPP worker 1 pid {newWorker} starts at nice 7");
-            master.WaitForLine($@"Worker 1 \(pid {newWorker}\) raised from nice 7 to nice 0");
+            AssertRaised(master.WaitForEvent(ChildPriorityRestored, newWorker));
             Assert.All(ThreadNices(successor), nice => Assert.Equal(0, nice));
             Assert.All(ThreadNices(newWorker), nice => Assert.Equal(0, nice));
         }
         finally
         {
             ProcessTree.Kill(successor, 15);
-            master.WaitForLine($"Master {successor} stopped");
+            master.WaitForEvent(Stopped, successor);
         }
     }
 
@@ -69,14 +68,15 @@ public sealed class PriorityTests
         try
         {
             master.Signal(1);
-            string started = master.WaitForLine(@"Worker 1 \(pid \d+\) started to replace");
-            int replacement = int.Parse(Regex.Match(started, @"pid (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+            int replacement = master.WaitForEvent(ReplacementStarted).Int("Pid");
             master.WaitForLine($"TESTAPP worker 1 pid {replacement} starts at nice 7");
-            master.WaitForLine($@"Worker 1 \(pid {replacement}\) raised from nice 7 to nice 0 \(not ready after 8s, half of Fugue:WorkerBootTimeout\)");
+            var raised = master.WaitForEvent(ChildPriorityRestored, replacement);
+            AssertRaised(raised);
+            Assert.Contains("WorkerBootTimeout", raised.Text("Why"), StringComparison.Ordinal); // raised for the deadline, not for being ready
             Assert.All(ThreadNices(replacement), nice => Assert.Equal(0, nice));
             File.Delete(holdStart);
-            master.WaitForLine("Rolling restart to generation 2 done");
-            Assert.Equal(1, master.CountLines($@"\(pid {replacement}\) raised from nice")); // not again when it is ready
+            master.WaitForRollDone(2);
+            Assert.Equal(1, master.CountEvents(ChildPriorityRestored, replacement)); // not again when it is ready
         }
         finally
         {
@@ -94,14 +94,18 @@ public sealed class PriorityTests
             ["TestApp__ReportNice"] = "true",
         }, fileName: "/usr/bin/setpriv", arguments: $"--reuid=65534 --regid=65534 --clear-groups \"{Apps.Executable("TestApp")}\"");
         master.WaitForAllReady(1);
-        master.WaitForLine("replacements start at normal priority: giving a worker its priority back needs root, CAP_SYS_NICE or RLIMIT_NICE");
+        master.WaitForEvent(ReplacementPriorityOff, master.Pid);
 
         master.Signal(1);
-        master.WaitForLine("Rolling restart to generation 2 done");
+        master.WaitForRollDone(2);
         int replacement = master.StartedWorkers()[1];
         master.WaitForLine($"TESTAPP worker 1 pid {replacement} starts at nice 0");
-        Assert.Equal(0, master.CountLines("raised from nice"));
+        Assert.Equal(0, master.CountEvents(ChildPriorityRestored));
     }
+
+    private static void AssertPlanned(LogEvent planned) => Assert.Equal((7, 0), (planned.Int("Starting"), planned.Int("Serving")));
+
+    private static void AssertRaised(LogEvent raised) => Assert.Equal((7, 0), (raised.Int("Started"), raised.Int("Nice")));
 
     /// <summary>The nice of every thread that is there (one that ends meanwhile, e.g. a retiring pool thread, is left out).</summary>
     private static List<int> ThreadNices(int pid)

@@ -1,3 +1,5 @@
+using static Fugue.Hosting.Tests.MasterEvents;
+
 namespace Fugue.Hosting.Tests;
 
 /// <summary>Workers drop privileges; the master keeps its own and lets only its own user (or root) talk to it.</summary>
@@ -45,7 +47,7 @@ public sealed class PrivilegeTests
     {
         using var master = MasterProcess.Start("TestApp");
         master.WaitForAllReady(2);
-        string path = master.WaitForLine("control socket at").Split(" at ").Last();
+        string path = master.WaitForEvent(ControlSocket).Text("Path");
         File.SetUnixFileMode(master.TempPath, (UnixFileMode)0x1ED); // 0755: let the other user reach the socket
         File.SetUnixFileMode(Path.GetDirectoryName(path)!, (UnixFileMode)0x1ED);
         File.SetUnixFileMode(path, (UnixFileMode)0x1B6); // 0666: a mistake the peer check still catches
@@ -58,6 +60,6 @@ public sealed class PrivilegeTests
         Assert.True(client.WaitForExit(MasterProcess.Deadline));
 
         Assert.Equal("got[]\n", got);
-        master.WaitForLine(@"Refused a control connection from uid 65534 \(pid \d+\)");
+        master.WaitForEvent(ControlRefused, e => e.Int("Uid") == 65534);
     }
 }

@@ -1,4 +1,5 @@
 using FugueHosting.Master;
+using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests;
 
@@ -17,7 +18,7 @@ public sealed class RealAppTests
         };
         using (var single = MasterProcess.Start("TestApp", env!))
         {
-            single.WaitForLine(@"Fugue: single process \(dotnet watch runs the app in Development and Fugue:Workers is not set");
+            Assert.Contains("dotnet watch", single.WaitForEvent(SingleProcess).Text("Reason"), StringComparison.Ordinal);
             single.WaitForLine("Now listening on: http://127.0.0.1:");
             Assert.Empty(ProcessTree.Children(single.Pid));
         }
@@ -25,7 +26,7 @@ public sealed class RealAppTests
         env["Fugue__Workers"] = "2";
         using var cluster = MasterProcess.Start("TestApp", env!);
         cluster.WaitForAllReady(2);
-        Assert.Contains("Fugue:Workers", cluster.WaitForEvent(46), StringComparison.Ordinal);
+        Assert.Equal("Fugue:Workers", cluster.WaitForEvent(WorkerCount).Text("Source"));
     }
 
     [Fact]
@@ -56,21 +57,20 @@ public sealed class RealAppTests
         using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["TestApp__SignalR"] = "true" });
         master.WaitForAllReady(2);
 
-        Assert.Contains("SkipNegotiation", master.WaitForEvent(50), StringComparison.Ordinal);
+        Assert.Equal(2, master.WaitForEvent(SignalRAcrossWorkers, master.Pid).Int("Workers"));
     }
 
     [Fact]
     public void The_masters_lines_keep_the_apps_console_format_across_a_hup()
     {
-        // HelloWeb's appsettings.json: the simple formatter, one line, "HH:mm:ss " timestamps.
-        using var master = MasterProcess.Start("HelloWeb");
-        master.WaitForAllReady(2);
+        // HelloWeb's appsettings.json: the simple formatter, one line, "HH:mm:ss " timestamps (not the tests' JSON).
+        using var master = MasterProcess.Start("HelloWeb", new Dictionary<string, string?> { ["Logging__Console__FormatterName"] = null }!);
+        master.WaitForLine($@"\[{AllReady}\] ");
         master.Signal(1);
 
-        string done = master.WaitForEvent(20);
-        Assert.Matches(@"^\d\d:\d\d:\d\d info: FugueHosting\.Master\.Supervisor\[20\] ", done);
-        Assert.Matches(@"^\d\d:\d\d:\d\d info: FugueHosting\.Master\.Supervisor\[7\] ", master.WaitForEvent(7, skip: 1));
-        Assert.Equal(0, master.CountEvents(50)); // no SignalR there, no warning
+        master.WaitForLine($@"^\d\d:\d\d:\d\d info: FugueHosting\.Master\.Supervisor\[{RollDone}\] ");
+        master.WaitForLine($@"^\d\d:\d\d:\d\d info: FugueHosting\.Master\.Supervisor\[{AllReady}\] ", skip: 1);
+        Assert.Equal(0, master.CountLines($@"\[{SignalRAcrossWorkers}\] ")); // no SignalR there, no warning
     }
 
     [Theory]
@@ -96,7 +96,7 @@ public sealed class RealAppTests
         Assert.Equal(expected, client.CloseStatus);
         await client.CloseOutputAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
         // Drained, not killed at WorkerKillTimeout (30 s) without a close.
-        master.WaitForLine($@"Worker 1 \(pid {old}\) stopped with status 0");
+        Assert.Equal("status 0", master.WaitForEvent(WorkerStopped, old).Text("Status"));
     }
 
     [RootFact]
@@ -111,7 +111,7 @@ public sealed class RealAppTests
         });
         string url = master.WaitForUrl();
         master.WaitForAllReady(2);
-        Assert.Contains(keys, master.WaitForEvent(47), StringComparison.Ordinal);
+        Assert.Equal(keys, master.WaitForEvent(KeyRingShared, master.Pid).Text("Path"));
         var ring = new DirectoryInfo(keys);
         Assert.Equal((UnixFileMode)0x1C0, ring.UnixFileMode); // 0700
         Assert.Equal("65534", Stat(keys, "%u"));

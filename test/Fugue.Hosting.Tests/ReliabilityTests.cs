@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
+using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests;
 
@@ -12,9 +13,6 @@ namespace Fugue.Hosting.Tests;
 /// </summary>
 public sealed partial class ReliabilityTests
 {
-    private const int ReloadRefused = 38, AppliedOnReexec = 39, StrayMessage = 41, BootTimedOut = 42, RestartDelayed = 6, Stopping = 8,
-        StepFailed = 40, InheritedSocketClosed = 44;
-
     [Fact]
     public void Hup_with_a_broken_or_invalid_configuration_is_refused_and_the_workers_keep_serving_until_it_is_repaired()
     {
@@ -47,7 +45,7 @@ public sealed partial class ReliabilityTests
             {
                 File.WriteAllText(config, refusals[i].Json);
                 master.Signal(1);
-                string refused = master.WaitForEvent(ReloadRefused, skip: i);
+                string refused = master.WaitForEvent(ReloadRefused, skip: i).Text("Reason");
                 Assert.True(refused.Contains(refusals[i].Named, StringComparison.Ordinal), $"{refused}\n{master.Output}");
                 Assert.StartsWith("RELOADING=1", Receive(notify), StringComparison.Ordinal);
                 Assert.StartsWith($"READY=1\nSTATUS=reload refused: ", Receive(notify), StringComparison.Ordinal);
@@ -62,9 +60,9 @@ public sealed partial class ReliabilityTests
 
             File.WriteAllText(config, """{ "Fugue": { "Workers": 3, "Listen": [ "http://127.0.0.1:1" ] } }""");
             master.Signal(1);
-            master.WaitForLine("Rolling restart to generation 2 done");
+            master.WaitForRollDone(2);
             master.WaitForAllReady(3);
-            Assert.Contains("Fugue:Listen changed", master.WaitForEvent(AppliedOnReexec), StringComparison.Ordinal);
+            Assert.Equal("Listen", master.WaitForEvent(AppliedOnReexec).Text("Key"));
             Assert.Equal(0, master.CountEvents(StepFailed));
         }
         finally
@@ -93,9 +91,9 @@ public sealed partial class ReliabilityTests
                 ["Fugue__WorkerBootTimeout"] = "00:00:02",
                 ["TestApp__HoldStartFile"] = hold,
             });
-            int first = int.Parse(PidPattern().Match(master.WaitForLine(@"Worker 1 \(pid \d+\) started")).Groups[1].Value, CultureInfo.InvariantCulture);
+            int first = master.WaitForEvent(WorkerStarted).Int("Pid");
             master.WaitForEvent(BootTimedOut, first);
-            master.WaitForLine($@"Worker 1 \(pid {first}\) exited with signal 9");
+            Assert.Equal("signal 9 (SIGKILL)", master.WaitForEvent(WorkerDied, first).Text("Status"));
             master.WaitForEvent(BootTimedOut, skip: 1);
             master.WaitForEvent(RestartDelayed); // two early exits in a row: the slot waits
 
@@ -118,7 +116,7 @@ public sealed partial class ReliabilityTests
         string flooder = await Http.GetAsync(url + "/misbehave?what=flood");
         int pid = int.Parse(PidPattern().Match(flooder).Groups[1].Value, CultureInfo.InvariantCulture);
         master.WaitForLine($"{Regex.Escape(flooder)} flooded");
-        Assert.Contains("while ready", master.WaitForEvent(StrayMessage, pid), StringComparison.Ordinal);
+        Assert.Equal("ready", master.WaitForEvent(StrayMessage, pid).Text("State"));
 
         Assert.Equal(2, (await Http.DistinctAnswersAsync(url + "/", 2)).Count);
         Assert.Equal(1, master.CountEvents(StrayMessage, pid));
@@ -162,8 +160,8 @@ public sealed partial class ReliabilityTests
 
             File.WriteAllText(config, $$"""{ "Fugue": { "Listen": [ "http://127.0.0.1:{{newPort}}" ] } }""");
             master.Signal(12);
-            master.WaitForLine(@"Master \d+ took over");
-            Assert.Contains($"http://127.0.0.1:{oldPort}", master.WaitForEvent(InheritedSocketClosed), StringComparison.Ordinal);
+            int successor = master.WaitForTakeOver(master.Pid);
+            Assert.Equal($"http://127.0.0.1:{oldPort}", master.WaitForEvent(InheritedSocketClosed, successor).Text("Entry"));
             Assert.True(master.WaitForExit());
 
             Assert.StartsWith("worker ", await Http.GetAsync($"http://127.0.0.1:{newPort}/"), StringComparison.Ordinal);
@@ -226,13 +224,13 @@ public sealed partial class ReliabilityTests
         try
         {
             master.Signal(1);
-            master.WaitForLine(@"Worker 1 \(pid \d+\) started to replace");
+            master.WaitForEvent(ReplacementStarted, e => e.Int("WorkerId") == 1);
             master.Signal(21); // TTIN: slot 3 starts, held too
-            master.WaitForLine(@"Worker 3 \(pid \d+\) started");
+            master.WaitForEvent(WorkerStarted, e => e.Int("WorkerId") == 3);
             master.Signal(22); // TTOU: slot 3 goes again
             master.Signal(28); // WINCH: every worker goes, the held replacement with them
             master.WaitFor(() => ProcessTree.Children(master.Pid).Count == 0 ? (bool?)true : null, "every worker to stop");
-            master.WaitForLine("Rolling restart to generation 2 done");
+            master.WaitForRollDone(2);
 
             File.Delete(hold);
             master.Signal(21);
@@ -258,22 +256,22 @@ public sealed partial class ReliabilityTests
         try
         {
             master.Signal(12);
-            int successor = int.Parse(PidPattern().Match(master.WaitForLine("re-executing: new master pid")).Groups[1].Value, CultureInfo.InvariantCulture);
-            master.WaitForLine($"Master {successor} listening");
+            int successor = master.WaitForSuccessor();
+            master.WaitForEvent(Listening, successor);
             master.Signal(22); // TTOU to the old master: one worker fewer while the new one starts
             master.WaitFor(() => ProcessTree.Children(master.Pid).Count(pid => pid != successor) == 1 ? (bool?)true : null, "one old worker");
             master.Signal(21); // and back
             master.Signal(1); // HUP is refused while the re-exec is under way
-            master.WaitForLine("SIGHUP: refused, a re-exec is under way");
+            master.WaitForEvent(RequestRefused, e => e.Text("Request") == "SIGHUP");
 
             File.Delete(hold);
-            master.WaitForLine($"Master {successor} took over");
+            master.WaitForTakeOver(master.Pid);
             Assert.True(master.WaitForExit());
             Assert.Equal(0, master.ExitCode);
             Assert.Equal(0, master.CountEvents(StepFailed));
             Assert.StartsWith("worker ", await Http.GetAsync(url), StringComparison.Ordinal);
             ProcessTree.Kill(successor, 15);
-            master.WaitForLine($"Master {successor} stopped");
+            master.WaitForEvent(Stopped, successor);
         }
         finally
         {

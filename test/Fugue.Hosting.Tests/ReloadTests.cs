@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Text.RegularExpressions;
+using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests;
 
@@ -22,10 +22,10 @@ public sealed class ReloadTests
 
         master.Signal(1);
 
-        master.WaitForLine("Rolling restart to generation 2 done");
+        master.WaitForRollDone(2);
         foreach (int pid in old)
         {
-            master.WaitForLine($@"\(pid {pid}\) stopped with status 0");
+            Assert.Equal("status 0", master.WaitForEvent(WorkerStopped, pid).Text("Status"));
         }
         await AssertServedWithoutFailureAsync(master, load, old, slow);
     }
@@ -63,8 +63,8 @@ public sealed class ReloadTests
 
         master.Signal(12);
 
-        int successor = int.Parse(Regex.Match(master.WaitForLine("re-executing: new master pid"), @"new master pid (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        master.WaitForLine($"Master {successor} took over from old master {master.Pid}");
+        int successor = master.WaitForSuccessor();
+        Assert.Equal(successor, master.WaitForTakeOver(master.Pid));
         Assert.True(master.WaitForExit(), "the old master did not exit");
         Assert.Equal(0, master.ExitCode);
         await AssertServedWithoutFailureAsync(master, load, old, slow);
@@ -73,7 +73,7 @@ public sealed class ReloadTests
         Assert.All(old, pid => Assert.False(ProcessTree.IsAlive(pid)));
 
         ProcessTree.Kill(successor, 15);
-        master.WaitForLine($"Master {successor} stopped");
+        master.WaitForEvent(Stopped, successor);
         master.WaitFor(() => !File.Exists(pidFile) ? (bool?)true : null, "the new master to remove the pid file");
     }
 
@@ -97,11 +97,11 @@ public sealed class ReloadTests
         try
         {
             master.Signal(1);
-            master.WaitForLine("Rolling restart to generation 2 aborted: the new worker 1 \\(pid \\d+\\) exited with ");
+            Assert.Contains("exited with", master.WaitForEvent(RollAborted, e => e.Int("Generation") == 2).Text("Reason"), StringComparison.Ordinal);
             load.WaitForMore(master, 100);
 
             master.Signal(12);
-            master.WaitForLine(@"Re-exec rolled back: new master \d+ exited with .+ before it was ready; this master keeps serving");
+            Assert.Contains("before it was ready", master.WaitForEvent(ReexecRolledBack).Text("Reason"), StringComparison.Ordinal);
             load.WaitForMore(master, 100);
             Assert.Equal($"{master.Pid}\n", File.ReadAllText(pidFile));
             Assert.False(File.Exists(pidFile + ".oldbin"));
@@ -109,7 +109,7 @@ public sealed class ReloadTests
             // And once the release is fixed, the same master reloads fine.
             File.Delete(breakFile);
             master.Signal(1);
-            master.WaitForLine("Rolling restart to generation 3 done");
+            master.WaitForRollDone(3);
         }
         finally
         {
@@ -120,7 +120,7 @@ public sealed class ReloadTests
 
         Assert.Empty(load.Failures);
         Assert.False(master.Process.HasExited);
-        Assert.Equal(2, old.Count(pid => master.Output.Contains($"({pid}) stopped", StringComparison.Ordinal) || master.Output.Contains($"replace pid {pid}", StringComparison.Ordinal)));
+        Assert.Equal(2, old.Count(pid => master.CountEvents(WorkerStopped, pid) == 1 || master.CountEvents(ReplacementStarted, e => e.Int("OldPid") == pid) == 1));
     }
 
     [Fact]
@@ -143,18 +143,18 @@ public sealed class ReloadTests
         try
         {
             master.Signal(12);
-            master.WaitForLine("re-executing: new master pid"); // two signals at once could merge into one
+            master.WaitForSuccessor(); // two signals at once could merge into one
             master.Signal(12);
-            master.WaitForLine("Received SIGUSR2: refused, a re-exec is under way");
+            master.WaitForEvent(RequestRefused, e => e.Text("Request") == "SIGUSR2");
             master.Signal(1);
-            master.WaitForLine("Received SIGHUP: refused, a re-exec is under way");
+            master.WaitForEvent(RequestRefused, e => e.Text("Request") == "SIGHUP");
         }
         finally
         {
             File.Delete(hold);
         }
-        master.WaitForLine(@"Master \d+ took over");
-        Assert.Equal(1, master.CountLines("re-executing: new master pid"));
+        master.WaitForTakeOver(master.Pid);
+        Assert.Equal(1, master.CountEvents(ReexecStarted));
     }
 
     [Fact]
@@ -191,18 +191,17 @@ public sealed class RepeatedReexecTests
         for (int i = 1; i <= 10; i++)
         {
             ProcessTree.Kill(current, 12);
-            string line = master.WaitForLine($@"Master \d+ took over from old master {current}");
             int old = current;
-            current = int.Parse(Regex.Match(line, @"Master (\d+) took over").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-            master.WaitForLine($"Master {old} stopped");
+            current = master.WaitForTakeOver(old);
+            master.WaitForEvent(Stopped, old);
             master.WaitFor(() => !ProcessTree.IsAlive(old) ? (bool?)true : null, $"old master {old} to exit");
             fdCounts.Add(Directory.GetFiles($"/proc/{current}/fd").Length);
         }
 
-        var masters = Regex.Matches(master.Output, @"Master (\d+) listening").Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).Distinct();
+        var masters = master.Events.Where(e => e.Id == Listening).Select(e => e.Int("Pid")).Distinct();
         Assert.Equal([current], masters.Where(ProcessTree.IsAlive));
         master.WaitFor(() => ProcessTree.Children(current).Count == 2 ? (bool?)true : null, "the last master's two workers alone");
-        var everyWorker = Regex.Matches(master.Output, @"Worker \d+ \(pid (\d+)\) started").Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        var everyWorker = master.Events.Where(e => e.Id is WorkerStarted or ReplacementStarted).Select(e => e.Int("Pid"));
         Assert.Equal(ProcessTree.Children(current).Order(), everyWorker.Where(ProcessTree.IsAlive).Order()); // no stray worker of an old master
         Assert.True(fdCounts[^1] <= fdCounts[0], $"fd counts of successive masters: {string.Join(' ', fdCounts)}");
         Assert.True(master.WaitForExit(), "the first master did not exit");

@@ -1,4 +1,5 @@
 using Xunit.Abstractions;
+using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests;
 
@@ -33,10 +34,10 @@ public sealed class RestartHygieneTests(ITestOutputHelper output)
     {
         var old = master.StartedWorkers().Values.ToList();
         master.Signal(1);
-        master.WaitForLine($"Rolling restart to generation {generation} done");
+        master.WaitForRollDone(generation);
         foreach (int pid in old)
         {
-            master.WaitForLine($@"\(pid {pid}\) stopped with");
+            master.WaitForEvent(WorkerStopped, pid);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
+using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests;
 
@@ -22,11 +23,11 @@ public sealed partial class SignalTests
 
         int third = master.StartedWorkers()[3];
         master.Signal(22); // TTOU
-        master.WaitForLine($@"Worker 3 \(pid {third}\) stopped with status 0");
+        Assert.Equal("status 0", master.WaitForEvent(WorkerStopped, third).Text("Status"));
         Assert.Equal(2, ProcessTree.Children(master.Pid).Count);
 
         master.Signal(28); // WINCH
-        master.WaitForLine("stopping every worker, keeping the sockets");
+        master.WaitForEvent(SignalReceived, e => e.Text("Signal") == "SIGWINCH");
         master.WaitFor(() => ProcessTree.Children(master.Pid).Count == 0 ? (bool?)true : null, "every worker to stop");
         Assert.False(master.Process.HasExited);
 
@@ -53,8 +54,9 @@ public sealed partial class SignalTests
             File.WriteAllText(config, """{ "Fugue": { "Workers": 3 } }""");
             master.Signal(1);
 
-            master.WaitForLine("rolling restart to generation 2: 1 workers");
-            master.WaitForLine("Rolling restart to generation 2 done");
+            var roll = master.WaitForEvent(RollStarted);
+            Assert.Equal((2, 1), (roll.Int("Generation"), roll.Int("Workers")));
+            master.WaitForRollDone(2);
             master.WaitForAllReady(3);
             master.WaitFor(() => ProcessTree.Children(master.Pid).Count == 3 ? (bool?)true : null, "the old worker to finish draining");
         }
@@ -89,7 +91,7 @@ public sealed partial class SignalTests
 
             ProcessTree.Kill(successor, 15);
             Assert.Equal("STOPPING=1\nSTATUS=stopping", Receive(notify));
-            master.WaitForLine($"Master {successor} stopped");
+            master.WaitForEvent(Stopped, successor);
         }
         finally
         {
@@ -130,7 +132,7 @@ public sealed partial class SignalTests
             Assert.Equal(0, Rename(next, current)); // rename(2) replaces the link atomically
             master.Signal(12);
 
-            master.WaitForLine(@"Master \d+ took over");
+            master.WaitForTakeOver(master.Pid);
             Assert.True(master.WaitForExit());
             Assert.StartsWith("Howdy from worker", await Http.GetAsync(url), StringComparison.Ordinal);
         }

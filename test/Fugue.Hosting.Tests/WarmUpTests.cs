@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests;
 
@@ -23,17 +24,18 @@ public sealed class WarmUpTests
             master.Signal(1);
 
             // The replacement's Kestrel is up and its warm-up requests are waiting for the gate file.
-            int fresh = int.Parse(Regex.Match(master.WaitForLine(@"Worker 1 \(pid \d+\) started to replace"), @"pid (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            int fresh = master.WaitForEvent(ReplacementStarted, e => e.Int("WorkerId") == 1).Int("Pid");
             master.WaitForLine($"TESTAPP worker 1 pid {fresh} waits for {Regex.Escape(gate)}");
             for (int i = 0; i < 40; i++)
             {
                 Assert.Contains(Pid(await Http.GetAsync(url)), old);
             }
-            Assert.Equal(0, master.CountLines($@"Worker 1 \(pid {fresh}\) ready"));
+            Assert.Equal(0, master.CountEvents(WorkerReady, fresh));
 
             await File.WriteAllTextAsync(gate, "open");
-            master.WaitForLine($@"Worker 1 \(pid {fresh}\) warmed up: 8 requests to /wait-file\?path={Regex.Escape(gate)} in [\d.]+s, 0 failed or not 2xx");
-            master.WaitForLine("Rolling restart to generation 2 done");
+            var warmed = master.WaitForEvent(WarmedUp, fresh);
+            Assert.Equal((8, $"/wait-file?path={gate}", 0), (warmed.Int("Requests"), warmed.Text("Path"), warmed.Int("Failed")));
+            master.WaitForRollDone(2);
             Assert.Contains(fresh, (await Http.DistinctAnswersAsync(url, 2)).Select(Pid));
         }
         finally
@@ -52,24 +54,24 @@ public sealed class WarmUpTests
         });
         master.WaitForUrl();
         master.WaitForAllReady(2);
-        Assert.Equal(0, master.CountLines("warmed up"));
+        Assert.Equal(0, master.CountEvents(WarmedUp));
 
         master.Signal(12);
-        int successor = int.Parse(Regex.Match(master.WaitForLine("re-executing: new master pid"), @"new master pid (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        master.WaitForLine($"Master {successor} took over from old master {master.Pid}");
-        Assert.Equal(2, master.CountLines(@"warmed up: 10 requests to / in [\d.]+s, 0 failed or not 2xx"));
+        int successor = master.WaitForSuccessor();
+        Assert.Equal(successor, master.WaitForTakeOver(master.Pid));
+        Assert.Equal(2, master.CountEvents(WarmedUp, e => (e.Int("Requests"), e.Text("Path"), e.Int("Failed")) == (10, "/", 0)));
 
         master.WaitFor(() => ProcessTree.Children(successor).Count == 2 ? (bool?)true : null, "the new master's two workers");
         var first = ProcessTree.Children(successor);
         int victim = first[0];
         ProcessTree.Kill(victim, 9);
-        master.WaitForLine($@"\(pid {victim}\) exited with signal 9");
+        master.WaitForEvent(WorkerDied, victim);
         int replacement = master.WaitFor(() => ProcessTree.Children(successor).Except(first).ToList() is [int pid] ? (int?)pid : null, "a replacement worker")!.Value;
-        master.WaitForLine($@"Worker \d \(pid {replacement}\) ready");
-        Assert.Equal(2, master.CountLines("warmed up"));
+        master.WaitForEvent(WorkerReady, replacement);
+        Assert.Equal(2, master.CountEvents(WarmedUp));
 
         ProcessTree.Kill(successor, 15);
-        master.WaitForLine($"Master {successor} stopped");
+        master.WaitForEvent(Stopped, successor);
     }
 
     private static int Pid(string answer) => int.Parse(Regex.Match(answer, @"pid (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);

@@ -152,17 +152,17 @@ internal sealed class MasterHost(
     {
         if (_options.ReplacementNice == 0)
         {
-            MasterLog.ReplacementPriorityPlanned(logger, _pid, "normal priority (Fugue:ReplacementNice = 0)");
+            MasterLog.ReplacementPriorityOff(logger, _pid, "Fugue:ReplacementNice = 0");
             return null;
         }
         int serving = inherited?.ServingNice ?? Nice.OfCallingThread();
         if (!Nice.CanLowerTo(serving))
         {
-            MasterLog.ReplacementPriorityPlanned(logger, _pid, "normal priority: giving a worker its priority back needs root, CAP_SYS_NICE or RLIMIT_NICE");
+            MasterLog.ReplacementPriorityOff(logger, _pid, "giving a worker its priority back needs root, CAP_SYS_NICE or RLIMIT_NICE");
             return null;
         }
         var priority = new ReplacementPriority(serving, Math.Min(19, serving + _options.ReplacementNice));
-        MasterLog.ReplacementPriorityPlanned(logger, _pid, $"nice {priority.Starting} until ready (serving: nice {serving})");
+        MasterLog.ReplacementPriorityPlanned(logger, _pid, priority.Starting, serving);
         return priority;
     }
 

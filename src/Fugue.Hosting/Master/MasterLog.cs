@@ -101,8 +101,8 @@ internal static partial class MasterLog
     [LoggerMessage(32, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) could not be pinned to CPUs {Cpus} and runs unpinned: {Reason}")]
     public static partial void PinFailed(ILogger logger, int workerId, int pid, string cpus, string reason);
 
-    [LoggerMessage(33, LogLevel.Information, "Master {Pid} replacements start at {Priority}")]
-    public static partial void ReplacementPriorityPlanned(ILogger logger, int pid, string priority);
+    [LoggerMessage(33, LogLevel.Information, "Master {Pid} replacements start at nice {Starting} until ready (serving: nice {Serving})")]
+    public static partial void ReplacementPriorityPlanned(ILogger logger, int pid, int starting, int serving);
 
     [LoggerMessage(34, LogLevel.Information, "{Child} (pid {Pid}) raised from nice {Started} to nice {Nice}{Why}")]
     public static partial void ChildPriorityRestored(ILogger logger, string child, int pid, int started, int nice, string why);
@@ -154,4 +154,16 @@ internal static partial class MasterLog
 
     [LoggerMessage(50, LogLevel.Warning, "Master {Pid} runs {Workers} workers for an app that uses SignalR: a default client negotiates with one worker and may connect to another (404 \"No Connection with that ID\"); give clients SkipNegotiation with WebSockets and automatic reconnect (see the README)")]
     public static partial void SignalRAcrossWorkers(ILogger logger, int pid, int workers);
+
+    [LoggerMessage(51, LogLevel.Information, "Rolling restart to generation {Generation}: {Workers} workers, {Batch} at a time ({Request})")]
+    public static partial void RollStarted(ILogger logger, int generation, int workers, int batch, string request);
+
+    [LoggerMessage(52, LogLevel.Information, "Master {Pid} re-executing: new master pid {NewPid} ({Request})")]
+    public static partial void ReexecStarted(ILogger logger, int pid, int newPid, string request);
+
+    [LoggerMessage(53, LogLevel.Warning, "{Request} refused: {Reason}")]
+    public static partial void RequestRefused(ILogger logger, string request, string reason);
+
+    [LoggerMessage(54, LogLevel.Information, "Master {Pid} replacements start at normal priority: {Reason}")]
+    public static partial void ReplacementPriorityOff(ILogger logger, int pid, string reason);
 }

@@ -37,7 +37,7 @@ internal sealed partial class Supervisor
             RestorePidFile();
             return;
         }
-        MasterLog.SignalReceived(logger, "SIGUSR2", $"re-executing: new master pid {_successor.Pid}");
+        MasterLog.ReexecStarted(logger, _pid, _successor.Pid, "SIGUSR2");
         systemd.Notify(ServiceState.Reloading(), ServiceState.Status($"re-executing: new master pid {_successor.Pid}"));
     }
 

@@ -45,7 +45,7 @@ internal sealed partial class Supervisor
         _target = _options.Workers;
         Resize();
         _roll = new Queue<int>(_slots.Where(s => s.Current is not null).Select(s => s.Id));
-        MasterLog.SignalReceived(logger, "SIGHUP", $"rolling restart to generation {_generation}: {_roll.Count} workers, {_options.RollingRestartBatch} at a time");
+        MasterLog.RollStarted(logger, _generation, _roll.Count, _options.RollingRestartBatch, "SIGHUP");
         systemd.Notify(ServiceState.Status($"rolling restart to generation {_generation}"));
     }
 
@@ -141,7 +141,7 @@ internal sealed partial class Supervisor
             : null;
         if (busy is not null)
         {
-            MasterLog.SignalReceived(logger, signal, "refused, " + busy);
+            MasterLog.RequestRefused(logger, signal, busy);
         }
         return busy is not null;
     }

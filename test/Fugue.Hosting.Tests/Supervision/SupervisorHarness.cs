@@ -98,12 +98,3 @@ internal sealed class SupervisorHarness : IDisposable
         _services.Dispose();
     }
 }
-
-/// <summary>The master's event ids the tests look for (see MasterLog).</summary>
-internal static class MasterEvents
-{
-    public const int WorkerStarted = 2, WorkerReady = 3, WorkerDied = 4, WorkerStopped = 5, RestartDelayed = 6, AllReady = 7, Stopping = 8,
-        StoppingNow = 9, KillingLateWorker = 10, SignalReceived = 14, ReplacementStarted = 19, RollDone = 20, RollAborted = 21,
-        ReexecRolledBack = 23, KillingHungWorker = 25, MasterWasPaused = 26, WorkerPinned = 31, ReloadRefused = 38, AppliedOnReexec = 39,
-        StepFailed = 40, StrayMessage = 41, BootTimedOut = 42;
-}

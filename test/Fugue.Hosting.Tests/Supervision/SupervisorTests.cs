@@ -1,7 +1,7 @@
 using FugueHosting;
 using FugueHosting.Master;
 using FugueHosting.Native;
-using static Fugue.Hosting.Tests.Supervision.MasterEvents;
+using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests.Supervision;
 
