@@ -86,6 +86,13 @@ internal sealed unsafe class ConnectionTable
         _used![cell] = false;
     }
 
+    /// <summary>Master: the open connections the worker in <paramref name="cell"/> counts, accepting or stopped.</summary>
+    public int Count(int cell)
+    {
+        long value = Volatile.Read(ref _cells[cell]);
+        return (int)Math.Max(0, value < Absent / 2 ? value - Absent : value);
+    }
+
     /// <summary>Worker: it is accepting, with no connection yet.</summary>
     public void StartCounting(int cell) => Volatile.Write(ref _cells[cell], 0);
 

@@ -24,6 +24,7 @@ public static class FugueHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = FugueActivation.ReadOptions(builder.Configuration, configure);
+        RunCommandIfAsked(options, builder.Environment.ApplicationName);
         PrepareProcess(options.Enabled);
         AddOptions(builder.Services, builder.Configuration, configure);
         builder.ConfigureContainer(new FugueServiceProviderFactory(options, builder.Environment, FugueActivation.WorkersChosen(builder.Configuration, options)));
@@ -44,9 +45,19 @@ public static class FugueHostingExtensions
         builder.UseServiceProviderFactory(context =>
         {
             var options = FugueActivation.ReadOptions(context.Configuration, configure);
+            RunCommandIfAsked(options, context.HostingEnvironment.ApplicationName);
             return new FugueServiceProviderFactory(options, context.HostingEnvironment, FugueActivation.WorkersChosen(context.Configuration, options));
         });
         return builder;
+    }
+
+    /// <summary><c>&lt;app&gt; fugue &lt;command&gt;</c>: this process is a control client; it answers and exits here.</summary>
+    private static void RunCommandIfAsked(FugueOptions options, string applicationName)
+    {
+        if (WorkerIdentity.Current is null && FugueCommand.Requested(Environment.GetCommandLineArgs()) is { } words)
+        {
+            Environment.Exit(FugueCommand.Run(words, options, applicationName));
+        }
     }
 
     /// <summary>What must happen before the host exists: a worker takes its identity, a would-be master its signals.</summary>

@@ -58,8 +58,19 @@ public sealed class FugueOptions
     /// <summary>Where the master's own output goes, when it should not go to <see cref="LogFile"/>. Reopened on USR1.</summary>
     public string? MasterLogFile { get; set; }
 
-    /// <summary>Where the master's control socket lives. Default: the system temporary directory.</summary>
+    /// <summary>
+    /// The directory of the master's default control socket (<see cref="ControlSocket"/>). Default: the system
+    /// temporary directory.
+    /// </summary>
     public string TempPath { get; set; } = Path.GetTempPath();
+
+    /// <summary>
+    /// The master's control socket, which <c>&lt;app&gt; fugue status</c> (and reload, reexec, scale, stop,
+    /// reopen-logs) talks to: the same path across USR2 (the new master takes it over). Default:
+    /// <c>&lt;TempPath&gt;/fugue-&lt;uid&gt;/&lt;application name&gt;.sock</c>, in a directory only the master's user can
+    /// enter. Read when the master starts.
+    /// </summary>
+    public string? ControlSocket { get; set; }
 
     /// <summary>
     /// Where every worker of every generation keeps the one ASP.NET Core DataProtection key ring (cookies, antiforgery

@@ -35,7 +35,7 @@ internal static class Footprint
             for (int generation = 2, done = 0; done < restarts; generation++)
             {
                 master.Signal(1);
-                master.WaitForLine($"Rolling restart to generation {generation} done");
+                master.WaitForRollDone(generation);
                 master.WaitFor(() => ProcessTree.Children(master.Pid).Count == Workers ? (bool?)true : null, "the old workers to be reaped");
                 done += Workers;
                 if (done % 100 == 0 || done >= restarts)

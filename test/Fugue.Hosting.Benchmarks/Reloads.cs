@@ -52,16 +52,15 @@ internal static class Reloads
         for (int generation = 2; generation <= reloads + 1; generation++)
         {
             ProcessTree.Kill(current, 1);
-            master.WaitForLine($"Rolling restart to generation {generation} done");
+            master.WaitForRollDone(generation);
             master.WaitFor(() => ProcessTree.Children(current).Count == Workers ? (bool?)true : null, "the old workers to be reaped");
         }
         for (int i = 0; i < reloads; i++)
         {
             ProcessTree.Kill(current, 12);
-            string line = master.WaitForLine($@"Master \d+ took over from old master {current}");
             int old = current;
-            current = int.Parse(Regex.Match(line, @"Master (\d+) took over").Groups[1].Value, CultureInfo.InvariantCulture);
-            master.WaitForLine($"Master {old} stopped");
+            current = master.WaitForTakeOver(old);
+            master.WaitForEvent(MasterEvents.Stopped, old);
         }
         string report = Tools.Stop(load);
         var result = parse(report);
@@ -78,7 +77,7 @@ internal static class Reloads
             Report.Figure($"zero downtime: p99 under reloads, {name}", $"{Tools.F(ratio, "0.0")}× steady ({Tools.F(result.P99, "0.0")} vs {Tools.F(steadyResult.P99, "0.0")} ms)", "≤ 3×", ratio <= 3);
         }
         ProcessTree.Kill(current, 15);
-        master.WaitForLine($"Master {current} stopped");
+        master.WaitForEvent(MasterEvents.Stopped, current);
         return result.Failures;
     }
 

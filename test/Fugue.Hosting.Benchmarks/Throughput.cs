@@ -52,7 +52,14 @@ internal static class Throughput
     {
         int port = Tools.FreePort();
         using var server = Tools.StartHelloWeb(workers, port, pinned ? null : new Dictionary<string, string?> { ["Fugue__CpuAffinity"] = "false" });
-        server.WaitForLine(workers == 0 ? "Application started" : $"All {workers} workers ready");
+        if (workers == 0)
+        {
+            server.WaitForLine("Application started");
+        }
+        else
+        {
+            server.WaitForAllReady(workers);
+        }
         // Every setup gets the same warm-up, so that the figure is the steady state and not N processes' JIT.
         Tools.Run("wrk", $"-t2 -c{Connections} -d{WarmUpSeconds}s http://127.0.0.1:{port}/");
         string output = Tools.Run("wrk", $"-t2 -c{Connections} -d{Seconds}s --latency http://127.0.0.1:{port}/");

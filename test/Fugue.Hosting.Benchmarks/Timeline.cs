@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 using Fugue.Hosting.Tests;
 
 /// <summary>
@@ -35,21 +34,20 @@ internal static class Timeline
         Wait(Quiet);
         Mark("HUP");
         master.Signal(1);
-        master.WaitForLine("Rolling restart to generation 2 done");
+        master.WaitForRollDone(2);
         Mark("roll done");
         master.WaitFor(() => ProcessTree.Children(master.Pid).Count == Workers ? (bool?)true : null, "the old workers to be reaped");
         Wait(Quiet);
         Mark("USR2");
         master.Signal(12);
-        string line = master.WaitForLine($@"Master \d+ took over from old master {master.Pid}");
+        int successor = master.WaitForTakeOver(master.Pid);
         Mark("took over");
-        int successor = int.Parse(Regex.Match(line, @"Master (\d+) took over").Groups[1].Value, CultureInfo.InvariantCulture);
-        master.WaitForLine($"Master {master.Pid} stopped");
+        master.WaitForEvent(MasterEvents.Stopped, master.Pid);
         Mark("old master gone");
         Wait(Quiet);
         string csv = Tools.Stop(load);
         ProcessTree.Kill(successor, 15);
-        master.WaitForLine($"Master {successor} stopped");
+        master.WaitForEvent(MasterEvents.Stopped, successor);
 
         var samples = Parse(csv);
         // The last bucket is cut short by the stop.

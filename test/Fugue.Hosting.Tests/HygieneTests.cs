@@ -112,20 +112,25 @@ public sealed class HygieneTests
     }
 
     [Fact]
-    public void The_control_socket_answers_status_and_is_private()
+    public void The_control_socket_has_a_stable_private_path_and_answers_one_request_line()
     {
         using var master = MasterProcess.Start("TestApp");
         master.WaitForAllReady(2);
         string path = master.WaitForEvent(ControlSocket).Text("Path");
-        var workers = master.StartedWorkers();
 
+        Assert.Equal(Path.Combine(master.TempPath, $"fugue-{FugueHosting.Native.Posix.EffectiveUid}", "Fugue.Hosting.TestApp.sock"), path);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(path)!));
+        Assert.Equal([path], Directory.GetFileSystemEntries(Path.GetDirectoryName(path)!)); // the name it bound first is gone
         using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
         socket.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
-        using var reader = new StreamReader(new System.Net.Sockets.NetworkStream(socket));
-        string status = reader.ReadToEnd();
+        using var stream = new System.Net.Sockets.NetworkStream(socket);
+        stream.Write("status\n"u8);
+        using var reader = new StreamReader(stream);
+        using var reply = System.Text.Json.JsonDocument.Parse(reader.ReadLine()!);
 
-        Assert.Equal($"master {master.Pid}\nworker 1 pid {workers[1]} ready\nworker 2 pid {workers[2]} ready\n", status);
+        Assert.True(reply.RootElement.GetProperty("ok").GetBoolean());
+        Assert.Equal(2, reply.RootElement.GetProperty("status").GetProperty("workers").GetArrayLength());
+        Assert.Null(reader.ReadLine()); // one answer, then the master closes
     }
 }

@@ -18,9 +18,12 @@ internal sealed partial class MasterProcess : IDisposable
     private int _openStreams = 2;
     private bool _disposed;
 
-    private MasterProcess(Process process, string tempPath)
+    private readonly ProcessStartInfo _info;
+
+    private MasterProcess(Process process, ProcessStartInfo info, string tempPath)
     {
         _process = process;
+        _info = info;
         TempPath = tempPath;
         _process.OutputDataReceived += (_, e) => Add(e.Data);
         _process.ErrorDataReceived += (_, e) => Add(e.Data);
@@ -76,7 +79,7 @@ internal sealed partial class MasterProcess : IDisposable
         {
             info.Environment["Fugue__TempPath"] = temp;
         }
-        return new MasterProcess(Process.Start(info)!, temp);
+        return new MasterProcess(Process.Start(info)!, info, temp);
     }
 
     private void Add(string? line)
@@ -204,6 +207,38 @@ internal sealed partial class MasterProcess : IDisposable
     public int WaitForSuccessor(int skip = 0) => WaitForEvent(MasterEvents.ReexecStarted, skip: skip).Int("NewPid");
 
     public void Signal(int signal) => ProcessTree.Kill(Pid, signal);
+
+    /// <summary>
+    /// Runs <c>&lt;app&gt; fugue &lt;arguments&gt;</c> with this master's environment (so its configuration), as the user
+    /// <paramref name="asUid"/> if given; returns its exit code and output.
+    /// </summary>
+    public (int ExitCode, string Out, string Err) Fugue(string arguments, int? asUid = null)
+    {
+        string app = _info.FileName == "/bin/sh" || _info.FileName.EndsWith("setpriv", StringComparison.Ordinal) || _info.FileName.EndsWith("unshare", StringComparison.Ordinal)
+            ? throw new InvalidOperationException("the client runs the app itself")
+            : _info.FileName;
+        var info = new ProcessStartInfo(asUid is null ? app : "/usr/bin/setpriv")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = _info.WorkingDirectory,
+            Arguments = asUid is int u ? $"--reuid={u} --regid={u} --clear-groups \"{app}\" fugue {arguments}" : $"fugue {arguments}",
+        };
+        foreach (var (key, value) in _info.Environment)
+        {
+            info.Environment[key] = value;
+        }
+        using var client = Process.Start(info)!;
+        var output = client.StandardOutput.ReadToEndAsync();
+        var error = client.StandardError.ReadToEndAsync();
+        if (!client.WaitForExit(Deadline))
+        {
+            client.Kill();
+            throw new TimeoutException($"fugue {arguments} did not answer within {Deadline.TotalSeconds}s. Output:\n{Output}");
+        }
+        return (client.ExitCode, output.Result, error.Result);
+    }
 
     /// <summary>Runs <paramref name="check"/> now, after a HUP's roll, and after a USR2's handover (this master gone).</summary>
     public async Task AcrossReloadsAsync(Func<Task> check)

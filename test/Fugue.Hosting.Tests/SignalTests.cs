@@ -27,7 +27,7 @@ public sealed partial class SignalTests
         Assert.Equal(2, ProcessTree.Children(master.Pid).Count);
 
         master.Signal(28); // WINCH
-        master.WaitForEvent(SignalReceived, e => e.Text("Signal") == "SIGWINCH");
+        master.WaitForEvent(WorkersScaled, e => (e.Text("Request"), e.Int("Workers")) == ("SIGWINCH", 0));
         master.WaitFor(() => ProcessTree.Children(master.Pid).Count == 0 ? (bool?)true : null, "every worker to stop");
         Assert.False(master.Process.HasExited);
 

@@ -39,6 +39,10 @@ internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
         {
             errors.Add($"{Section}:TempPath = '{options.TempPath}': no such directory.");
         }
+        if (options.ControlSocket is { } control && (!Path.IsPathRooted(control) || !Directory.Exists(Path.GetDirectoryName(control))))
+        {
+            errors.Add($"{Section}:ControlSocket = '{control}': must be an absolute path in a directory that exists.");
+        }
         Positive(errors, nameof(options.MasterPingInterval), options.MasterPingInterval);
         Positive(errors, nameof(options.WorkerKillTimeout), options.WorkerKillTimeout);
         Positive(errors, nameof(options.WorkerBootTimeout), options.WorkerBootTimeout);

@@ -38,7 +38,13 @@ internal interface IMasterSystem
 
     /// <summary>A new master tells the old one, over the channel it inherited, that it serves; false if it is gone.</summary>
     bool TellOldMaster(int channelFd);
+
+    /// <summary>What a child uses now, as far as it can be read (for <c>fugue status</c>).</summary>
+    ProcessUsage Usage(ChildProcess child);
 }
+
+/// <summary>A child's open connections (null without connection balance), resident memory and CPU time.</summary>
+internal readonly record struct ProcessUsage(int? Connections, long? RssBytes, double? CpuSeconds);
 
 /// <summary>Starts children with the settings of one configuration.</summary>
 internal interface IChildLauncher

@@ -11,6 +11,15 @@ internal abstract record MasterEvent
 
     /// <summary>Stop asked for from code: the host is stopping, or FugueCluster.Stop().</summary>
     public sealed record StopRequested(string Reason) : MasterEvent;
+
+    /// <summary>A control client's request (from process <paramref name="ClientPid"/>), answered on <paramref name="Reply"/> when done.</summary>
+    public sealed record Command(ControlRequest Request, int ClientPid, IControlReply Reply) : MasterEvent;
+}
+
+/// <summary>Where the supervisor answers a control request, once.</summary>
+internal interface IControlReply
+{
+    void Complete(ControlReply reply);
 }
 
 /// <summary>The queue between everything that happens to the master and the one loop that owns its state.</summary>

@@ -64,7 +64,7 @@ internal sealed class MasterHost(
             {
                 MasterLog.InheritedSocketClosed(logger, _pid, socket.ListenEntry);
             }
-            controlSocket.Start(() => _supervisor?.Status() ?? $"master {_pid}\n");
+            controlSocket.Start(successor: inherited is not null);
             MasterLog.ControlSocket(logger, _pid, controlSocket.Path!);
             MasterLog.WorkerCount(logger, _pid, _options.Workers, WorkersSource());
             if (app.UsesSignalR && _options.Workers > 1)
@@ -75,7 +75,7 @@ internal sealed class MasterHost(
             var priority = PlanPriority(inherited);
             var system = new PosixMasterSystem(listeners, controlSocket.Path, logFiles?.WorkerOut, OpenConnectionTable(), priority, sharedKeyRing, inbox, time);
             _supervisor = new Supervisor(_options, configuration, system, systemd, time, logger,
-                new MasterStart(_pid, _pidFile, inherited, priority, RunReadyHook), logFiles);
+                new MasterStart(_pid, _pidFile, inherited, priority, RunReadyHook, controlSocket.TakePath), logFiles);
         }
         catch when (inherited is null)
         {
@@ -274,5 +274,6 @@ internal sealed class MasterHost(
 /// <param name="Inherited">What an old master handed over, when this one is a new master (USR2).</param>
 /// <param name="Priority">The replacements' lower priority and the serving one; null: normal priority.</param>
 /// <param name="ReadyHook">Runs once when every worker is first ready, with their pids (the app's OnAllWorkersReady).</param>
+/// <param name="TakeControlSocket">Moves the control socket onto its path, when a new master first serves.</param>
 internal sealed record MasterStart(int Pid, PidFile? PidFile = null, SuccessorIdentity? Inherited = null, ReplacementPriority? Priority = null,
-    Action<IReadOnlyList<int>>? ReadyHook = null);
+    Action<IReadOnlyList<int>>? ReadyHook = null, Action? TakeControlSocket = null);

@@ -166,4 +166,7 @@ internal static partial class MasterLog
 
     [LoggerMessage(54, LogLevel.Information, "Master {Pid} replacements start at normal priority: {Reason}")]
     public static partial void ReplacementPriorityOff(ILogger logger, int pid, string reason);
+
+    [LoggerMessage(55, LogLevel.Information, "Workers {Old} -> {Workers} ({Request})")]
+    public static partial void WorkersScaled(ILogger logger, int old, int workers, string request);
 }

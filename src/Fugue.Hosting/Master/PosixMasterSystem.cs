@@ -47,6 +47,25 @@ internal sealed class PosixMasterSystem(
         _ = Libc.malloc_trim(0);
     }
 
+    public ProcessUsage Usage(ChildProcess child)
+    {
+        int? open = child.ConnectionCell is int cell ? connections!.Count(cell) : null;
+        try
+        {
+            // statm: sizes in pages, the second the resident set. stat: after the command (in parentheses, which may
+            // hold spaces), utime and stime are the 12th and 13th fields, in clock ticks (USER_HZ: 100 on Linux).
+            long rss = long.Parse(File.ReadAllText($"/proc/{child.Pid}/statm").Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+            string stat = File.ReadAllText($"/proc/{child.Pid}/stat");
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            double ticks = double.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + double.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            return new ProcessUsage(open, rss, ticks / 100);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return new ProcessUsage(open, null, null); // it exited meanwhile
+        }
+    }
+
     public bool TellOldMaster(int channelFd)
     {
         using var channel = new Socket(new SafeSocketHandle(channelFd, ownsHandle: true));

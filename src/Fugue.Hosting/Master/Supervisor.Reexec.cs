@@ -15,11 +15,12 @@ internal sealed partial class Supervisor
     /// <summary>The new master this one handed over to (it owns the socket files and the pid file); null otherwise.</summary>
     public int? HandedOverTo => _handedOverTo;
 
-    private void StartReexec()
+    /// <summary>Starts a new master; why not, or null when it is under way.</summary>
+    private string? StartReexec(string request)
     {
-        if (Refuse("SIGUSR2"))
+        if (Refuse(request) is { } busy)
         {
-            return;
+            return busy;
         }
         try
         {
@@ -35,10 +36,11 @@ internal sealed partial class Supervisor
             MasterLog.ReexecFailed(logger, e);
             _successor = null;
             RestorePidFile();
-            return;
+            return $"the new master could not be started: {e.Message}";
         }
-        MasterLog.ReexecStarted(logger, _pid, _successor.Pid, "SIGUSR2");
+        MasterLog.ReexecStarted(logger, _pid, _successor.Pid, request);
         systemd.Notify(ServiceState.Reloading(), ServiceState.Status($"re-executing: new master pid {_successor.Pid}"));
+        return null;
     }
 
     /// <summary>The new master's workers are all ready: it serves, so this master drains its workers and exits.</summary>
@@ -47,6 +49,7 @@ internal sealed partial class Supervisor
         successor.CloseChannel();
         _successor = null;
         _handedOverTo = successor.Pid;
+        Answer(_reexecWaiters, ControlReply.Done($"new master {successor.Pid} serves; this master ({_pid}) drains its workers and exits"));
         BeginStop($"handing over to new master {successor.Pid}");
     }
 
@@ -56,6 +59,7 @@ internal sealed partial class Supervisor
         _successor = null;
         RestorePidFile();
         MasterLog.ReexecRolledBack(logger, pid, reason);
+        Answer(_reexecWaiters, ControlReply.Failed($"re-exec rolled back: new master {pid} {reason}; this master keeps serving"));
         systemd.Notify(ServiceState.Ready, ServiceState.Status($"re-exec failed, new master {reason}; {_snapshot.Count(w => w.Ready)} workers ready, generation {_generation}"));
     }
 

@@ -8,11 +8,12 @@ internal sealed partial class Supervisor
     /// <summary>The slots a rolling restart has yet to replace; null when none is under way.</summary>
     private Queue<int>? _roll;
 
-    private void StartRoll()
+    /// <summary>Re-reads the configuration and starts the roll; why not, or null when it is under way.</summary>
+    private string? StartRoll(string request)
     {
-        if (Refuse("SIGHUP"))
+        if (Refuse(request) is { } busy)
         {
-            return;
+            return busy;
         }
         systemd.Notify(ServiceState.Reloading(), ServiceState.Status("reading the configuration"));
         // The configuration (appsettings.json may have changed) is taken whole or not at all.
@@ -33,7 +34,7 @@ internal sealed partial class Supervisor
         {
             MasterLog.ReloadRefused(logger, _generation, refusal);
             systemd.Notify(ServiceState.Ready, ServiceState.Status($"reload refused: {refusal}"));
-            return;
+            return $"reload refused, generation {_generation} keeps serving: {refusal}";
         }
         foreach (var (key, old, value) in ConfigurationReload.WaitingForReexec(_options, candidate))
         {
@@ -45,8 +46,9 @@ internal sealed partial class Supervisor
         _target = _options.Workers;
         Resize();
         _roll = new Queue<int>(_slots.Where(s => s.Current is not null).Select(s => s.Id));
-        MasterLog.RollStarted(logger, _generation, _roll.Count, _options.RollingRestartBatch, "SIGHUP");
+        MasterLog.RollStarted(logger, _generation, _roll.Count, _options.RollingRestartBatch, request);
         systemd.Notify(ServiceState.Status($"rolling restart to generation {_generation}"));
+        return null;
     }
 
     /// <summary>Starts the next replacements while fewer than a batch are starting; ends the roll when all are in.</summary>
@@ -81,6 +83,7 @@ internal sealed partial class Supervisor
         {
             MasterLog.RollDone(logger, _generation);
             _roll = null;
+            Answer(_reloadWaiters, ControlReply.Done($"generation {_generation} serves"));
         }
     }
 
@@ -93,6 +96,7 @@ internal sealed partial class Supervisor
         }
         _roll = null;
         MasterLog.RollAborted(logger, _generation, reason);
+        Answer(_reloadWaiters, ControlReply.Failed($"rolling restart to generation {_generation} aborted: {reason}; the old workers keep serving"));
         foreach (var slot in _slots.Where(s => s.Incoming is not null))
         {
             _retiring.Add(slot.Incoming!);
@@ -134,15 +138,15 @@ internal sealed partial class Supervisor
     private static bool IsLate(ChildProcess child) => !child.Ready && child.Uptime > child.Settings.BootTimeout;
 
     /// <summary>HUP and USR2 never interleave: while one is under way the other (or a second one) is refused.</summary>
-    private bool Refuse(string signal)
+    private string? Refuse(string request)
     {
         string? busy = _roll is not null ? "a rolling restart is under way"
             : _successor is not null ? $"a re-exec is under way (new master pid {_successor.Pid})"
             : null;
         if (busy is not null)
         {
-            MasterLog.RequestRefused(logger, signal, busy);
+            MasterLog.RequestRefused(logger, request, busy);
         }
-        return busy is not null;
+        return busy;
     }
 }

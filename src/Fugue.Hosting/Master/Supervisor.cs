@@ -128,6 +128,9 @@ internal sealed partial class Supervisor(
             case MasterEvent.StopRequested(var reason):
                 BeginStop(reason);
                 break;
+            case MasterEvent.Command(var request, var clientPid, var reply):
+                OnCommand(request, clientPid, reply);
+                break;
         }
     }
 
@@ -190,28 +193,22 @@ internal sealed partial class Supervisor(
                 MasterLog.SignalReceived(logger, name, "ignored while stopping");
                 break;
             case Posix.SIGHUP:
-                StartRoll();
+                StartRoll(name);
                 break;
             case Posix.SIGUSR2:
-                StartReexec();
+                StartReexec(name);
                 break;
             case Posix.SIGTTIN:
-                _target++;
-                MasterLog.SignalReceived(logger, name, $"workers {_target - 1} -> {_target}");
+                Scale(_target + 1, name);
                 break;
             case Posix.SIGTTOU:
-                _target = Math.Max(0, _target - 1);
-                MasterLog.SignalReceived(logger, name, $"workers -> {_target}");
+                Scale(Math.Max(0, _target - 1), name);
                 break;
             case Posix.SIGWINCH:
-                _target = 0;
-                MasterLog.SignalReceived(logger, name, "stopping every worker, keeping the sockets (TTIN or HUP brings them back)");
-                break;
-            case Posix.SIGUSR1 when logFiles is null:
-                MasterLog.SignalReceived(logger, name, "accepted; no log files are configured to reopen");
+                Scale(0, name); // the sockets stay: TTIN or HUP brings workers back
                 break;
             case Posix.SIGUSR1:
-                ReopenLogs();
+                ReopenLogs(name);
                 break;
             default:
                 MasterLog.SignalReceived(logger, name, "not handled");
@@ -219,16 +216,29 @@ internal sealed partial class Supervisor(
         }
     }
 
-    private void ReopenLogs()
+    private void Scale(int workers, string request)
     {
+        MasterLog.WorkersScaled(logger, _target, workers, request);
+        _target = workers;
+    }
+
+    private ControlReply ReopenLogs(string request)
+    {
+        if (logFiles is null)
+        {
+            MasterLog.SignalReceived(logger, request, "accepted; no log files are configured to reopen");
+            return ControlReply.Done("no log files are configured to reopen");
+        }
         try
         {
-            logFiles!.Reopen();
-            MasterLog.SignalReceived(logger, "SIGUSR1", "log files reopened");
+            logFiles.Reopen();
+            MasterLog.SignalReceived(logger, request, "log files reopened");
+            return ControlReply.Done("log files reopened");
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)
         {
-            MasterLog.SignalReceived(logger, "SIGUSR1", $"log files not reopened: {e.Message}");
+            MasterLog.SignalReceived(logger, request, $"log files not reopened: {e.Message}");
+            return ControlReply.Failed($"log files not reopened: {e.Message}");
         }
     }
 
@@ -262,6 +272,7 @@ internal sealed partial class Supervisor(
         _stopping = true;
         _roll = null;
         MasterLog.Stopping(logger, _pid, reason);
+        AnswerAllStopping();
         if (_handedOverTo is null)
         {
             systemd.Notify(ServiceState.Stopping, ServiceState.Status("stopping"));
@@ -428,6 +439,7 @@ internal sealed partial class Supervisor(
             MasterLog.WorkerDied(logger, child.WorkerId, child.Pid, status.ToString(), child.Uptime.TotalSeconds, child.LastOutput);
             if (slot is not null)
             {
+                slot.LastExit = status.ToString();
                 var delay = slot.RecordFailure(child.Uptime);
                 if (delay > TimeSpan.Zero)
                 {
@@ -500,6 +512,7 @@ internal sealed partial class Supervisor(
             }
         }
         _allReady = allReady;
+        AnswerScaleWaiters(allReady);
     }
 
     private void OnFirstServing()
@@ -510,7 +523,8 @@ internal sealed partial class Supervisor(
             {
                 RaiseSelf(serving);
             }
-            // A new master: systemd learns the new main pid before the old master goes.
+            // A new master: clients and systemd find it before the old master goes.
+            Contain("taking over the control socket", () => start.TakeControlSocket?.Invoke());
             systemd.Notify(ServiceState.MainPid(_pid), ServiceState.Ready, StatusLine());
             if (system.TellOldMaster(inherited.ChannelFd))
             {
@@ -574,9 +588,6 @@ internal sealed partial class Supervisor(
         return next < max ? next : max;
     }
 
-    /// <summary>The master's status as the control socket answers it.</summary>
-    public string Status() =>
-        $"master {_pid}\n" + string.Concat(_snapshot.Select(w => $"worker {w.WorkerId} pid {w.Pid} {(w.Ready ? "ready" : "starting")}\n"));
 }
 
 /// <summary>A worker as other threads may see it.</summary>

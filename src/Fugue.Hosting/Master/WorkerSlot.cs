@@ -21,6 +21,12 @@ internal sealed class WorkerSlot(int id, TimeProvider time)
 
     public int EarlyExits { get; private set; }
 
+    /// <summary>How often a worker of this slot exited unasked (crashed, hung, not ready in time).</summary>
+    public int Restarts { get; private set; }
+
+    /// <summary>How the last worker that exited unasked ended; null before any did.</summary>
+    public string? LastExit { get; set; }
+
     /// <summary>The <see cref="TimeProvider"/> timestamp before which no new worker is started here.</summary>
     public long RestartAt { get; private set; }
 
@@ -29,6 +35,7 @@ internal sealed class WorkerSlot(int id, TimeProvider time)
     /// <summary>Records an unexpected exit and returns how long to wait before the next start: 0, then 1, 2, 4 ... 30 s.</summary>
     public TimeSpan RecordFailure(TimeSpan uptime)
     {
+        Restarts++;
         EarlyExits = uptime >= HealthyUptime ? 1 : EarlyExits + 1;
         var delay = EarlyExits <= 1 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(Math.Pow(2, EarlyExits - 2), MaxDelay.TotalSeconds));
         RestartAt = time.GetTimestamp() + (long)(delay.TotalSeconds * time.TimestampFrequency);

@@ -233,6 +233,51 @@ internal static unsafe class Posix
 
     public static int EffectiveUid => (int)(uint)geteuid();
 
+    /// <summary>
+    /// Makes <paramref name="path"/> a directory that only this user can enter (mode 0700), or checks that it is one:
+    /// not a symlink, owned by this user; a mode wider than 0700 is narrowed. Anything else is an
+    /// <see cref="IOException"/>: another user made it first (on a shared /tmp), and nothing in it can be trusted.
+    /// </summary>
+    public static void EnsurePrivateDirectory(string path)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            if (mkdir(p, (mode_t)0x1C0u) != 0 && errno_get() != EEXIST)
+            {
+                throw Error($"mkdir({path})", errno_get());
+            }
+            stat st;
+            if (lstat(p, &st) != 0)
+            {
+                throw Error($"lstat({path})", errno_get());
+            }
+            if ((st.st_mode & S_IFMT) != S_IFDIR)
+            {
+                throw new IOException($"{path} is not a directory (a symlink or a file is there)");
+            }
+            if ((int)(uint)st.st_uid != EffectiveUid)
+            {
+                throw new IOException($"{path} belongs to uid {(uint)st.st_uid}, not to this user (uid {EffectiveUid})");
+            }
+            if ((st.st_mode & 0x3F) != 0 && chmod(p, (mode_t)0x1C0u) != 0)
+            {
+                throw Error($"chmod({path})", errno_get());
+            }
+        }
+    }
+
+    /// <summary>The device and inode <paramref name="path"/> names (not following a symlink); null when nothing is there.</summary>
+    public static (ulong Device, ulong Inode)? FileIdentity(string path)
+    {
+        stat st;
+        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            return lstat(p, &st) == 0 ? ((ulong)st.st_dev, (ulong)st.st_ino) : null;
+        }
+    }
+
     public static void SetMode(string path, int mode)
     {
         byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");

@@ -54,7 +54,7 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
     }
 
     /// <summary>The child exits on its own (a crash, or it finished).</summary>
-    public void Exit(int pid, int code = 1) => _exited[pid] = new ExitStatus(code, null);
+    public void Exit(int pid, int code = 1, int? signal = null) => _exited[pid] = signal is null ? new ExitStatus(code, null) : new ExitStatus(null, signal);
 
     public ExitStatus? TryReap(ChildProcess child)
     {
@@ -76,6 +76,9 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
     }
 
     public bool TellOldMaster(int channelFd) => true;
+
+    /// <summary>A fixed figure per child: the status reports what the system says.</summary>
+    public ProcessUsage Usage(ChildProcess child) => new(child.Pid % 7, 1_048_576L * child.WorkerId, 0.25);
 
     public List<int> SignalledWith(int signal) => Signals.Where(s => s.Signal == signal).Select(s => s.Pid).ToList();
 

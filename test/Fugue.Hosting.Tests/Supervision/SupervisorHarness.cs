@@ -61,6 +61,14 @@ internal sealed class SupervisorHarness : IDisposable
 
     public void Signal(int signal) => Step(new MasterEvent.Signal(signal));
 
+    /// <summary>Sends a control request (from pid 777) and returns where its answer lands.</summary>
+    public RecordedReply Command(string line)
+    {
+        var reply = new RecordedReply();
+        Step(new MasterEvent.Command(ControlRequest.Parse(line, out string error) ?? throw new ArgumentException(error), 777, reply));
+        return reply;
+    }
+
     public void Ready(params ChildProcess[] children) => Step(children.Select(c => (MasterEvent)new MasterEvent.FromWorker(c, ControlMessage.Ready)).ToArray());
 
     /// <summary>Time passes in steps of at most a second, the loop running after each (as the real loop's 1 s wait).</summary>
@@ -96,5 +104,19 @@ internal sealed class SupervisorHarness : IDisposable
     {
         Processes.Dispose();
         _services.Dispose();
+    }
+}
+
+/// <summary>A control request's answer, as the supervisor gave it (null while it is pending).</summary>
+internal sealed class RecordedReply : IControlReply
+{
+    public ControlReply? Reply { get; private set; }
+
+    public int Answers { get; private set; }
+
+    public void Complete(ControlReply reply)
+    {
+        Reply = reply;
+        Answers++;
     }
 }

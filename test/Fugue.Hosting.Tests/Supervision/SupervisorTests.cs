@@ -21,7 +21,9 @@ public sealed class SupervisorTests
 
         Assert.Equal(1, h.Count(AllReady));
         Assert.Equal([workers.Select(w => w.Pid).ToList()], h.ReadyHookRuns);
-        Assert.Equal("master 4242\nworker 1 pid 1000 ready\nworker 2 pid 1001 ready\n", h.Supervisor.Status());
+        var status = h.Command("status").Reply!.Status!;
+        Assert.Equal((4242, "serving", 1, 2), (status.Master.Pid, status.Master.State, status.Master.Generation, status.Master.Workers));
+        Assert.Equal([(1, 1000, "ready"), (2, 1001, "ready")], status.Workers.Select(w => (w.Id, w.Pid, w.State)));
     }
 
     [Fact]

@@ -1,0 +1,48 @@
+using System.Globalization;
+using System.Text;
+
+namespace FugueHosting.Hosting;
+
+/// <summary><c>fugue status</c> as a person reads it: the master on one line, then one row per worker process.</summary>
+internal static class StatusTable
+{
+    private static readonly string[] Header = ["ID", "PID", "GEN", "STATE", "UPTIME", "RESTARTS", "LAST EXIT", "CONNS", "RSS", "CPU"];
+
+    public static string Format(ClusterStatus status)
+    {
+        var m = status.Master;
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"master {m.Pid}  {m.State}  generation {m.Generation}  up {Duration(m.UptimeSeconds)}  workers {m.Workers}");
+        if (m.NewMasterPid is int successor)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  new master {successor}");
+        }
+        text.Append('\n');
+        var rows = new List<string[]> { Header };
+        rows.AddRange(status.Workers.Select(w => new[]
+        {
+            Number(w.Id), Number(w.Pid), Number(w.Generation), w.State, Duration(w.UptimeSeconds), Number(w.Restarts), w.LastExit ?? "-",
+            w.Connections is int c ? Number(c) : "-",
+            w.RssBytes is long rss ? (rss / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture) + " MiB" : "-",
+            w.CpuSeconds is double cpu ? cpu.ToString("0.00", CultureInfo.InvariantCulture) + "s" : "-",
+        }));
+        int[] widths = Enumerable.Range(0, Header.Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
+        foreach (var row in rows)
+        {
+            text.Append(string.Join("  ", row.Select((cell, i) => cell.PadRight(widths[i]))).TrimEnd()).Append('\n');
+        }
+        return text.ToString();
+    }
+
+    private static string Number(int n) => n.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Seconds as <c>42s</c>, <c>5m10s</c>, <c>3h02m</c> or <c>2d04h</c>.</summary>
+    internal static string Duration(double seconds)
+    {
+        var t = TimeSpan.FromSeconds(Math.Max(0, seconds));
+        return t.TotalMinutes < 1 ? string.Create(CultureInfo.InvariantCulture, $"{t.Seconds}s")
+            : t.TotalHours < 1 ? string.Create(CultureInfo.InvariantCulture, $"{t.Minutes}m{t.Seconds:00}s")
+            : t.TotalDays < 1 ? string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalHours}h{t.Minutes:00}m")
+            : string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalDays}d{t.Hours:00}h");
+    }
+}

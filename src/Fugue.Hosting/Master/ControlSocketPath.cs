@@ -1,0 +1,21 @@
+using FugueHosting.Native;
+
+namespace FugueHosting.Master;
+
+/// <summary>Where the master's control socket is: the one rule both the master and the <c>fugue</c> client follow.</summary>
+internal static class ControlSocketPath
+{
+    /// <summary>The longest path a unix socket address holds (sun_path, less its terminating zero).</summary>
+    public const int MaxLength = 107;
+
+    /// <summary>Fugue:ControlSocket, else <c>&lt;TempPath&gt;/fugue-&lt;uid&gt;/&lt;application name&gt;.sock</c>.</summary>
+    public static string Of(FugueOptions options, string applicationName) =>
+        options.ControlSocket ?? Path.Combine(options.TempPath, $"fugue-{Posix.EffectiveUid}", $"{applicationName}.sock");
+
+    /// <summary>Whether the default path is in use (its directory is then made private by the master).</summary>
+    public static bool IsDefault(FugueOptions options) => options.ControlSocket is null;
+
+    /// <summary>The name a new master binds before it takes the path over (USR2); a hidden file in the same directory.</summary>
+    public static string Temporary(string path, int pid) =>
+        Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{pid}");
+}

@@ -1,0 +1,126 @@
+namespace FugueHosting.Master;
+
+/// <summary>
+/// The control socket's requests (<c>&lt;app&gt; fugue status|reload|reexec|scale N|stop|reopen-logs</c>): each does what
+/// the matching signal does, and is answered when the master has done it (a roll done or aborted, a new master serving
+/// or rolled back, the workers ready at the new count), or at once when it cannot be done.
+/// </summary>
+internal sealed partial class Supervisor
+{
+    private readonly long _startedAt = time.GetTimestamp();
+    private readonly List<IControlReply> _reloadWaiters = [];
+    private readonly List<IControlReply> _reexecWaiters = [];
+    private readonly List<(int Workers, IControlReply Reply)> _scaleWaiters = [];
+
+    private void OnCommand(ControlRequest request, int clientPid, IControlReply reply)
+    {
+        string source = $"fugue {request} (pid {clientPid})";
+        if (_stopping && request.Verb != ControlVerb.Status)
+        {
+            reply.Complete(ControlReply.Failed("the master is stopping"));
+            return;
+        }
+        switch (request.Verb)
+        {
+            case ControlVerb.Status:
+                reply.Complete(new ControlReply(true, StateName(), StatusNow()));
+                break;
+            case ControlVerb.Reload:
+                Await(StartRoll(source), _roll is not null, _reloadWaiters, reply, $"generation {_generation} was already serving");
+                break;
+            case ControlVerb.Reexec:
+                Await(StartReexec(source), _successor is not null, _reexecWaiters, reply, "");
+                break;
+            case ControlVerb.Scale:
+                Scale(request.Workers, source);
+                _scaleWaiters.Add((request.Workers, reply));
+                break;
+            case ControlVerb.Stop:
+                BeginStop(source);
+                reply.Complete(ControlReply.Done($"stopping: {Children().Count} children drain"));
+                break;
+            case ControlVerb.ReopenLogs:
+                reply.Complete(ReopenLogs(source));
+                break;
+        }
+    }
+
+    /// <summary>A reload or re-exec: refused now, under way (answered later), or (a roll with nothing to replace) done.</summary>
+    private static void Await(string? refusal, bool underWay, List<IControlReply> waiters, IControlReply reply, string doneAlready)
+    {
+        if (refusal is not null)
+        {
+            reply.Complete(ControlReply.Failed(refusal));
+        }
+        else if (underWay)
+        {
+            waiters.Add(reply);
+        }
+        else
+        {
+            reply.Complete(ControlReply.Done(doneAlready));
+        }
+    }
+
+    private static void Answer(List<IControlReply> waiters, ControlReply reply)
+    {
+        foreach (var waiter in waiters)
+        {
+            waiter.Complete(reply);
+        }
+        waiters.Clear();
+    }
+
+    /// <summary>The scale requests the worker count has converged on are answered; those it moved away from, too.</summary>
+    private void AnswerScaleWaiters(bool allReady)
+    {
+        foreach (var waiter in _scaleWaiters.ToList())
+        {
+            if (waiter.Workers != _target)
+            {
+                waiter.Reply.Complete(ControlReply.Failed($"the worker count was changed to {_target} meanwhile"));
+            }
+            else if (allReady)
+            {
+                waiter.Reply.Complete(ControlReply.Done($"{_target} workers ready"));
+            }
+            else
+            {
+                continue;
+            }
+            _scaleWaiters.Remove(waiter);
+        }
+    }
+
+    /// <summary>Whatever is still awaited will not happen: the master stops.</summary>
+    private void AnswerAllStopping()
+    {
+        var stopping = ControlReply.Failed("the master is stopping");
+        Answer(_reloadWaiters, stopping);
+        Answer(_reexecWaiters, stopping);
+        foreach (var waiter in _scaleWaiters)
+        {
+            waiter.Reply.Complete(stopping);
+        }
+        _scaleWaiters.Clear();
+    }
+
+    private string StateName() =>
+        _stopping ? "stopping" : _successor is not null ? "re-executing" : _roll is not null ? "rolling" : _servedOnce ? "serving" : "starting";
+
+    /// <summary>The cluster as <c>fugue status</c> shows it, read on the loop's thread (one consistent moment).</summary>
+    private ClusterStatus StatusNow()
+    {
+        var workers = new List<WorkerStatus>();
+        foreach (var (child, slot) in _slots.SelectMany(s => new[] { s.Current, s.Incoming }.OfType<ChildProcess>().Select(c => (c, (WorkerSlot?)s)))
+            .Concat(_retiring.Select(c => (c, _slots.FirstOrDefault(s => s.Id == c.WorkerId)))))
+        {
+            var usage = system.Usage(child);
+            workers.Add(new WorkerStatus(child.WorkerId, child.Pid, child.Generation, child.Stopping ? "stopping" : child.Ready ? "ready" : "starting",
+                Math.Round(child.Uptime.TotalSeconds, 1), slot?.Restarts ?? 0, slot?.LastExit, usage.Connections, usage.RssBytes, usage.CpuSeconds));
+        }
+        var master = new MasterStatus(_pid, _generation, Math.Round(time.GetElapsedTime(_startedAt).TotalSeconds, 1), StateName(), _target,
+            _successor?.Pid ?? _handedOverTo);
+        return new ClusterStatus(ClusterStatus.CurrentVersion, master, workers);
+    }
+}

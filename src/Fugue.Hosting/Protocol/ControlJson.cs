@@ -1,0 +1,9 @@
+using System.Text.Json.Serialization;
+
+namespace FugueHosting;
+
+/// <summary>The control socket's replies as JSON (source-generated), in the camelCase a user's tools expect.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(ControlReply))]
+[JsonSerializable(typeof(ClusterStatus))]
+internal sealed partial class ControlJson : JsonSerializerContext;
