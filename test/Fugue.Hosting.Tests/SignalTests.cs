@@ -67,6 +67,48 @@ public sealed partial class SignalTests
     }
 
     [Fact]
+    public void The_masters_loop_pets_the_systemd_watchdog_and_a_stopped_loop_does_not()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.notify");
+        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        notify.Bind(new UnixDomainSocketEndPoint(path));
+        notify.ReceiveTimeout = (int)MasterProcess.Deadline.TotalMilliseconds;
+        try
+        {
+            using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["NOTIFY_SOCKET"] = path, ["WATCHDOG_USEC"] = "400000" });
+            master.WaitForAllReady(2);
+            var pets = Enumerable.Range(0, 5).Select(_ => Receive(notify)).Count(m => m == "WATCHDOG=1");
+            Assert.True(pets >= 3, $"{pets} of 5 messages were WATCHDOG=1"); // every 0.2 s, between the READY and the STATUS lines
+            Assert.All(master.StartedWorkers().Values, pid =>
+                Assert.DoesNotContain("WATCHDOG_USEC=", File.ReadAllText($"/proc/{pid}/environ"), StringComparison.Ordinal));
+
+            master.Signal(19); // SIGSTOP: a wedged loop
+            while (notify.Available > 0)
+            {
+                Receive(notify);
+            }
+            notify.ReceiveTimeout = 1000;
+            var silent = Assert.Throws<SocketException>(() => Receive(notify));
+            Assert.Equal(SocketError.TimedOut, silent.SocketErrorCode);
+            master.Signal(18);
+            notify.ReceiveTimeout = (int)MasterProcess.Deadline.TotalMilliseconds;
+            Assert.Equal("WATCHDOG=1", Receive(notify));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("2000000", null, 2.0)]
+    [InlineData("2000000", "1", null)] // another process's watchdog (systemd set WATCHDOG_PID to the old master's)
+    [InlineData("0", null, null)]
+    [InlineData("soon", null, null)]
+    public void The_watchdog_interval_is_read_for_this_process_only(string usec, string? pid, double? seconds) =>
+        Assert.Equal(seconds, FugueHosting.Master.SystemdNotifier.WatchdogOf(usec, pid)?.TotalSeconds);
+
+    [Fact]
     public void Systemd_hears_ready_reloading_mainpid_and_stopping()
     {
         string path = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.notify");

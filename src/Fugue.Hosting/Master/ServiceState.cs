@@ -10,6 +10,9 @@ internal readonly record struct ServiceState(string Assignment)
 
     public static readonly ServiceState Stopping = new("STOPPING=1");
 
+    /// <summary>The master's loop is alive (systemd's WatchdogSec).</summary>
+    public static readonly ServiceState Watchdog = new("WATCHDOG=1");
+
     /// <summary>RELOADING=1 with the CLOCK_MONOTONIC time systemd needs to tell one reload from the next.</summary>
     public static ServiceState Reloading() =>
         new(string.Create(CultureInfo.InvariantCulture, $"RELOADING=1\nMONOTONIC_USEC={Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1_000_000)}"));

@@ -32,6 +32,7 @@ internal sealed partial class Supervisor(
     private IChildLauncher? _launcher;
     private CpuPlan? _cpus;
     private long _lastTick = time.GetTimestamp();
+    private long _lastPet = time.GetTimestamp();
     private bool _stopping;
     private bool _stoppingNow;
     private bool _allReady;
@@ -83,6 +84,17 @@ internal sealed partial class Supervisor(
         Contain("checking heartbeats", KillHungWorkers);
         Contain("killing late workers", KillLateWorkers);
         Contain("publishing", Publish);
+        Contain("petting the watchdog", PetWatchdog);
+    }
+
+    /// <summary>WATCHDOG=1 at half of WatchdogSec, from the loop itself: a wedged loop stops it, and systemd restarts the unit.</summary>
+    private void PetWatchdog()
+    {
+        if (systemd.Watchdog is { } interval && time.GetElapsedTime(_lastPet) >= interval / 2)
+        {
+            _lastPet = time.GetTimestamp();
+            systemd.Notify(ServiceState.Watchdog);
+        }
     }
 
     /// <summary>Kills every child at once: the loop itself is broken and the master exits.</summary>
@@ -583,7 +595,8 @@ internal sealed partial class Supervisor(
     {
         long now = time.GetTimestamp();
         var deadlines = Children().Where(w => w.KillAt is not null).Select(w => w.KillAt!.Value)
-            .Concat(_slots.Where(s => s.Current is null).Select(s => s.RestartAt));
+            .Concat(_slots.Where(s => s.Current is null).Select(s => s.RestartAt))
+            .Concat(systemd.Watchdog is { } interval ? [_lastPet + (long)(interval.TotalSeconds / 2 * time.TimestampFrequency)] : []);
         var next = deadlines.Select(d => time.GetElapsedTime(now, d)).Where(d => d > TimeSpan.Zero).DefaultIfEmpty(max).Min();
         return next < max ? next : max;
     }

@@ -19,7 +19,8 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
     private readonly WorkerSettings _settings = WorkerSettings.From(options) with { KeyRingPath = keyRingPath };
 
     /// <summary>The workers must not talk to systemd nor think they are a new master.</summary>
-    private static readonly string[] NotForWorkers = [SystemdNotifier.VariableName, SuccessorIdentity.VariableName];
+    private static readonly string[] NotForWorkers =
+        [SystemdNotifier.VariableName, SystemdNotifier.WatchdogVariable, SystemdNotifier.WatchdogPidVariable, SuccessorIdentity.VariableName];
 
     public ChildProcess LaunchWorker(int workerId, int generation, bool replacing)
     {
@@ -83,7 +84,7 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
             fds.Add(fd);
         }
         var identity = new SuccessorIdentity(_masterPid, FdLayout.Channel, inheritedLock, sockets, priority?.Serving);
-        var env = AppCommandLine.ChildEnvironment([],
+        var env = AppCommandLine.ChildEnvironment([SystemdNotifier.WatchdogPidVariable],
             new KeyValuePair<string, string>(SuccessorIdentity.VariableName, identity.Serialize()),
             new KeyValuePair<string, string>("PWD", command.StartDirectory));
         return Launch(ChildKind.NewMaster, 0, 0, env, fds, command.StartDirectory, nice: priority?.Starting);
