@@ -54,7 +54,11 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         {
             services.AddSingleton(logFiles);
         }
-        services.RemoveAll<IHostedService>();
+        // Nothing of the app runs in the master, but the telemetry that exports its metrics (OpenTelemetry's) does.
+        foreach (var hosted in services.Where(d => d.ServiceType == typeof(IHostedService) && !IsTelemetry(d)).ToList())
+        {
+            services.Remove(hosted);
+        }
         services.RemoveAll<IServer>();
         services.RemoveAll<IHostLifetime>();
         services.AddSingleton<IServer, MasterServer>();
@@ -63,6 +67,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         services.AddSingleton<ListenerSet>();
         services.AddSingleton<ControlSocket>();
         services.AddSingleton<SystemdNotifier>();
+        services.AddSingleton(sp => new MasterMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton(new KeyRingPlan(
             SharedKeyRing.AppChoosesPersistence(services) ? null : options.DataProtectionKeysPath ?? SharedKeyRing.DefaultPath(options, environment.ApplicationName),
             environment.ApplicationName));
@@ -76,6 +81,10 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         // with (a HUP may have changed it since this early read).
         services.Configure<HostOptions>(o => o.ShutdownTimeout = Timeout.InfiniteTimeSpan);
     }
+
+    /// <summary>A hosted service of OpenTelemetry (its MeterProvider and exporters start with it).</summary>
+    internal static bool IsTelemetry(ServiceDescriptor descriptor) =>
+        (descriptor.IsKeyedService ? descriptor.KeyedImplementationType : descriptor.ImplementationType)?.Namespace?.StartsWith("OpenTelemetry", StringComparison.Ordinal) == true;
 
     private void AddWorker(IServiceCollection services, WorkerIdentity identity)
     {

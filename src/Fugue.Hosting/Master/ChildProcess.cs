@@ -47,6 +47,9 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
     /// <summary>Set once it was killed for not becoming ready within its WorkerBootTimeout; its exit then counts as a crash.</summary>
     public bool BootTimedOut { get; set; }
 
+    /// <summary>Whether the master killed it for falling silent (WorkerTimeout).</summary>
+    public bool Hung { get; set; }
+
     /// <summary>Set once a message that made no sense was logged: one line per child, not one per message.</summary>
     public bool ReportedStrayMessage { get; set; }
 

@@ -41,6 +41,9 @@ internal interface IMasterSystem
 
     /// <summary>What a child uses now, as far as it can be read (for <c>fugue status</c>).</summary>
     ProcessUsage Usage(ChildProcess child);
+
+    /// <summary>A child's open connections, as its cell in the connection table counts them; null without one. Any thread.</summary>
+    int? Connections(ChildProcess child);
 }
 
 /// <summary>A child's open connections (null without connection balance), resident memory and CPU time.</summary>

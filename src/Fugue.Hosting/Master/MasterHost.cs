@@ -24,6 +24,7 @@ internal sealed class MasterHost(
     TimeProvider time,
     KeyRingPlan keyRing,
     AppShape app,
+    MasterMetrics metrics,
     ILogger<Supervisor> logger,
     LogFiles? logFiles = null) : IHostedService, IDisposable
 {
@@ -75,7 +76,7 @@ internal sealed class MasterHost(
             var priority = PlanPriority(inherited);
             var system = new PosixMasterSystem(listeners, controlSocket.Path, logFiles?.WorkerOut, OpenConnectionTable(), priority, sharedKeyRing, inbox, time);
             _supervisor = new Supervisor(_options, configuration, system, systemd, time, logger,
-                new MasterStart(_pid, _pidFile, inherited, priority, RunReadyHook, controlSocket.TakePath), logFiles);
+                new MasterStart(_pid, _pidFile, inherited, priority, RunReadyHook, controlSocket.TakePath), logFiles, metrics);
         }
         catch when (inherited is null)
         {

@@ -49,7 +49,7 @@ internal sealed class PosixMasterSystem(
 
     public ProcessUsage Usage(ChildProcess child)
     {
-        int? open = child.ConnectionCell is int cell ? connections!.Count(cell) : null;
+        int? open = Connections(child);
         try
         {
             // statm: sizes in pages, the second the resident set. stat: after the command (in parentheses, which may
@@ -65,6 +65,8 @@ internal sealed class PosixMasterSystem(
             return new ProcessUsage(open, null, null); // it exited meanwhile
         }
     }
+
+    public int? Connections(ChildProcess child) => child.ConnectionCell is int cell ? connections!.Count(cell) : null;
 
     public bool TellOldMaster(int channelFd)
     {

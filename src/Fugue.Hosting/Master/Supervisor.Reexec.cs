@@ -34,6 +34,7 @@ internal sealed partial class Supervisor
         {
             // A full disk, a read-only directory, a spawn that failed: this master keeps serving as it was.
             MasterLog.ReexecFailed(logger, e);
+            metrics?.Reexeced("failed", null);
             _successor = null;
             RestorePidFile();
             return $"the new master could not be started: {e.Message}";
@@ -49,6 +50,7 @@ internal sealed partial class Supervisor
         successor.CloseChannel();
         _successor = null;
         _handedOverTo = successor.Pid;
+        metrics?.Reexeced("done", successor.Uptime);
         Answer(_reexecWaiters, ControlReply.Done($"new master {successor.Pid} serves; this master ({_pid}) drains its workers and exits"));
         BeginStop($"handing over to new master {successor.Pid}");
     }
@@ -56,6 +58,7 @@ internal sealed partial class Supervisor
     private void RollBack(string reason)
     {
         int pid = _successor?.Pid ?? 0;
+        metrics?.Reexeced("rolled_back", _successor?.Uptime);
         _successor = null;
         RestorePidFile();
         MasterLog.ReexecRolledBack(logger, pid, reason);

@@ -8,6 +8,9 @@ internal sealed partial class Supervisor
     /// <summary>The slots a rolling restart has yet to replace; null when none is under way.</summary>
     private Queue<int>? _roll;
 
+    /// <summary>When the roll under way started (for its duration metric).</summary>
+    private long _rollStartedAt;
+
     /// <summary>Re-reads the configuration and starts the roll; why not, or null when it is under way.</summary>
     private string? StartRoll(string request)
     {
@@ -33,6 +36,7 @@ internal sealed partial class Supervisor
         if (candidate is null || launcher is null)
         {
             MasterLog.ReloadRefused(logger, _generation, refusal);
+            metrics?.Reloaded("refused", null);
             systemd.Notify(ServiceState.Ready, ServiceState.Status($"reload refused: {refusal}"));
             return $"reload refused, generation {_generation} keeps serving: {refusal}";
         }
@@ -46,6 +50,7 @@ internal sealed partial class Supervisor
         _target = _options.Workers;
         Resize();
         _roll = new Queue<int>(_slots.Where(s => s.Current is not null).Select(s => s.Id));
+        _rollStartedAt = time.GetTimestamp();
         MasterLog.RollStarted(logger, _generation, _roll.Count, _options.RollingRestartBatch, request);
         systemd.Notify(ServiceState.Status($"rolling restart to generation {_generation}"));
         return null;
@@ -82,6 +87,7 @@ internal sealed partial class Supervisor
         if (starting == 0 && _roll.Count == 0)
         {
             MasterLog.RollDone(logger, _generation);
+            metrics?.Reloaded("done", time.GetElapsedTime(_rollStartedAt));
             _roll = null;
             Answer(_reloadWaiters, ControlReply.Done($"generation {_generation} serves"));
         }
@@ -96,6 +102,7 @@ internal sealed partial class Supervisor
         }
         _roll = null;
         MasterLog.RollAborted(logger, _generation, reason);
+        metrics?.Reloaded("aborted", time.GetElapsedTime(_rollStartedAt));
         Answer(_reloadWaiters, ControlReply.Failed($"rolling restart to generation {_generation} aborted: {reason}; the old workers keep serving"));
         foreach (var slot in _slots.Where(s => s.Incoming is not null))
         {

@@ -19,7 +19,8 @@ internal sealed partial class Supervisor(
     TimeProvider time,
     ILogger logger,
     MasterStart start,
-    LogFiles? logFiles = null)
+    LogFiles? logFiles = null,
+    MasterMetrics? metrics = null)
 {
     /// <summary>A loop that did not run for three times its longest wait was paused (SIGSTOP, a suspended VM).</summary>
     private static readonly TimeSpan PausedAfter = TimeSpan.FromSeconds(3);
@@ -451,6 +452,7 @@ internal sealed partial class Supervisor(
             MasterLog.WorkerDied(logger, child.WorkerId, child.Pid, status.ToString(), child.Uptime.TotalSeconds, child.LastOutput);
             if (slot is not null)
             {
+                metrics?.Restarted(child.BootTimedOut ? "boot_timeout" : child.Hung ? "hung" : "crash");
                 slot.LastExit = status.ToString();
                 var delay = slot.RecordFailure(child.Uptime);
                 if (delay > TimeSpan.Zero)
@@ -484,6 +486,7 @@ internal sealed partial class Supervisor(
             else if (worker.Silence > worker.Settings.Timeout)
             {
                 MasterLog.KillingHungWorker(logger, worker.WorkerId, worker.Pid, worker.Silence.TotalSeconds);
+                worker.Hung = true;
                 system.Signal(worker.Pid, Posix.SIGKILL);
                 worker.Heard(); // one kill; the reap restarts the slot
             }
@@ -525,6 +528,24 @@ internal sealed partial class Supervisor(
         }
         _allReady = allReady;
         AnswerScaleWaiters(allReady);
+        PublishMetrics();
+    }
+
+    private void PublishMetrics()
+    {
+        if (metrics is null)
+        {
+            return;
+        }
+        var children = Children().Where(c => c != _successor).ToList();
+        metrics.Publish(
+        [
+            ("starting", children.Count(c => !c.Ready && !c.Stopping)),
+            ("ready", children.Count(c => c.Ready && !c.Stopping)),
+            ("stopping", children.Count(c => c.Stopping)),
+            ("backoff", _slots.Count(s => s.Current is null && s.Incoming is null && !s.RestartDue)),
+        ],
+        [.. _slots.Select(s => s.Current).OfType<ChildProcess>().Select(c => (c.WorkerId, (Func<int>)(() => system.Connections(c) ?? 0)))]);
     }
 
     private void OnFirstServing()

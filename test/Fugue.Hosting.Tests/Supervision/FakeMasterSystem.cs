@@ -78,7 +78,9 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
     public bool TellOldMaster(int channelFd) => true;
 
     /// <summary>A fixed figure per child: the status reports what the system says.</summary>
-    public ProcessUsage Usage(ChildProcess child) => new(child.Pid % 7, 1_048_576L * child.WorkerId, 0.25);
+    public ProcessUsage Usage(ChildProcess child) => new(Connections(child), 1_048_576L * child.WorkerId, 0.25);
+
+    public int? Connections(ChildProcess child) => child.Pid % 7;
 
     public List<int> SignalledWith(int signal) => Signals.Where(s => s.Signal == signal).Select(s => s.Pid).ToList();
 

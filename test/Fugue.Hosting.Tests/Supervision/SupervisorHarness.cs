@@ -32,7 +32,7 @@ internal sealed class SupervisorHarness : IDisposable
         var reload = new ConfigurationReload(Configuration, _services.GetRequiredService<IOptionsFactory<FugueOptions>>());
         Processes = new FakeMasterSystem(Time);
         Supervisor = new Supervisor(reload.Initial(), reload, Processes, new SystemdNotifier(socketPath: null), Time, Logger,
-            new MasterStart(4242, Inherited: inherited, Priority: null, ReadyHook: pids => ReadyHookRuns.Add(pids)));
+            new MasterStart(4242, Inherited: inherited, Priority: null, ReadyHook: pids => ReadyHookRuns.Add(pids)), metrics: Metrics);
         Supervisor.Start();
         Step();
     }
@@ -40,6 +40,9 @@ internal sealed class SupervisorHarness : IDisposable
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.Parse("2026-11-24T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
 
     public FakeLogger Logger { get; } = new();
+
+    /// <summary>This supervisor's meter (a MeterListener tells it from other tests' by the instance).</summary>
+    public MasterMetrics Metrics { get; } = new();
 
     public IConfigurationRoot Configuration { get; }
 
@@ -104,6 +107,7 @@ internal sealed class SupervisorHarness : IDisposable
     {
         Processes.Dispose();
         _services.Dispose();
+        Metrics.Dispose();
     }
 }
 

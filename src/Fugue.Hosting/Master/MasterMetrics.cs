@@ -1,0 +1,60 @@
+using System.Diagnostics.Metrics;
+
+namespace FugueHosting.Master;
+
+/// <summary>
+/// The master's <see cref="Meter"/>, <c>Fugue.Hosting</c>: <c>dotnet-counters monitor -p &lt;master&gt; --counters
+/// Fugue.Hosting</c>, or OpenTelemetry's <c>AddMeter("Fugue.Hosting")</c>. The supervisor records what happens on its
+/// loop; the gauges read a snapshot it publishes, from whichever thread a listener collects on.
+/// </summary>
+internal sealed class MasterMetrics : IDisposable
+{
+    public const string MeterName = "Fugue.Hosting";
+
+    private readonly Counter<long> _restarts;
+    private readonly Counter<long> _reloads;
+    private readonly Histogram<double> _reloadDuration;
+    private readonly Counter<long> _reexecs;
+    private readonly Histogram<double> _reexecDuration;
+    private volatile Snapshot _snapshot = new([], []);
+
+    public MasterMetrics(IMeterFactory? factory = null)
+    {
+        Meter = factory?.Create(MeterName) ?? new Meter(MeterName);
+        Meter.CreateObservableGauge("fugue.workers", () => _snapshot.States.Select(s => new Measurement<int>(s.Count, new KeyValuePair<string, object?>("fugue.worker.state", s.State))),
+            "{worker}", "Worker processes by state: starting, ready, stopping, and backoff (an empty slot waiting to restart)");
+        Meter.CreateObservableGauge("fugue.worker.connections", () => _snapshot.Connections.Select(c => new Measurement<int>(c.Open(), new KeyValuePair<string, object?>("fugue.worker.id", c.WorkerId))),
+            "{connection}", "Open connections of each serving worker (with connection balance)");
+        _restarts = Meter.CreateCounter<long>("fugue.worker.restarts", "{restart}", "Workers that exited unasked, by reason: crash, hung, boot_timeout");
+        _reloads = Meter.CreateCounter<long>("fugue.reloads", "{reload}", "Reloads (HUP, fugue reload) by outcome: done, aborted, refused");
+        _reloadDuration = Meter.CreateHistogram<double>("fugue.reload.duration", "s", "From a reload's start to its roll done or aborted");
+        _reexecs = Meter.CreateCounter<long>("fugue.reexecs", "{reexec}", "Re-execs (USR2, fugue reexec) by outcome: done, rolled_back, failed");
+        _reexecDuration = Meter.CreateHistogram<double>("fugue.reexec.duration", "s", "From a re-exec's start to the handover or the rollback");
+    }
+
+    public Meter Meter { get; }
+
+    public void Restarted(string reason) => _restarts.Add(1, new KeyValuePair<string, object?>("fugue.restart.reason", reason));
+
+    public void Reloaded(string outcome, TimeSpan? duration) => Record(_reloads, _reloadDuration, outcome, duration);
+
+    public void Reexeced(string outcome, TimeSpan? duration) => Record(_reexecs, _reexecDuration, outcome, duration);
+
+    private static void Record(Counter<long> count, Histogram<double> seconds, string outcome, TimeSpan? duration)
+    {
+        var tag = new KeyValuePair<string, object?>("fugue.outcome", outcome);
+        count.Add(1, tag);
+        if (duration is { } d)
+        {
+            seconds.Record(d.TotalSeconds, tag);
+        }
+    }
+
+    /// <summary>The loop's view for the gauges: workers per state, and how to read each serving worker's connections.</summary>
+    public void Publish(IReadOnlyList<(string State, int Count)> states, IReadOnlyList<(int WorkerId, Func<int> Open)> connections) =>
+        _snapshot = new Snapshot(states, connections);
+
+    public void Dispose() => Meter.Dispose();
+
+    private sealed record Snapshot(IReadOnlyList<(string State, int Count)> States, IReadOnlyList<(int WorkerId, Func<int> Open)> Connections);
+}
