@@ -141,6 +141,16 @@ public sealed class FugueOptions
     /// <summary>How many requests a warm-up makes (8 at a time). Default 200.</summary>
     public int WarmUpRequests { get; set; } = 200;
 
+    /// <summary>The default <see cref="ReadinessTag"/>.</summary>
+    public const string DefaultReadinessTag = "ready";
+
+    /// <summary>
+    /// When the app registers health checks, a worker is ready (for the master: to take its slot, to end a HUP's
+    /// replacement or a USR2's handover) only once the checks with this tag report Healthy (all checks, when none has
+    /// it), retried until <see cref="WorkerBootTimeout"/>. Default <c>ready</c>.
+    /// </summary>
+    public string ReadinessTag { get; set; } = DefaultReadinessTag;
+
     /// <summary>
     /// How much lower (in nice steps, 0 to 19) the priority of a worker replacing a serving one (rolling restart, or
     /// the first workers of a new master after USR2) is while it starts and warms up; the master gives it the serving

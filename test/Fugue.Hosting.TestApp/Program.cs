@@ -52,6 +52,15 @@ if (FugueCluster.IsWorker && builder.Configuration.GetValue<bool>("TestApp:Crash
 }
 
 builder.Services.AddDataProtection(); // as sign-ins, antiforgery and Razor Pages do (where they persist is not said)
+if (builder.Configuration["TestApp:UnhealthyFile"] is { } unhealthyFile)
+{
+    // Unhealthy while the file exists (a release that cannot reach its database); a check without the tag is ignored.
+    builder.Services.AddHealthChecks()
+        .AddCheck("database", () => File.Exists(unhealthyFile)
+            ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy($"{unhealthyFile} says the database is down")
+            : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy(), tags: ["ready"])
+        .AddCheck("untagged", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("not a readiness check"));
+}
 if (builder.Configuration.GetValue<bool>("TestApp:SignalR"))
 {
     builder.Services.AddSignalR();

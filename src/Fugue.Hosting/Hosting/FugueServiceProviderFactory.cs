@@ -98,6 +98,10 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
             SharedKeyRing.Use(services, keyRing, environment.ApplicationName);
         }
         services.AddSingleton(identity);
+        if (services.Any(d => d.ServiceType == typeof(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService)))
+        {
+            services.AddSingleton(sp => ActivatorUtilities.CreateInstance<HealthGate>(sp, options.ReadinessTag));
+        }
         services.AddSingleton<WorkerChannel>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerChannel>());
         services.AddSingleton<IPostConfigureOptions<KestrelServerOptions>, InheritedListenersSetup>();
@@ -116,7 +120,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
             services.Remove(transport);
             services.AddSingleton<IConnectionListenerFactory>(sp => new WorkerListenerFactory(
                 (IConnectionListenerFactory)ActivatorUtilities.CreateInstance(sp, transport.ImplementationType!), sp.GetRequiredService<LameDuck>(),
-                sp.GetService<ConnectionBalance>(), sp.GetService<WarmUp>()));
+                sp.GetService<ConnectionBalance>(), sp.GetService<WarmUp>(), sp.GetService<HealthGate>()));
         }
         services.AddHostedService(sp => sp.GetRequiredService<LameDuck>());
         services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<LameDuck>());

@@ -14,8 +14,14 @@ internal sealed record WorkerSettings(
     /// <summary>The shared DataProtection key ring's directory; null: the app configures its own.</summary>
     public string? KeyRingPath { get; init; }
 
+    /// <summary>The health-check tag that gates readiness (absent in identities of older masters: the default).</summary>
+    public string? ReadinessTag { get; init; }
+
     public static WorkerSettings From(FugueOptions o) =>
-        new(o.WorkerKillTimeout, o.WorkerTimeout, o.WorkerBootTimeout, o.MasterPingInterval, o.LameDuckPeriod, o.WarmUpPath, o.WarmUpRequests);
+        new(o.WorkerKillTimeout, o.WorkerTimeout, o.WorkerBootTimeout, o.MasterPingInterval, o.LameDuckPeriod, o.WarmUpPath, o.WarmUpRequests)
+        {
+            ReadinessTag = o.ReadinessTag,
+        };
 
     /// <summary>The worker's options: these settings over the defaults.</summary>
     public FugueOptions ToOptions() => new()
@@ -27,5 +33,6 @@ internal sealed record WorkerSettings(
         LameDuckPeriod = LameDuckPeriod,
         WarmUpPath = WarmUpPath,
         WarmUpRequests = WarmUpRequests,
+        ReadinessTag = ReadinessTag ?? FugueOptions.DefaultReadinessTag,
     };
 }

@@ -20,7 +20,8 @@ internal sealed class WorkerChannel(
     IHostApplicationLifetime lifetime,
     LameDuck lameDuck,
     ILogger<WorkerChannel> logger,
-    WarmUp? warmUp = null) : IHostedService, IDisposable
+    WarmUp? warmUp = null,
+    HealthGate? health = null) : IHostedService, IDisposable
 {
     private readonly Socket _socket = new(new SafeSocketHandle(identity.ControlFd, ownsHandle: true));
     private readonly CancellationTokenSource _stop = new();
@@ -32,15 +33,7 @@ internal sealed class WorkerChannel(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        lifetime.ApplicationStarted.Register(() =>
-        {
-            if (warmUp is null)
-            {
-                Send(ControlMessage.Ready);
-                return;
-            }
-            _ = warmUp.RunAsync(lifetime.ApplicationStopping).ContinueWith(_ => Send(ControlMessage.Ready), TaskScheduler.Default);
-        });
+        lifetime.ApplicationStarted.Register(() => _ = SayReadyAsync());
         _reader = ReadAsync();
         _watchdog = WatchParentAsync();
         _heartbeat = HeartbeatAsync();
@@ -55,6 +48,24 @@ internal sealed class WorkerChannel(
         // USR1 reaches workers with logrotate's postrotate; it must not kill them.
         _signals.Add(PosixSignalRegistration.Create((PosixSignal)Posix.SIGUSR1, context => context.Cancel = true));
         return Task.CompletedTask;
+    }
+
+    /// <summary>Ready once Kestrel listens, the warm-up is done and the readiness health checks pass.</summary>
+    private async Task SayReadyAsync()
+    {
+        var stopping = lifetime.ApplicationStopping;
+        if (warmUp is not null)
+        {
+            await warmUp.RunAsync(stopping).ConfigureAwait(false);
+        }
+        if (health is not null)
+        {
+            await health.WaitHealthyAsync(stopping).ConfigureAwait(false);
+        }
+        if (!stopping.IsCancellationRequested)
+        {
+            Send(ControlMessage.Ready);
+        }
     }
 
     private async Task HeartbeatAsync()

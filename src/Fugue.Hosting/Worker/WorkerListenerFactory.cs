@@ -4,9 +4,10 @@ using Microsoft.AspNetCore.Connections;
 namespace FugueHosting.Worker;
 
 /// <summary>
-/// Kestrel's socket transport, with two changes to accepting:
+/// Kestrel's socket transport, with these changes to accepting:
 /// <list type="bullet">
 /// <item>a warming-up worker (<see cref="WarmUp"/>) accepts only its own warm-up connections until it is done;</item>
+/// <item>a worker whose readiness health checks have not passed (<see cref="HealthGate"/>) accepts nothing;</item>
 /// <item>each accept first waits for this worker's turn (<see cref="ConnectionBalance"/>, when the master shares one);</item>
 /// <item>a stopping worker stops accepting at the start of its lame-duck period: new connections stay in the kernel's
 /// queue for the other workers, and the ones it has accepted get their request answered before Kestrel stops.
@@ -14,7 +15,8 @@ namespace FugueHosting.Worker;
 /// as idle: the client sees end of file instead of a response.</item>
 /// </list>
 /// </summary>
-internal sealed class WorkerListenerFactory(IConnectionListenerFactory transport, LameDuck lameDuck, ConnectionBalance? balance, WarmUp? warmUp)
+internal sealed class WorkerListenerFactory(IConnectionListenerFactory transport, LameDuck lameDuck, ConnectionBalance? balance, WarmUp? warmUp,
+    HealthGate? health = null)
     : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
     public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
@@ -23,7 +25,12 @@ internal sealed class WorkerListenerFactory(IConnectionListenerFactory transport
         var warmUpListener = warmUp is not null && endpoint is FileHandleEndPoint handle && (int)handle.FileHandle == warmUp.Fd
             ? await warmUp.BindAsync(transport, cancellationToken).ConfigureAwait(false)
             : null;
-        return new WorkerListener(listener, balance, warmUp?.Done, warmUpListener, lameDuck.Draining);
+        Task? open = (warmUp?.Done, health?.Healthy) switch
+        {
+            (null, null) => null,
+            (var w, var h) => Task.WhenAll(new[] { w, h }.OfType<Task>()),
+        };
+        return new WorkerListener(listener, balance, open, warmUpListener, lameDuck.Draining);
     }
 
     public bool CanBind(EndPoint endpoint) => transport is not IConnectionListenerFactorySelector selector || selector.CanBind(endpoint);

@@ -18,4 +18,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(105, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) skips its warm-up: {Reason}")]
     public static partial void WarmUpSkipped(ILogger logger, int workerId, int pid, string reason);
+
+    [LoggerMessage(106, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) is not ready: {Verdict}")]
+    public static partial void NotHealthy(ILogger logger, int workerId, int pid, string verdict);
 }

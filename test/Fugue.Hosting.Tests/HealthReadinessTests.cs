@@ -1,0 +1,47 @@
+using static Fugue.Hosting.Tests.MasterEvents;
+
+namespace Fugue.Hosting.Tests;
+
+/// <summary>Readiness gated on the app's health checks: an unhealthy release never replaces a healthy one.</summary>
+public sealed class HealthReadinessTests
+{
+    [Fact]
+    public async Task A_reload_or_reexec_into_an_unhealthy_release_is_abandoned_and_the_old_workers_serve_throughout()
+    {
+        string unhealthy = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.unhealthy");
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+        {
+            ["TestApp__UnhealthyFile"] = unhealthy,
+            ["Fugue__WorkerBootTimeout"] = "00:00:04",
+        });
+        var uri = new Uri(master.WaitForUrl());
+        master.WaitForAllReady(2); // the untagged check fails: only the "ready" ones gate
+        var old = master.StartedWorkers().Values.ToHashSet();
+        await using var load = new Load(uri.Port, 2, 2);
+        File.WriteAllText(unhealthy, "down");
+        try
+        {
+            var (code, _, error) = master.Fugue("reload");
+            Assert.Equal(1, code);
+            Assert.Contains("was not ready within 4s", error, StringComparison.Ordinal);
+            Assert.Contains($"database Unhealthy: {unhealthy} says the database is down", error, StringComparison.Ordinal);
+            Assert.True(master.CountEvents(NotHealthy) >= 1);
+
+            master.Signal(12);
+            int successor = master.WaitForSuccessor();
+            Assert.Contains("was not ready within 4s", master.WaitForEvent(ReexecRolledBack, successor).Text("Reason"), StringComparison.Ordinal);
+            load.WaitForMore(master, 100);
+            Assert.All(old, pid => Assert.True(ProcessTree.IsAlive(pid)));
+
+            File.Delete(unhealthy); // the database is back: the same master reloads fine
+            Assert.Equal(0, master.Fugue("reload").ExitCode);
+        }
+        finally
+        {
+            File.Delete(unhealthy);
+        }
+        load.WaitForMore(master, 100);
+        await load.DisposeAsync();
+        Assert.Empty(load.Failures);
+    }
+}
