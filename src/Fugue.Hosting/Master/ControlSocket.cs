@@ -52,7 +52,7 @@ internal sealed class ControlSocket(IOptions<FugueOptions> options, IHostEnviron
             {
                 Posix.EnsurePrivateDirectory(System.IO.Path.GetDirectoryName(path)!);
             }
-            if (!successor && AnswererOf(path) is int other)
+            if (!successor && Posix.AcceptingPid(path) is int other)
             {
                 throw new InvalidOperationException($"{key} = '{path}': another master (pid {other}) answers there; give each cluster its own {key} (or TempPath).");
             }
@@ -84,25 +84,6 @@ internal sealed class ControlSocket(IOptions<FugueOptions> options, IHostEnviron
         File.Move(_bound, Path, overwrite: true);
         _bound = null;
         _identity = Posix.FileIdentity(Path);
-    }
-
-    /// <summary>The pid of a master that answers at <paramref name="path"/>, or null (nothing there, or a stale file).</summary>
-    private static int? AnswererOf(string path)
-    {
-        if (!File.Exists(path) && !Posix.IsSocket(path))
-        {
-            return null;
-        }
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
-            return Posix.PeerCredentials(probe).Pid;
-        }
-        catch (SocketException)
-        {
-            return null;
-        }
     }
 
     private async Task ServeAsync(Socket socket)

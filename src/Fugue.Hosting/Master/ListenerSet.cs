@@ -141,12 +141,7 @@ internal sealed class ListenerSet
         {
             throw new InvalidOperationException($"Fugue cannot listen on {address.Original} ({key}): {path} exists and is not a socket.");
         }
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
-        }
-        catch (SocketException)
+        if (Posix.AcceptingPid(path) is null)
         {
             File.Delete(path);
             return;

@@ -68,9 +68,6 @@ internal static unsafe partial class Libc
     public static partial int flock(int fd, int operation);
 
     /// <summary>Replaces the template's trailing XXXXXX in place and creates that directory, mode 0700.</summary>
-    [LibraryImport(Lib, SetLastError = true)]
-    public static partial byte* mkdtemp(byte* template);
-
     [LibraryImport(Lib)]
     public static partial int malloc_trim(nuint pad);
 

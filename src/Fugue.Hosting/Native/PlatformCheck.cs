@@ -13,7 +13,7 @@ internal static class PlatformCheck
     public static readonly string[] Required =
     [
         "posix_spawn", "posix_spawnattr_setflags", "posix_spawn_file_actions_addopen", "posix_spawn_file_actions_addchdir_np",
-        "posix_spawn_file_actions_addclosefrom_np", "waitpid", "mkdtemp", "getgrouplist",
+        "posix_spawn_file_actions_addclosefrom_np", "waitpid", "getgrouplist",
     ];
 
     /// <summary>The first required function the C library lacks; null when it has them all.</summary>

@@ -217,20 +217,6 @@ internal static unsafe class Posix
         }
     }
 
-    /// <summary>A new directory <paramref name="prefix"/> + six random characters, mode 0700, that did not exist before.</summary>
-    public static string MakePrivateDirectory(string prefix)
-    {
-        byte[] template = Encoding.UTF8.GetBytes(prefix + "XXXXXX\0");
-        fixed (byte* t = template)
-        {
-            if (Libc.mkdtemp(t) is null)
-            {
-                throw Error($"mkdtemp({prefix}XXXXXX)", LastError);
-            }
-        }
-        return Encoding.UTF8.GetString(template, 0, template.Length - 1);
-    }
-
     public static int EffectiveUid => (int)(uint)geteuid();
 
     /// <summary>
@@ -301,6 +287,25 @@ internal static unsafe class Posix
                 throw Error($"lchown({path})", errno_get());
             }
         }
+    }
+
+    /// <summary>
+    /// The pid of the process that accepts connections on the unix socket at <paramref name="path"/>; null when none
+    /// does (no file there, a file left by a dead process, or not a socket).
+    /// </summary>
+    public static int? AcceptingPid(string path)
+    {
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream,
+            System.Net.Sockets.ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return null;
+        }
+        return PeerCredentials(probe).Pid;
     }
 
     /// <summary>The uid and pid of the process at the other end of a connected unix socket.</summary>
