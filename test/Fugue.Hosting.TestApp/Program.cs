@@ -95,6 +95,9 @@ app.MapGet("/wait-file", async (string path, HttpContext context) =>
     }
     return $"worker {FugueCluster.WorkerId} pid {Environment.ProcessId} saw {path}";
 });
+app.MapGet("/fail-while", (string path) => File.Exists(path)
+    ? Results.StatusCode(StatusCodes.Status503ServiceUnavailable)
+    : Results.Text($"worker {FugueCluster.WorkerId} pid {Environment.ProcessId}"));
 app.MapGet("/stop-cluster", () =>
 {
     FugueCluster.Stop();

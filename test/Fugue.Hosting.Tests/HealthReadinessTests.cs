@@ -25,7 +25,7 @@ public sealed class HealthReadinessTests
             Assert.Equal(1, code);
             Assert.Contains("was not ready within 4s", error, StringComparison.Ordinal);
             Assert.Contains($"database Unhealthy: {unhealthy} says the database is down", error, StringComparison.Ordinal);
-            Assert.True(master.CountEvents(NotHealthy) >= 1);
+            Assert.True(master.CountEvents(NotReady) >= 1);
 
             master.Signal(12);
             int successor = master.WaitForSuccessor();

@@ -66,7 +66,7 @@ internal static class MasterEvents
     public const int MasterHung = 103;
     public const int WarmedUp = 104;
     public const int WarmUpSkipped = 105;
-    public const int NotHealthy = 106;
+    public const int NotReady = 106;
     public const int SingleProcess = 201;
     public const int SingleProcessUnsupported = 202;
 }

@@ -34,7 +34,7 @@ public sealed class WarmUpTests
 
             await File.WriteAllTextAsync(gate, "open");
             var warmed = master.WaitForEvent(WarmedUp, fresh);
-            Assert.Equal((8, $"/wait-file?path={gate}", 0), (warmed.Int("Requests"), warmed.Text("Path"), warmed.Int("Failed")));
+            Assert.Equal((8, $"/wait-file?path={gate}", 1), (warmed.Int("Requests"), warmed.Text("Path"), warmed.Int("Rounds")));
             master.WaitForRollDone(2);
             Assert.Contains(fresh, (await Http.DistinctAnswersAsync(url, 2)).Select(Pid));
         }
@@ -59,7 +59,7 @@ public sealed class WarmUpTests
         master.Signal(12);
         int successor = master.WaitForSuccessor();
         Assert.Equal(successor, master.WaitForTakeOver(master.Pid));
-        Assert.Equal(2, master.CountEvents(WarmedUp, e => (e.Int("Requests"), e.Text("Path"), e.Int("Failed")) == (10, "/", 0)));
+        Assert.Equal(2, master.CountEvents(WarmedUp, e => (e.Int("Requests"), e.Text("Path"), e.Int("Rounds")) == (10, "/", 1)));
 
         master.WaitFor(() => ProcessTree.Children(successor).Count == 2 ? (bool?)true : null, "the new master's two workers");
         var first = ProcessTree.Children(successor);
@@ -72,6 +72,45 @@ public sealed class WarmUpTests
 
         ProcessTree.Kill(successor, 15);
         master.WaitForEvent(Stopped, successor);
+    }
+
+    [Fact]
+    public async Task A_reload_whose_warm_up_answers_503_aborts_and_the_same_reload_succeeds_once_it_answers_200()
+    {
+        string failing = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.failing");
+        File.WriteAllText(failing, "503");
+        try
+        {
+            using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+            {
+                ["Fugue__WarmUpPath"] = $"/fail-while?path={failing}",
+                ["Fugue__WarmUpRequests"] = "16",
+                ["Fugue__WorkerBootTimeout"] = "00:00:04",
+            });
+            var uri = new Uri(master.WaitForUrl());
+            master.WaitForAllReady(2);
+            var old = master.StartedWorkers().Values.ToHashSet();
+            await using var load = new Load(uri.Port, 2, 2);
+
+            var (code, _, error) = master.Fugue("reload");
+            Assert.Equal(1, code);
+            Assert.Contains("was not ready within 4s", error, StringComparison.Ordinal);
+            Assert.Contains($"warm-up GET /fail-while?path={failing}: 16 of 16 not 2xx (16 503)", error, StringComparison.Ordinal);
+            Assert.Equal(0, master.CountEvents(WarmedUp));
+            load.WaitForMore(master, 100);
+            Assert.All(old, pid => Assert.True(ProcessTree.IsAlive(pid)));
+
+            File.Delete(failing);
+            Assert.Equal(0, master.Fugue("reload").ExitCode);
+            Assert.Equal(2, master.CountEvents(WarmedUp));
+            load.WaitForMore(master, 100);
+            await load.DisposeAsync();
+            Assert.Empty(load.Failures);
+        }
+        finally
+        {
+            File.Delete(failing);
+        }
     }
 
     private static int Pid(string answer) => int.Parse(Regex.Match(answer, @"pid (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);

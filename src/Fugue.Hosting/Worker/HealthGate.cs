@@ -27,19 +27,19 @@ internal sealed class HealthGate(HealthCheckService health, IOptions<HealthCheck
     {
         bool tagged = checks.Value.Registrations.Any(r => r.Tags.Contains(tag));
         Func<HealthCheckRegistration, bool>? predicate = tagged ? r => r.Tags.Contains(tag) : null;
-        string? last = null;
+        var report = new NotReadyReport(identity, logger);
         while (!stopping.IsCancellationRequested)
         {
             string verdict;
             try
             {
-                var report = await health.CheckHealthAsync(predicate, stopping).ConfigureAwait(false);
-                if (report.Status == HealthStatus.Healthy)
+                var result = await health.CheckHealthAsync(predicate, stopping).ConfigureAwait(false);
+                if (result.Status == HealthStatus.Healthy)
                 {
                     _healthy.TrySetResult();
                     return;
                 }
-                verdict = string.Join("; ", report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy)
+                verdict = string.Join("; ", result.Entries.Where(e => e.Value.Status != HealthStatus.Healthy)
                     .Select(e => $"{e.Key} {e.Value.Status}{(e.Value.Description is { } d ? ": " + d : "")}"));
             }
             catch (OperationCanceledException)
@@ -52,12 +52,7 @@ internal sealed class HealthGate(HealthCheckService health, IOptions<HealthCheck
             {
                 verdict = $"the health checks threw {e.GetType().Name}: {e.Message}";
             }
-            if (verdict != last)
-            {
-                last = verdict;
-                WorkerLog.NotHealthy(logger, identity.WorkerId, Environment.ProcessId, verdict);
-                await Console.Error.WriteLineAsync($"not ready: {verdict}").ConfigureAwait(false);
-            }
+            await report.SayAsync(verdict).ConfigureAwait(false);
             await Task.Delay(Retry, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -10,11 +11,13 @@ namespace FugueHosting.Worker;
 /// <c>Fugue:WarmUpRequests</c> GETs of <c>Fugue:WarmUpPath</c> through Kestrel, over a
 /// private loopback socket that its first plain-HTTP endpoint accepts from meanwhile (same pipeline, same endpoint
 /// settings). Until <see cref="Done"/>, no listener accepts from the shared sockets; the old workers serve.
-/// Best effort: failed requests are counted and logged, and the worker goes on to serve.
+/// A round with an answer that is not 2xx (or no answer) counts against readiness: the worker says why and sends
+/// another round half a second later, until one is clean or the master's WorkerBootTimeout gives up on it.
 /// </summary>
 internal sealed class WarmUp(WorkerIdentity identity, string path, int requests, ILogger<WarmUp> logger)
 {
     private const int Concurrency = 8;
+    private static readonly TimeSpan Retry = TimeSpan.FromMilliseconds(500);
 
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IConnectionListener? _private;
@@ -32,7 +35,7 @@ internal sealed class WarmUp(WorkerIdentity identity, string path, int requests,
         return _private;
     }
 
-    /// <summary>Sends the requests, then lets the shared sockets be accepted from. Never throws.</summary>
+    /// <summary>Sends rounds of requests until one is all 2xx (or the worker stops), then lets the shared sockets be accepted from. Never throws.</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
         try
@@ -44,29 +47,27 @@ internal sealed class WarmUp(WorkerIdentity identity, string path, int requests,
             }
             var stopwatch = Stopwatch.StartNew();
             var uri = new Uri($"http://127.0.0.1:{endpoint.Port}{path}");
-            int left = requests, failed = 0;
             using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = Concurrency });
-            async Task SendAsync()
+            var notReady = new NotReadyReport(identity, logger);
+            for (int round = 1; !stopping.IsCancellationRequested; round++)
             {
-                while (Interlocked.Decrement(ref left) >= 0 && !stopping.IsCancellationRequested)
+                var failures = await RoundAsync(client, uri, stopping).ConfigureAwait(false);
+                if (failures.Count == 0)
                 {
-                    try
+                    if (!stopping.IsCancellationRequested)
                     {
-                        using var response = await client.GetAsync(uri, stopping).ConfigureAwait(false);
-                        await response.Content.ReadAsByteArrayAsync(stopping).ConfigureAwait(false);
-                        if (!response.IsSuccessStatusCode)
-                        {
-                            Interlocked.Increment(ref failed);
-                        }
+                        WorkerLog.WarmedUp(logger, identity.WorkerId, Environment.ProcessId, requests, path, stopwatch.Elapsed.TotalSeconds, round);
                     }
-                    catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
-                    {
-                        Interlocked.Increment(ref failed);
-                    }
+                    return;
                 }
+                if (stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+                string answers = string.Join(", ", failures.GroupBy(f => f).OrderByDescending(g => g.Count()).Select(g => $"{g.Count()} {g.Key}"));
+                await notReady.SayAsync($"warm-up GET {path}: {failures.Count} of {requests} not 2xx ({answers})").ConfigureAwait(false);
+                await Task.Delay(Retry, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
-            await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => SendAsync())).ConfigureAwait(false);
-            WorkerLog.WarmedUp(logger, identity.WorkerId, Environment.ProcessId, requests, path, stopwatch.Elapsed.TotalSeconds, failed);
         }
         finally
         {
@@ -76,5 +77,38 @@ internal sealed class WarmUp(WorkerIdentity identity, string path, int requests,
             }
             _done.TrySetResult();
         }
+    }
+
+    /// <summary>One round of requests, 8 at a time; what each failed one got ("503", "HttpRequestException").</summary>
+    private async Task<List<string>> RoundAsync(HttpClient client, Uri uri, CancellationToken stopping)
+    {
+        int left = requests;
+        var failures = new List<string>();
+        async Task SendAsync()
+        {
+            while (Interlocked.Decrement(ref left) >= 0 && !stopping.IsCancellationRequested)
+            {
+                string? failure;
+                try
+                {
+                    using var response = await client.GetAsync(uri, stopping).ConfigureAwait(false);
+                    await response.Content.ReadAsByteArrayAsync(stopping).ConfigureAwait(false);
+                    failure = response.IsSuccessStatusCode ? null : ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
+                {
+                    failure = e.GetType().Name;
+                }
+                if (failure is not null)
+                {
+                    lock (failures)
+                    {
+                        failures.Add(failure);
+                    }
+                }
+            }
+        }
+        await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => SendAsync())).ConfigureAwait(false);
+        return failures;
     }
 }

@@ -50,17 +50,18 @@ internal sealed class WorkerChannel(
         return Task.CompletedTask;
     }
 
-    /// <summary>Ready once Kestrel listens, the warm-up is done and the readiness health checks pass.</summary>
+    /// <summary>Ready once Kestrel listens, the readiness health checks pass and a warm-up round is all 2xx.</summary>
     private async Task SayReadyAsync()
     {
         var stopping = lifetime.ApplicationStopping;
-        if (warmUp is not null)
-        {
-            await warmUp.RunAsync(stopping).ConfigureAwait(false);
-        }
+        // Health first: when the app's own checks fail, their verdict says more than the warm-up's 500s would.
         if (health is not null)
         {
             await health.WaitHealthyAsync(stopping).ConfigureAwait(false);
+        }
+        if (warmUp is not null)
+        {
+            await warmUp.RunAsync(stopping).ConfigureAwait(false);
         }
         if (!stopping.IsCancellationRequested)
         {

@@ -13,12 +13,12 @@ internal static partial class WorkerLog
     [LoggerMessage(103, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}): master {MasterPid} has not answered for {Silence:0.0}s (MasterPingInterval), stopping")]
     public static partial void MasterHung(ILogger logger, int workerId, int pid, int masterPid, double silence);
 
-    [LoggerMessage(104, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) warmed up: {Requests} requests to {Path} in {Seconds:0.000}s, {Failed} failed or not 2xx")]
-    public static partial void WarmedUp(ILogger logger, int workerId, int pid, int requests, string path, double seconds, int failed);
+    [LoggerMessage(104, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) warmed up: {Requests} requests to {Path} in {Seconds:0.000}s, {Rounds} round(s) until all were 2xx")]
+    public static partial void WarmedUp(ILogger logger, int workerId, int pid, int requests, string path, double seconds, int rounds);
 
     [LoggerMessage(105, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) skips its warm-up: {Reason}")]
     public static partial void WarmUpSkipped(ILogger logger, int workerId, int pid, string reason);
 
     [LoggerMessage(106, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) is not ready: {Verdict}")]
-    public static partial void NotHealthy(ILogger logger, int workerId, int pid, string verdict);
+    public static partial void NotReady(ILogger logger, int workerId, int pid, string verdict);
 }
