@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using Fugue.Hosting;
 using Microsoft.AspNetCore.DataProtection;
+using OpenTelemetry.Metrics;
 
 // The app the tests run under a master: what it does is steered by TestApp:* configuration keys.
 if (args.Contains("--host-builder"))
@@ -60,6 +61,13 @@ if (builder.Configuration["TestApp:UnhealthyFile"] is { } unhealthyFile)
             ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy($"{unhealthyFile} says the database is down")
             : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy(), tags: ["ready"])
         .AddCheck("untagged", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("not a readiness check"));
+}
+if (builder.Configuration.GetValue<bool>("TestApp:OpenTelemetry"))
+{
+    // What an app that exports its metrics does; in the master, the Fugue.Hosting meter is what there is to export.
+    builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        .AddMeter("Fugue.Hosting")
+        .AddReader(new PeriodicExportingMetricReader(new LineExporter(), exportIntervalMilliseconds: 200)));
 }
 if (builder.Configuration.GetValue<bool>("TestApp:SignalR"))
 {
