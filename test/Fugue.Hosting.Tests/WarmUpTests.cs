@@ -85,7 +85,8 @@ public sealed class WarmUpTests
             {
                 ["Fugue__WarmUpPath"] = $"/fail-while?path={failing}",
                 ["Fugue__WarmUpRequests"] = "16",
-                ["Fugue__WorkerBootTimeout"] = "00:00:04",
+                // Time for a replacement started at nice 10 beside the other tests to start and send a round.
+                ["Fugue__WorkerBootTimeout"] = "00:00:10",
             });
             var uri = new Uri(master.WaitForUrl());
             master.WaitForAllReady(2);
@@ -94,7 +95,7 @@ public sealed class WarmUpTests
 
             var (code, _, error) = master.Fugue("reload");
             Assert.Equal(1, code);
-            Assert.Contains("was not ready within 4s", error, StringComparison.Ordinal);
+            Assert.Contains("was not ready within 10s", error, StringComparison.Ordinal);
             Assert.Contains($"warm-up GET /fail-while?path={failing}: 16 of 16 not 2xx (16 503)", error, StringComparison.Ordinal);
             Assert.Equal(0, master.CountEvents(WarmedUp));
             load.WaitForMore(master, 100);
