@@ -16,6 +16,14 @@ internal static class Http
         return await response.Content.ReadAsStringAsync();
     }
 
+    /// <summary>A loopback port free a moment ago, for what must be told a port before it binds.</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     /// <summary>A client that talks HTTP over a unix socket.</summary>
     public static HttpClient UnixClient(string path) => new(new SocketsHttpHandler
     {

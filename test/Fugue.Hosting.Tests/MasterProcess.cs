@@ -40,9 +40,13 @@ internal sealed partial class MasterProcess : IDisposable
 
     public Process Process => _process;
 
-    /// <summary>Starts an app (by name: TestApp, HelloWeb, TcpEcho) with Fugue settings in its environment.</summary>
+    /// <summary>
+    /// Starts an app (by name: TestApp, HelloWeb, TcpEcho) with Fugue settings in its environment. With
+    /// <paramref name="activate"/>, under <c>systemd-socket-activate</c> with those arguments (<c>-l address</c>...): it
+    /// execs the app, same pid, at the first connection.
+    /// </summary>
     public static MasterProcess Start(string app, IDictionary<string, string>? env = null, string? arguments = null, string? fileName = null,
-        string? workingDirectory = null)
+        string? workingDirectory = null, IReadOnlyList<string>? activate = null)
     {
         var info = new ProcessStartInfo(fileName ?? Apps.Executable(app))
         {
@@ -79,7 +83,38 @@ internal sealed partial class MasterProcess : IDisposable
         {
             info.Environment["Fugue__TempPath"] = temp;
         }
+        if (activate is not null)
+        {
+            UnderSocketActivation(info, activate);
+        }
         return new MasterProcess(Process.Start(info)!, info, temp);
+    }
+
+    /// <summary>
+    /// systemd-socket-activate passes the app only the variables given with -E: all of them, here, but for the names
+    /// it refuses (a '.', as in Logging__LogLevel__Microsoft.AspNetCore).
+    /// </summary>
+    private static void UnderSocketActivation(ProcessStartInfo info, IReadOnlyList<string> activate)
+    {
+        if (info.Arguments.Length > 0)
+        {
+            throw new ArgumentException("an activated app takes no arguments here", nameof(activate));
+        }
+        string app = info.FileName;
+        info.FileName = "systemd-socket-activate";
+        foreach (string argument in activate)
+        {
+            info.ArgumentList.Add(argument);
+        }
+        foreach (var (key, value) in info.Environment)
+        {
+            if (value is not null && !key.Contains('.', StringComparison.Ordinal))
+            {
+                info.ArgumentList.Add($"--setenv={key}={value}");
+            }
+        }
+        info.ArgumentList.Add("--");
+        info.ArgumentList.Add(app);
     }
 
     private void Add(string? line)

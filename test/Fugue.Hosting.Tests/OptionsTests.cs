@@ -55,7 +55,7 @@ public sealed class OptionsTests
     [Fact]
     public async Task The_apps_own_urls_are_bound_when_Listen_is_empty()
     {
-        int port = FreePort();
+        int port = Http.FreePort();
         using var master = MasterProcess.Start("TestApp", new Dictionary<string, string?>
         {
             ["Fugue__Listen__0"] = null,
@@ -71,7 +71,7 @@ public sealed class OptionsTests
     [Fact]
     public async Task Disabled_runs_one_ordinary_process()
     {
-        int port = FreePort();
+        int port = Http.FreePort();
         using var app = MasterProcess.Start("TestApp", new Dictionary<string, string?>
         {
             ["Fugue__Enabled"] = "false",
@@ -83,13 +83,6 @@ public sealed class OptionsTests
 
         Assert.Equal($"worker 0 pid {app.Pid}", await Http.GetAsync($"http://127.0.0.1:{port}/"));
         Assert.Empty(ProcessTree.Children(app.Pid));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [Theory]

@@ -4,17 +4,31 @@ using System.Net.Sockets;
 
 namespace FugueHosting.Master;
 
-/// <summary>One parsed <c>Listen</c> entry: a TCP host and port, or a unix socket path.</summary>
-internal sealed record ListenAddress(string Original, bool Https, string? Host, int Port, string? UnixPath)
+/// <summary>One parsed <c>Listen</c> entry: a TCP host and port, a unix socket path, or a socket systemd passes by name.</summary>
+internal sealed record ListenAddress(string Original, bool Https, string? Host, int Port, string? UnixPath, string? ActivatedName = null)
 {
     public bool IsUnix => UnixPath is not null;
 
-    /// <summary>Parses <c>http://host:port</c>, <c>https://host:port</c>, <c>unix:/path</c> or <c>http://unix:/path</c>.</summary>
+    /// <summary>
+    /// Parses <c>http://host:port</c>, <c>https://host:port</c>, <c>unix:/path</c>, <c>http://unix:/path</c> or
+    /// <c>systemd:name</c> (see <see cref="SocketActivation"/>).
+    /// </summary>
     public static bool TryParse(string text, out ListenAddress? address, out string? error)
     {
         address = null;
         error = null;
         string value = text.Trim();
+        if (value.StartsWith(SocketActivation.EntryPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            string name = value[SocketActivation.EntryPrefix.Length..];
+            if (name.Length == 0 || name.Any(c => c == ':' || char.IsWhiteSpace(c) || char.IsControl(c)))
+            {
+                error = "expected systemd:<name>, the FileDescriptorName= of a socket systemd passes";
+                return false;
+            }
+            address = new ListenAddress(text, false, null, 0, null, name);
+            return true;
+        }
         if (value.StartsWith("unix:", StringComparison.OrdinalIgnoreCase))
         {
             return TryUnix(text, value["unix:".Length..], https: false, out address, out error);
@@ -33,7 +47,7 @@ internal sealed record ListenAddress(string Original, bool Https, string? Host, 
         }
         else
         {
-            error = "expected http://host:port, https://host:port or unix:/path";
+            error = "expected http://host:port, https://host:port, unix:/path or systemd:<name>";
             return false;
         }
         if (rest.StartsWith("unix:", StringComparison.OrdinalIgnoreCase))

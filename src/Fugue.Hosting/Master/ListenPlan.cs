@@ -3,17 +3,27 @@ using Microsoft.Extensions.Configuration;
 
 namespace FugueHosting.Master;
 
-/// <summary>Which addresses the master binds: <c>Fugue:Listen</c>, else the app's own URL settings, else http://localhost:5000.</summary>
+/// <summary>
+/// Which addresses the master serves: the sockets systemd passed when they replace the entries (<see cref="SocketActivation"/>),
+/// else <c>Fugue:Listen</c>, else the app's own URL settings, else http://localhost:5000.
+/// </summary>
 internal static class ListenPlan
 {
     public const string DefaultUrl = "http://localhost:5000";
 
     /// <summary>The entries with the configuration key each came from, for error messages.</summary>
-    public static IReadOnlyList<(string Key, string Value)> Entries(FugueOptions options, IConfiguration configuration)
+    public static IReadOnlyList<(string Key, string Value)> Entries(FugueOptions options, IConfiguration configuration, IReadOnlyList<InheritedSocket> handed)
     {
+        // Sockets systemd passed that replace the entries (see SocketActivation.Assign), here or in the master before a USR2.
+        var activated = handed.Select(s => s.ListenEntry)
+            .Where(e => e.StartsWith(SocketActivation.EntryPrefix, StringComparison.Ordinal) && !options.Listen.Contains(e)).Distinct().ToList();
+        if (activated.Count > 0)
+        {
+            return activated.Select(entry => ("LISTEN_FDS", entry)).ToList();
+        }
         if (options.Listen.Count > 0)
         {
-            return options.Listen.Select((url, i) => ($"{FugueOptions.SectionName}:Listen:{i}", url)).ToList();
+            return Explicit(options);
         }
         if (configuration["urls"] is { Length: > 0 } urls)
         {
@@ -27,11 +37,23 @@ internal static class ListenPlan
         (configuration[key] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(port => (key, string.Create(CultureInfo.InvariantCulture, $"{scheme}://*:{port}")));
 
-    /// <summary>Parses every entry; the first bad one throws, naming its key and value.</summary>
-    public static IReadOnlyList<(string Key, ListenAddress Address)> Resolve(FugueOptions options, IConfiguration configuration)
+    private static List<(string, string)> Explicit(FugueOptions options) =>
+        options.Listen.Select((url, i) => ($"{FugueOptions.SectionName}:Listen:{i}", url)).ToList();
+
+    /// <summary>
+    /// Parses every entry; the first bad one throws, naming its key and value. <paramref name="handed"/>: the sockets an
+    /// old master or systemd handed over.
+    /// </summary>
+    public static IReadOnlyList<(string Key, ListenAddress Address)> Resolve(FugueOptions options, IConfiguration configuration, IReadOnlyList<InheritedSocket> handed) =>
+        Parse(Entries(options, configuration, handed));
+
+    /// <summary>The <c>Fugue:Listen</c> entries alone, parsed.</summary>
+    public static IReadOnlyList<(string Key, ListenAddress Address)> ResolveExplicit(FugueOptions options) => Parse(Explicit(options));
+
+    private static List<(string Key, ListenAddress Address)> Parse(IEnumerable<(string Key, string Value)> entries)
     {
         var result = new List<(string, ListenAddress)>();
-        foreach (var (key, value) in Entries(options, configuration))
+        foreach (var (key, value) in entries)
         {
             if (!ListenAddress.TryParse(value, out var address, out string? error))
             {

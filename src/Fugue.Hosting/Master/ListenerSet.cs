@@ -28,7 +28,7 @@ internal sealed class ListenerSet
 
     /// <summary>
     /// Binds every address, or none: on an error the ones already bound are released and the error names the address.
-    /// Sockets inherited from an old master (USR2) are taken over for the entries they were bound for, with no gap;
+    /// Sockets inherited from an old master (USR2), or passed by systemd, are taken over for the entries they were bound for, with no gap;
     /// those that no entry names any more are closed here (once the old workers have drained, clients get a refusal
     /// instead of a queue nobody accepts from) and returned, to be logged.
     /// </summary>
@@ -42,6 +42,10 @@ internal sealed class ListenerSet
                 if (mine.Count > 0)
                 {
                     _bound.AddRange(mine.Select(s => Adopt(s, address)));
+                }
+                else if (address.ActivatedName is { } name)
+                {
+                    throw new InvalidOperationException($"Fugue cannot listen on {address.Original} ({key}): systemd passed no socket named '{name}' (LISTEN_FDS, LISTEN_FDNAMES).");
                 }
                 else if (address.IsUnix)
                 {
@@ -71,7 +75,8 @@ internal sealed class ListenerSet
         var socket = new Socket(new SafeSocketHandle(inherited.Fd, ownsHandle: true));
         return socket.LocalEndPoint is IPEndPoint local
             ? new BoundListener(Url(address, local), address.Https, socket, null, address.Original)
-            : new BoundListener((address.Https ? "https://unix:" : "unix:") + address.UnixPath, address.Https, socket, address.UnixPath, address.Original);
+            : new BoundListener((address.Https ? "https://unix:" : "unix:") + (address.UnixPath ?? socket.LocalEndPoint?.ToString()), address.Https, socket,
+                address.UnixPath, address.Original);
     }
 
     private static string Url(ListenAddress address, IPEndPoint local)

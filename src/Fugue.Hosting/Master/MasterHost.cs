@@ -56,7 +56,9 @@ internal sealed class MasterHost(
         }
         try
         {
-            var closed = listeners.Bind(ListenPlan.Resolve(_options, appConfiguration), inherited?.Sockets ?? []);
+            var activated = SocketActivation.Take();
+            var handed = inherited?.Sockets ?? Activated(activated);
+            var closed = listeners.Bind(ListenPlan.Resolve(_options, appConfiguration, handed), handed);
             foreach (var listener in listeners.Bound)
             {
                 MasterLog.Listening(logger, _pid, listener.Url);
@@ -86,6 +88,17 @@ internal sealed class MasterHost(
         }
         _loop = Task.Run(RunGuardedAsync, CancellationToken.None);
         return Task.CompletedTask;
+    }
+
+    /// <summary>The sockets systemd passed, each with the Listen entry it serves.</summary>
+    private IReadOnlyList<InheritedSocket> Activated(IReadOnlyList<ActivatedSocket> activated)
+    {
+        var handed = SocketActivation.Assign(activated, ListenPlan.ResolveExplicit(_options));
+        foreach (var (socket, entry) in activated.Zip(handed))
+        {
+            MasterLog.SocketActivated(logger, _pid, socket.Fd, socket.Name, entry.ListenEntry);
+        }
+        return handed;
     }
 
     /// <summary>

@@ -169,4 +169,7 @@ internal static partial class MasterLog
 
     [LoggerMessage(55, LogLevel.Information, "Workers {Old} -> {Workers} ({Request})")]
     public static partial void WorkersScaled(ILogger logger, int old, int workers, string request);
+
+    [LoggerMessage(56, LogLevel.Information, "Master {Pid} serves socket {Fd} ({Name}) that systemd passed, as {Entry}")]
+    public static partial void SocketActivated(ILogger logger, int pid, int fd, string name, string entry);
 }
