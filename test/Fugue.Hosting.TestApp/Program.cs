@@ -106,6 +106,12 @@ app.MapGet("/wait-file", async (string path, HttpContext context) =>
 app.MapGet("/fail-while", (string path) => File.Exists(path)
     ? Results.StatusCode(StatusCodes.Status503ServiceUnavailable)
     : Results.Text($"worker {FugueCluster.WorkerId} pid {Environment.ProcessId}"));
+app.MapGet("/gc", () =>
+{
+    GC.Collect(); // the figure is the one at the last collection
+    return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"worker {FugueCluster.WorkerId} pid {Environment.ProcessId} GC may use {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes} bytes");
+});
 app.MapGet("/stop-cluster", () =>
 {
     FugueCluster.Stop();

@@ -62,6 +62,8 @@ internal static class MasterEvents
     public const int ReplacementPriorityOff = 54;
     public const int WorkersScaled = 55;
     public const int SocketActivated = 56;
+    public const int WorkerHeapLimit = 57;
+    public const int WorkerHeapLimitLeft = 58;
     public const int MasterGone = 101;
     public const int Serving = 102;
     public const int MasterHung = 103;

@@ -30,6 +30,9 @@ internal interface IMasterSystem
     /// <summary>The CPUs this process may run on.</summary>
     IReadOnlyList<int> AllowedCpus { get; }
 
+    /// <summary>The memory limit the workers share, and whether the app sets its own heap limit.</summary>
+    WorkerMemory Memory { get; }
+
     /// <summary>Moves every thread of a process onto these CPUs; <see cref="IOException"/> when refused.</summary>
     void Pin(int pid, CpuMask cpus);
 
@@ -54,9 +57,10 @@ internal interface IChildLauncher
 {
     /// <summary>
     /// Starts worker <paramref name="workerId"/>; <paramref name="replacing"/> when it replaces one that still serves:
-    /// it then warms up, and starts at the replacements' lower priority.
+    /// it then warms up, and starts at the replacements' lower priority. <paramref name="heapLimit"/>: its GC heap
+    /// limit in bytes (<see cref="WorkerMemory"/>), or null to leave the runtime's own.
     /// </summary>
-    ChildProcess LaunchWorker(int workerId, int generation, bool replacing);
+    ChildProcess LaunchWorker(int workerId, int generation, bool replacing, long? heapLimit);
 
     /// <summary>Starts a new master (USR2) with the listeners, a channel to this one and the pid-file lock.</summary>
     ChildProcess LaunchSuccessor(int? lockFd);

@@ -172,4 +172,10 @@ internal static partial class MasterLog
 
     [LoggerMessage(56, LogLevel.Information, "Master {Pid} serves socket {Fd} ({Name}) that systemd passed, as {Entry}")]
     public static partial void SocketActivated(ILogger logger, int pid, int fd, string name, string entry);
+
+    [LoggerMessage(57, LogLevel.Information, "Each worker's GC heap is capped at {HeapMiB} MiB (DOTNET_GCHeapHardLimit): 3/4 of a {Workers}-worker share of the {LimitMiB} MiB memory limit")]
+    public static partial void WorkerHeapLimit(ILogger logger, long heapMiB, int workers, long limitMiB);
+
+    [LoggerMessage(58, LogLevel.Information, "The app sets the workers' GC heap limit itself ({Setting}); Fugue does not share the {LimitMiB} MiB memory limit out")]
+    public static partial void WorkerHeapLimitLeft(ILogger logger, string setting, long limitMiB);
 }

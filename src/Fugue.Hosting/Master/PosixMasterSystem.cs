@@ -37,6 +37,8 @@ internal sealed class PosixMasterSystem(
 
     public IReadOnlyList<int> AllowedCpus => CpuMask.OfCallingThread().Cpus;
 
+    public WorkerMemory Memory { get; } = WorkerMemory.Detect();
+
     public void Pin(int pid, CpuMask cpus) => cpus.ApplyToProcess(pid);
 
     public void Compact()

@@ -39,6 +39,8 @@ internal sealed partial class Supervisor(
     private bool _allReady;
     private bool _servedOnce;
     private int _target;
+    private long? _heapLimit;
+    private bool _heapLimitLogged;
     private int _generation = 1;
     private volatile WorkerInfo[] _snapshot = [];
 
@@ -338,6 +340,24 @@ internal sealed partial class Supervisor(
         }
     }
 
+    /// <summary>Each worker's GC heap limit for the cluster's size now (null: none), logged when it changes.</summary>
+    private long? WorkerHeapLimit()
+    {
+        var memory = system.Memory;
+        long? heapLimit = memory.HeapLimit(_target);
+        if (heapLimit != _heapLimit && heapLimit is long bytes)
+        {
+            MasterLog.WorkerHeapLimit(logger, bytes >> 20, _target, memory.Limit!.Value >> 20);
+        }
+        else if (!_heapLimitLogged && memory is { Limit: long limit, AppSetting: { } setting })
+        {
+            MasterLog.WorkerHeapLimitLeft(logger, setting, limit >> 20);
+        }
+        _heapLimit = heapLimit;
+        _heapLimitLogged = true;
+        return heapLimit;
+    }
+
     private void StartDueWorkers()
     {
         foreach (var slot in _slots.Where(s => s.RestartDue))
@@ -345,7 +365,7 @@ internal sealed partial class Supervisor(
             try
             {
                 // A new master's first workers take over from the old master's, which serve meanwhile.
-                slot.Current = _launcher!.LaunchWorker(slot.Id, _generation, replacing: !_servedOnce && start.Inherited is not null);
+                slot.Current = _launcher!.LaunchWorker(slot.Id, _generation, replacing: !_servedOnce && start.Inherited is not null, WorkerHeapLimit());
                 MasterLog.WorkerStarted(logger, slot.Id, slot.Current.Pid);
             }
             catch (IOException e)

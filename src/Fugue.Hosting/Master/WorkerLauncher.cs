@@ -22,7 +22,7 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
     private static readonly string[] NotForWorkers =
         [SystemdNotifier.VariableName, SystemdNotifier.WatchdogVariable, SystemdNotifier.WatchdogPidVariable, SuccessorIdentity.VariableName];
 
-    public ChildProcess LaunchWorker(int workerId, int generation, bool replacing)
+    public ChildProcess LaunchWorker(int workerId, int generation, bool replacing, long? heapLimit)
     {
         var inherited = listeners.Bound.Select((l, i) => new InheritedListener(FdLayout.Listener(i), l.Https)).ToList();
         var fds = listeners.Bound.Select(l => l.Fd).ToList();
@@ -40,6 +40,7 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
                 new(WorkerIdentity.VariableName, identity.Serialize()),
                 new(TelemetryIdentity.VariableName, attributes),
                 .. _runAs?.AccountEnvironment() ?? [],
+                .. WorkerMemory.Environment(heapLimit),
             ]);
         if (_runAs is not null)
         {

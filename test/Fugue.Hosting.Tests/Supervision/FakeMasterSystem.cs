@@ -34,6 +34,11 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
 
     public IReadOnlyList<int> AllowedCpus { get; set; } = [0, 1];
 
+    public WorkerMemory Memory { get; set; } = new(null, null);
+
+    /// <summary>Each worker launched, with the heap limit it was given.</summary>
+    public List<(int Pid, long? HeapLimit)> HeapLimits { get; } = [];
+
     public IChildLauncher Launcher(FugueOptions options) => new FakeLauncher(this, WorkerSettings.From(options));
 
     public bool Signal(int pid, int signal)
@@ -112,7 +117,12 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
 
     private sealed class FakeLauncher(FakeMasterSystem system, WorkerSettings settings) : IChildLauncher
     {
-        public ChildProcess LaunchWorker(int workerId, int generation, bool replacing) => system.Launch(ChildKind.Worker, workerId, generation, settings);
+        public ChildProcess LaunchWorker(int workerId, int generation, bool replacing, long? heapLimit)
+        {
+            var worker = system.Launch(ChildKind.Worker, workerId, generation, settings);
+            system.HeapLimits.Add((worker.Pid, heapLimit));
+            return worker;
+        }
 
         public ChildProcess LaunchSuccessor(int? lockFd) => system.Launch(ChildKind.NewMaster, 0, 0, settings);
     }
