@@ -22,6 +22,14 @@ internal sealed partial class Supervisor
         {
             return busy;
         }
+        if (_pid == 1)
+        {
+            // The old master exits at the handover, and with PID 1 goes the whole container (its pid namespace).
+            const string why = "this master is PID 1, a container's main process: its exit at the handover would end the container "
+                + "and every process in it. Roll out a new image for new code; HUP (fugue reload) restarts the workers in place";
+            MasterLog.RequestRefused(logger, request, why);
+            return why;
+        }
         try
         {
             if (_pidFile is not null && File.Exists(_pidFile.Path))

@@ -91,6 +91,23 @@ public sealed class ControlCommandTests
     }
 
     [Fact]
+    public void A_master_that_is_PID_1_refuses_to_reexec_since_its_exit_would_end_the_container()
+    {
+        using var h = new SupervisorHarness(pid: 1);
+        var workers = h.StartAll();
+
+        var refused = h.Command("reexec");
+        Assert.False(refused.Reply!.Ok);
+        Assert.Contains("PID 1", refused.Reply.Message, StringComparison.Ordinal);
+        h.Signal(Posix.SIGUSR2);
+        Assert.Equal(2, h.Count(RequestRefused));
+        Assert.DoesNotContain(h.Processes.Launched, c => c.Kind == ChildKind.NewMaster);
+        Assert.Equal(workers, h.Serving);
+        h.Command("reload"); // a HUP still restarts the workers in place
+        Assert.Equal(1, h.Count(RollStarted));
+    }
+
+    [Fact]
     public void Reexec_is_answered_at_the_handover_or_with_the_rollback()
     {
         using var h = new SupervisorHarness();
