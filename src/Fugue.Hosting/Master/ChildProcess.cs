@@ -148,6 +148,19 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
         }
     }
 
+    /// <summary>Tells the worker the cluster stops; false when its channel is full or gone.</summary>
+    public bool TellClusterStopping()
+    {
+        try
+        {
+            return channel.Send([(byte)ControlMessage.ClusterStopping]) == 1;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The loop has handled one of its messages: room for the next.</summary>
     public void Handled() => _queued.Reader.TryRead(out _);
 

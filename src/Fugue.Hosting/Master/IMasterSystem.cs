@@ -15,6 +15,9 @@ internal interface IMasterSystem
     /// <summary>Sends a signal; false when the process is gone.</summary>
     bool Signal(int pid, int signal);
 
+    /// <summary>Asks a worker to stop as the last one serving (<see cref="ControlMessage.ClusterStopping"/>); false when it cannot be told.</summary>
+    bool TellClusterStopping(ChildProcess worker);
+
     /// <summary>
     /// The child's exit status once it has exited, with everything of it released (its channel, its connection cell,
     /// its output read to the end); null while it runs.

@@ -15,6 +15,8 @@ internal sealed class PosixMasterSystem(
 
     public bool Signal(int pid, int signal) => Posix.Kill(pid, signal);
 
+    public bool TellClusterStopping(ChildProcess worker) => worker.TellClusterStopping();
+
     public ExitStatus? TryReap(ChildProcess child)
     {
         if (Posix.TryReap(child.Pid) is not { } status)

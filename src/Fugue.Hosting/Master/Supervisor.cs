@@ -294,7 +294,7 @@ internal sealed partial class Supervisor(
         }
         foreach (var child in Children())
         {
-            Retire(child);
+            Retire(child, last: _handedOverTo is null);
         }
     }
 
@@ -311,13 +311,19 @@ internal sealed partial class Supervisor(
         KillAll();
     }
 
-    /// <summary>Asks a child to drain and exit; it is killed if still there after WorkerKillTimeout.</summary>
-    private void Retire(ChildProcess child)
+    /// <summary>
+    /// Asks a child to drain and exit; it is killed if still there after WorkerKillTimeout. The <paramref name="last"/>
+    /// workers (the cluster stops, nobody takes over) keep accepting through their lame-duck period.
+    /// </summary>
+    private void Retire(ChildProcess child, bool last = false)
     {
         if (!child.Stopping)
         {
             child.MarkStopping();
-            system.Signal(child.Pid, Posix.SIGTERM);
+            if (!(last && child.Kind == ChildKind.Worker && system.TellClusterStopping(child)))
+            {
+                system.Signal(child.Pid, Posix.SIGTERM);
+            }
         }
     }
 

@@ -18,6 +18,12 @@ internal enum ControlMessage : byte
     /// <summary>Worker to master: the app called FugueCluster.Stop(); stop the whole cluster.</summary>
     StopCluster = (byte)'S',
 
+    /// <summary>
+    /// Master to worker, instead of TERM when the whole cluster stops: stop, but keep accepting through the lame-duck
+    /// period, since no other worker will take the connections routed here meanwhile.
+    /// </summary>
+    ClusterStopping = (byte)'L',
+
     /// <summary>Not sent by anyone: what the master makes of a message that is not one byte long.</summary>
     Malformed = 0,
 }

@@ -8,7 +8,8 @@ using Microsoft.Extensions.Options;
 namespace FugueHosting.Worker;
 
 /// <summary>
-/// A stopping worker first answers every HTTP/1.x request with <c>Connection: close</c> for
+/// A stopping worker stops accepting (the other workers, or its replacement, take new connections; when the whole
+/// cluster stops it accepts on, as the last one) and answers every HTTP/1.x request with <c>Connection: close</c> for
 /// <see cref="FugueOptions.LameDuckPeriod"/>, so that keep-alive clients leave on their own; only then does Kestrel's
 /// graceful stop close the idle connections. Closing them at once races with clients sending on them (a read error
 /// for the client). HTTP/2 clients get Kestrel's GOAWAY. Then the app's open WebSockets get a close frame
@@ -19,12 +20,16 @@ internal sealed class LameDuck(IOptions<FugueOptions> options, UpgradedConnectio
     private readonly CancellationTokenSource _draining = new();
     private volatile bool _active;
     private volatile bool _skip;
+    private volatile bool _last;
 
     /// <summary>Cancelled when the worker starts to stop: it accepts no more connections from then on.</summary>
     public CancellationToken Draining => _draining.Token;
 
     /// <summary>No lame-duck period: the master is gone, the worker stops as fast as its requests allow.</summary>
     public void Skip() => _skip = true;
+
+    /// <summary>The whole cluster stops: accept through the lame-duck period, since no other worker will.</summary>
+    public void Last() => _last = true;
 
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
     {
@@ -47,7 +52,10 @@ internal sealed class LameDuck(IOptions<FugueOptions> options, UpgradedConnectio
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         _active = true;
-        await _draining.CancelAsync().ConfigureAwait(false);
+        if (!_last)
+        {
+            await _draining.CancelAsync().ConfigureAwait(false);
+        }
         if (!_skip)
         {
             try
@@ -58,6 +66,7 @@ internal sealed class LameDuck(IOptions<FugueOptions> options, UpgradedConnectio
             {
             }
         }
+        await _draining.CancelAsync().ConfigureAwait(false);
         await upgrades.CloseAllAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -104,9 +104,16 @@ internal sealed class WorkerChannel(
         byte[] buffer = new byte[16];
         try
         {
-            while (await _socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token).ConfigureAwait(false) > 0)
+            int n;
+            while ((n = await _socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token).ConfigureAwait(false)) > 0)
             {
                 Volatile.Write(ref _lastAnswer, System.Diagnostics.Stopwatch.GetTimestamp());
+                if (buffer.AsSpan(0, n).Contains((byte)ControlMessage.ClusterStopping))
+                {
+                    // Told by message, not TERM: Last() happens before the stop begins, whatever the threads do.
+                    lameDuck.Last();
+                    lifetime.StopApplication();
+                }
             }
         }
         catch (OperationCanceledException)

@@ -9,7 +9,8 @@ namespace FugueHosting.Worker;
 /// <item>a warming-up worker (<see cref="WarmUp"/>) accepts only its own warm-up connections until it is done;</item>
 /// <item>a worker whose readiness health checks have not passed (<see cref="HealthGate"/>) accepts nothing;</item>
 /// <item>each accept first waits for this worker's turn (<see cref="ConnectionBalance"/>, when the master shares one);</item>
-/// <item>a stopping worker stops accepting at the start of its lame-duck period: new connections stay in the kernel's
+/// <item>a stopping worker stops accepting at the start of its lame-duck period (at its end when the whole cluster
+/// stops: there are no other workers): new connections stay in the kernel's
 /// queue for the other workers, and the ones it has accepted get their request answered before Kestrel stops.
 /// Otherwise a connection accepted just before Kestrel's stop, whose request has not been read yet, would be closed
 /// as idle: the client sees end of file instead of a response.</item>

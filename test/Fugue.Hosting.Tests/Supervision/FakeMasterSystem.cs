@@ -41,6 +41,26 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
 
     public IChildLauncher Launcher(FugueOptions options) => new FakeLauncher(this, WorkerSettings.From(options));
 
+    /// <summary>The workers told that the cluster stops (they exit as after TERM).</summary>
+    public List<int> ToldClusterStopping { get; } = [];
+
+    /// <summary>Workers whose channel cannot take the message.</summary>
+    public HashSet<int> Untellable { get; } = [];
+
+    public bool TellClusterStopping(ChildProcess worker)
+    {
+        if (Untellable.Contains(worker.Pid))
+        {
+            return false;
+        }
+        ToldClusterStopping.Add(worker.Pid);
+        if (ExitOnSignal && !_exited.ContainsKey(worker.Pid))
+        {
+            _exited[worker.Pid] = new ExitStatus(0, null);
+        }
+        return true;
+    }
+
     public bool Signal(int pid, int signal)
     {
         Signals.Add((pid, signal));

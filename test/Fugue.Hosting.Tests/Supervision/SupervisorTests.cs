@@ -206,7 +206,22 @@ public sealed class SupervisorTests
         var successor = h.Processes.Launched.Last();
         h.Ready(successor);
         Assert.Equal(successor.Pid, h.Supervisor.HandedOverTo);
-        Assert.Equal(workers.Select(w => w.Pid), h.Processes.SignalledWith(Posix.SIGTERM));
+        Assert.Equal(workers.Select(w => w.Pid), h.Processes.SignalledWith(Posix.SIGTERM)); // the new master's workers accept
+        Assert.Empty(h.Processes.ToldClusterStopping);
+        h.Step();
+        Assert.True(h.Supervisor.Finished);
+    }
+
+    [Fact]
+    public void A_stopping_cluster_tells_its_workers_they_are_the_last_and_signals_one_it_cannot_tell()
+    {
+        using var h = new SupervisorHarness();
+        var workers = h.StartAll();
+        h.Processes.Untellable.Add(workers[1].Pid); // its channel is full or gone
+
+        h.Signal(Posix.SIGTERM);
+        Assert.Equal([workers[0].Pid], h.Processes.ToldClusterStopping);
+        Assert.Equal([workers[1].Pid], h.Processes.SignalledWith(Posix.SIGTERM));
         h.Step();
         Assert.True(h.Supervisor.Finished);
     }
@@ -219,7 +234,7 @@ public sealed class SupervisorTests
         h.Processes.ExitOnSignal = false; // they drain slowly
 
         h.Signal(Posix.SIGTERM);
-        Assert.Equal(workers.Select(w => w.Pid), h.Processes.SignalledWith(Posix.SIGTERM));
+        Assert.Equal(workers.Select(w => w.Pid), h.Processes.ToldClusterStopping);
         Assert.False(h.Supervisor.Finished);
         h.Signal(Posix.SIGTERM);
 
