@@ -39,6 +39,8 @@ internal sealed class WorkerListenerFactory(IConnectionListenerFactory transport
     private sealed class WorkerListener(IConnectionListener listener, ConnectionBalance? balance, Task? warmedUp, IConnectionListener? warmUpListener,
         CancellationToken draining) : IConnectionListener
     {
+        private bool _warmedUp;
+
         public EndPoint EndPoint => listener.EndPoint;
 
         public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
@@ -50,15 +52,15 @@ internal sealed class WorkerListenerFactory(IConnectionListenerFactory transport
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, draining);
             try
             {
-                if (warmUpListener is not null)
+                if (warmUpListener is not null && !_warmedUp)
                 {
-                    // Null once the warm-up has unbound it.
+                    // Null once the warm-up has unbound it. Disposed only with this listener, at Kestrel's stop: it owns
+                    // the memory pool of the warm-up's connections, which may still be closing.
                     if (await warmUpListener.AcceptAsync(linked.Token).ConfigureAwait(false) is { } warmUpConnection)
                     {
                         return warmUpConnection;
                     }
-                    await warmUpListener.DisposeAsync().ConfigureAwait(false);
-                    warmUpListener = null;
+                    _warmedUp = true;
                 }
                 if (warmedUp is not null)
                 {
@@ -83,7 +85,7 @@ internal sealed class WorkerListenerFactory(IConnectionListenerFactory transport
 
         public async ValueTask UnbindAsync(CancellationToken cancellationToken = default)
         {
-            if (warmUpListener is not null)
+            if (warmUpListener is not null && !_warmedUp)
             {
                 await warmUpListener.UnbindAsync(cancellationToken).ConfigureAwait(false);
             }
