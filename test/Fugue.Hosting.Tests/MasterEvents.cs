@@ -70,6 +70,7 @@ internal static class MasterEvents
     public const int WarmedUp = 104;
     public const int WarmUpSkipped = 105;
     public const int NotReady = 106;
+    public const int RunsAs = 107;
     public const int SingleProcess = 201;
     public const int SingleProcessUnsupported = 202;
 }

@@ -18,6 +18,8 @@ public sealed class PrivilegeTests
             Assert.Contains("Uid:\t65534\t65534\t65534\t65534", status);
             Assert.Contains("Gid:\t65534\t65534\t65534\t65534", status);
             Assert.Contains("Groups:\t65534 ", status);
+            var runsAs = master.WaitForEvent(RunsAs, pid);
+            Assert.Equal((65534, "the startup hook, before Main"), (runsAs.Int("Uid"), runsAs.Text("ChangedBy")));
         }
         Assert.Contains("Uid:\t0\t0\t0\t0", File.ReadAllLines($"/proc/{master.Pid}/status"));
         string childEnv = await Http.GetAsync(url + "/child-env");

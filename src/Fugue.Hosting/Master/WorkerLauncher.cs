@@ -47,7 +47,10 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
             // The user changes in a startup hook, before the app's Main (posix_spawn cannot change it).
             string? hooks = env.FirstOrDefault(kv => kv.Key == StartupHook.VariableName).Value;
             env.RemoveAll(kv => kv.Key == StartupHook.VariableName);
-            env.Add(new(StartupHook.VariableName, StartupHook.HooksWithFugue(hooks)));
+            if (StartupHook.HooksWithFugue(hooks) is { } withFugue)
+            {
+                env.Add(new(StartupHook.VariableName, withFugue));
+            }
         }
         var output = new WorkerOutput();
         ChildProcess worker;

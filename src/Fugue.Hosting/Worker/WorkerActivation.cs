@@ -5,7 +5,7 @@ namespace FugueHosting.Worker;
 /// <summary>
 /// The one step that makes this process a worker, taken once, first thing in <c>UseFugue</c>: the identity leaves
 /// the environment (processes the app starts never think they are workers), the worker takes on its user and groups
-/// (the startup hook has normally done so before Main; when startup hooks are disabled it happens here), and the
+/// (<see cref="WorkerUser"/> has normally done so before Main; when it could not, it happens here), and the
 /// inherited descriptors become close-on-exec (a process the app starts must not get the master's sockets).
 /// </summary>
 internal static class WorkerActivation
@@ -31,7 +31,10 @@ internal static class WorkerActivation
                 return null;
             }
             var identity = WorkerIdentity.Parse(value);
-            identity.RunAs?.Apply();
+            if (identity.RunAs is { } runAs)
+            {
+                runAs.Apply(); // no-op when done before Main (WorkerUser)
+            }
             Posix.SetCloseOnExec(identity.ControlFd);
             foreach (var listener in identity.Listeners)
             {

@@ -33,6 +33,11 @@ internal sealed class WorkerChannel(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        if (identity.RunAs is { } runAs)
+        {
+            WorkerLog.RunsAs(logger, identity.WorkerId, Environment.ProcessId, runAs.Uid, runAs.Gid,
+                WorkerUser.ChangedBy ?? "UseFugue, after the runtime's start and the app's code before it (no startup hook here)");
+        }
         lifetime.ApplicationStarted.Register(() => _ = SayReadyAsync());
         _reader = ReadAsync();
         _watchdog = WatchParentAsync();

@@ -21,4 +21,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(106, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) is not ready: {Verdict}")]
     public static partial void NotReady(ILogger logger, int workerId, int pid, string verdict);
+
+    [LoggerMessage(107, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) runs as uid {Uid} gid {Gid}, taken on by {ChangedBy}")]
+    public static partial void RunsAs(ILogger logger, int workerId, int pid, uint uid, uint gid, string changedBy);
 }
