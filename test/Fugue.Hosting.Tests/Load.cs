@@ -18,12 +18,18 @@ internal sealed class Load : IAsyncDisposable
     private readonly ConcurrentQueue<string> _failures = new();
     private int _count;
 
-    public Load(int port, int keepAliveClients, int closingClients, string path = "/")
+    /// <summary>Clients that each send requests in a loop; a good answer is a 200 whose body starts with <paramref name="answer"/>.</summary>
+    /// <param name="port">The cluster's port on 127.0.0.1.</param>
+    /// <param name="keepAliveClients">Clients that keep their connection.</param>
+    /// <param name="closingClients">Clients that open a connection per request.</param>
+    /// <param name="path">What they request.</param>
+    /// <param name="answer">TestApp's "worker 1 pid 123"; the samples' "Hello from worker".</param>
+    public Load(int port, int keepAliveClients, int closingClients, string path = "/", string answer = "worker ")
     {
         for (int i = 0; i < keepAliveClients + closingClients; i++)
         {
             bool keepAlive = i < keepAliveClients;
-            _clients.Add(Task.Run(() => RunClientAsync(port, keepAlive, path)));
+            _clients.Add(Task.Run(() => RunClientAsync(port, keepAlive, path, answer)));
         }
     }
 
@@ -34,7 +40,7 @@ internal sealed class Load : IAsyncDisposable
     /// <summary>The answers received after <paramref name="timestamp"/> (a Stopwatch timestamp).</summary>
     public List<string> AnswersSince(long timestamp) => _answers.Where(a => a.At > timestamp).Select(a => a.Answer).ToList();
 
-    private async Task RunClientAsync(int port, bool keepAlive, string path)
+    private async Task RunClientAsync(int port, bool keepAlive, string path, string answer)
     {
         using var client = new RawHttpClient(port, keepAlive);
         while (!_stop.IsCancellationRequested && Interlocked.Increment(ref _count) <= MaxRequests)
@@ -42,7 +48,7 @@ internal sealed class Load : IAsyncDisposable
             try
             {
                 var (status, body) = await client.GetAsync(path, _stop.Token);
-                if (status != 200 || !body.StartsWith("worker ", StringComparison.Ordinal))
+                if (status != 200 || !body.StartsWith(answer, StringComparison.Ordinal))
                 {
                     _failures.Enqueue($"{status} {body}");
                 }

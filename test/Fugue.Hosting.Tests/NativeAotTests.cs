@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using static Fugue.Hosting.Tests.MasterEvents;
+
+namespace Fugue.Hosting.Tests;
+
+/// <summary>Runs alone, after the others: publishing with Native AOT takes both cores for most of a minute.</summary>
+[CollectionDefinition("Native AOT", DisableParallelization = true)]
+public sealed class NativeAotGroup;
+
+/// <summary>The end-to-end core against samples/HelloAot published with Native AOT (once per test run).</summary>
+[Collection("Native AOT")]
+public sealed class NativeAotTests
+{
+    private static readonly Lazy<string> s_published = new(Publish);
+
+    private static string Directory => Path.Combine(Apps.Directory("HelloAot"), "bin", "aot");
+
+    private static string Publish()
+    {
+        var publish = Process.Start(new ProcessStartInfo("dotnet",
+            ["publish", Apps.Directory("HelloAot"), "-c", "Release", "-o", Directory, "-nologo"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var error = publish.StandardError.ReadToEndAsync();
+        string log = publish.StandardOutput.ReadToEnd() + error.Result;
+        Assert.True(publish.WaitForExit(TimeSpan.FromMinutes(5)), "dotnet publish did not finish");
+        Assert.True(publish.ExitCode == 0, log);
+        Assert.DoesNotContain("warning", log, StringComparison.OrdinalIgnoreCase); // no trim or AOT warning, Fugue's or the app's
+        return Path.Combine(Directory, "HelloAot");
+    }
+
+    [AotFact]
+    public async Task The_AOT_sample_binds_options_restarts_reloads_reexecs_and_stops_like_a_JIT_app()
+    {
+        string executable = s_published.Value;
+        bool dropsUser = Environment.UserName == "root" && Apps.OthersCanRun("HelloAot");
+        var env = new Dictionary<string, string> { ["Fugue__WorkerKillTimeout"] = "00:00:05" };
+        if (dropsUser)
+        {
+            env["Fugue__User"] = "nobody";
+        }
+        using var master = MasterProcess.Start("HelloAot", env, fileName: executable, workingDirectory: Directory);
+
+        // Bound by the configuration binding source generator: the environment's Listen, not appsettings' localhost:5000.
+        string url = master.WaitForUrl();
+        Assert.StartsWith("http://127.0.0.1:", url, StringComparison.Ordinal);
+        master.WaitForAllReady(2);
+        if (dropsUser)
+        {
+            Assert.All(master.StartedWorkers().Values, pid => Assert.Equal("the module initializer, before Main (Native AOT)",
+                master.WaitForEvent(RunsAs, pid).Text("ChangedBy")));
+        }
+        await using var load = new Load(new Uri(url).Port, 2, 2, answer: "Hello from worker ");
+
+        int victim = master.StartedWorkers()[1];
+        ProcessTree.Kill(victim, 9);
+        master.WaitForEvent(WorkerDied, victim);
+        master.WaitForEvent(WorkerReady, e => e.Int("WorkerId") == 1 && !e.About(victim));
+
+        master.Signal(1);
+        master.WaitForRollDone(2);
+
+        master.Signal(12);
+        int successor = master.WaitForSuccessor();
+        Assert.Equal(successor, master.WaitForTakeOver(master.Pid));
+        load.WaitForMore(master, 100);
+        await load.DisposeAsync();
+        Assert.Empty(load.Failures);
+
+        ProcessTree.Kill(successor, 15);
+        master.WaitForEvent(Stopped, successor);
+    }
+}
+
+/// <summary>A test that publishes with Native AOT, which needs clang; skipped, saying so, without it.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class AotFactAttribute : FactAttribute
+{
+    public AotFactAttribute()
+    {
+        if (!(Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, "clang"))))
+        {
+            Skip = "needs clang for the Native AOT publish (Debian package clang; .ci/run installs it)";
+        }
+    }
+}
