@@ -6,7 +6,8 @@
 #   build/bench.sh reloads [n]      n HUP then n USR2 under wrk (keep-alive) and hey (no keep-alive): failures, p99
 #   build/bench.sh timeline         req/s and p99 over time across one HUP and one USR2 (hey keep-alive): reloads.svg
 #   build/bench.sh balance          connections each worker holds under wrk keep-alive -c64, 2 and 4 workers, balance off/on
-#   build/bench.sh startup [r]      start to all workers ready (1, 2, 4) and resuscitation vs the app's cold start
+#   build/bench.sh startup [r]      start to all workers ready (1, 2, 4) and resuscitation vs the app's cold start,
+#                                   JIT and (with clang) Native AOT
 #   build/bench.sh restarts [n]     the master's fds and memory over n worker restarts (default 500)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,5 +16,9 @@ if ! command -v wrk >/dev/null; then
 fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 if ! out=$(dotnet build -c Release test/Fugue.Hosting.Benchmarks -v quiet -nologo 2>&1); then echo "$out"; exit 1; fi
+# The Native AOT rows (startup) need HelloAot published, which needs clang.
+if command -v clang >/dev/null; then
+  if ! out=$(dotnet publish samples/HelloAot -c Release -o samples/HelloAot/bin/aot -v quiet -nologo 2>&1); then echo "$out"; exit 1; fi
+fi
 bench=test/Fugue.Hosting.Benchmarks/bin/Release/net10.0/Fugue.Hosting.Benchmarks
 "$bench" "${@:-all}"

@@ -8,8 +8,14 @@ using Fugue.Hosting.Tests;
 /// <summary>What every scenario needs: HelloWeb as plain Kestrel or under Fugue, load tools, medians.</summary>
 internal static partial class Tools
 {
-    /// <summary>HelloWeb with the app's own GC settings (as in production), quiet logs but for Fugue's lines.</summary>
-    public static MasterProcess StartHelloWeb(int workers, int port, IDictionary<string, string?>? extra = null)
+    /// <summary>Where build/bench.sh publishes samples/HelloAot with Native AOT (when clang is there).</summary>
+    public static string AotExecutable { get; } = Path.Combine(Apps.Directory("HelloAot"), "bin", "aot", "HelloAot");
+
+    /// <summary>
+    /// HelloWeb with the app's own GC settings (as in production), quiet logs but for Fugue's lines; with
+    /// <paramref name="aot"/>, the same app published with Native AOT (HelloAot).
+    /// </summary>
+    public static MasterProcess StartHelloWeb(int workers, int port, IDictionary<string, string?>? extra = null, bool aot = false)
     {
         var env = new Dictionary<string, string?>
         {
@@ -31,7 +37,9 @@ internal static partial class Tools
         {
             env[key] = value;
         }
-        return MasterProcess.Start("HelloWeb", env!);
+        return aot
+            ? MasterProcess.Start("HelloAot", env!, fileName: AotExecutable, workingDirectory: Path.GetDirectoryName(AotExecutable))
+            : MasterProcess.Start("HelloWeb", env!);
     }
 
     /// <summary>A number as the tables print it.</summary>
