@@ -18,17 +18,9 @@ internal sealed partial class Supervisor
     /// <summary>Starts a new master; why not, or null when it is under way.</summary>
     private string? StartReexec(string request)
     {
-        if (Refuse(request) is { } busy)
+        if (Refuse(request, reexec: true) is { } refused)
         {
-            return busy;
-        }
-        if (_pid == 1)
-        {
-            // The old master exits at the handover, and with PID 1 goes the whole container (its pid namespace).
-            const string why = "this master is PID 1, a container's main process: its exit at the handover would end the container "
-                + "and every process in it. Roll out a new image for new code; HUP (fugue reload) restarts the workers in place";
-            MasterLog.RequestRefused(logger, request, why);
-            return why;
+            return refused;
         }
         try
         {

@@ -144,16 +144,22 @@ internal sealed partial class Supervisor
 
     private static bool IsLate(ChildProcess child) => !child.Ready && child.Uptime > child.Settings.BootTimeout;
 
-    /// <summary>HUP and USR2 never interleave: while one is under way the other (or a second one) is refused.</summary>
-    private string? Refuse(string request)
+    /// <summary>
+    /// Why a HUP or USR2 cannot start now, logged; null when it can. They never interleave: while one is under way the
+    /// other (or a second one) is refused. A master that is PID 1 never re-executes: the old master exits at the
+    /// handover, and with a pid namespace's PID 1 goes the whole container.
+    /// </summary>
+    private string? Refuse(string request, bool reexec = false)
     {
-        string? busy = _roll is not null ? "a rolling restart is under way"
+        string? why = _roll is not null ? "a rolling restart is under way"
             : _successor is not null ? $"a re-exec is under way (new master pid {_successor.Pid})"
+            : reexec && _pid == 1 ? "this master is PID 1, a container's main process: its exit at the handover would end the container "
+                + "and every process in it. Roll out a new image for new code; HUP (fugue reload) restarts the workers in place"
             : null;
-        if (busy is not null)
+        if (why is not null)
         {
-            MasterLog.RequestRefused(logger, request, busy);
+            MasterLog.RequestRefused(logger, request, why);
         }
-        return busy;
+        return why;
     }
 }
