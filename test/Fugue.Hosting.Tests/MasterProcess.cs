@@ -319,39 +319,10 @@ internal sealed partial class MasterProcess : IDisposable
         new[] { Pid }
             .Concat(ProcessTree.Descendants(Pid))
             .Concat(Events.Where(e => e.Id is MasterEvents.WorkerStarted or MasterEvents.ReplacementStarted or MasterEvents.Listening).Select(e => e.Int("Pid"))) // only pids this cluster started
-            .Concat(Inheriting(_info.Environment.TryGetValue("Fugue__TempPath", out string? own) && own == TempPath ? $"Fugue__TempPath={TempPath}" : null))
+            // Every process of this cluster inherits its own TempPath, a new master orphaned by a failed USR2 test too
+            // (no descendant of Pid once the old master exits).
+            .Concat(_info.Environment.TryGetValue("Fugue__TempPath", out string? own) && own == TempPath ? ProcessTree.WithEnvironment($"Fugue__TempPath={TempPath}") : [])
             .Distinct();
-
-    /// <summary>
-    /// The processes whose environment holds this cluster's own TempPath: every process of it, a new master left
-    /// behind by a failed USR2 test included (orphaned once the old master exits, it is no descendant of <see cref="Pid"/>).
-    /// </summary>
-    private static List<int> Inheriting(string? variable)
-    {
-        if (variable is null)
-        {
-            return [];
-        }
-        var pids = new List<int>();
-        foreach (string dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (int.TryParse(Path.GetFileName(dir), out int pid))
-            {
-                try
-                {
-                    if (File.ReadAllText(Path.Combine(dir, "environ")).Split('\0').Contains(variable))
-                    {
-                        pids.Add(pid);
-                    }
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    // gone meanwhile, or another user's
-                }
-            }
-        }
-        return pids;
-    }
 
     public void Dispose()
     {

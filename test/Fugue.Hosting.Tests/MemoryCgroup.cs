@@ -56,9 +56,10 @@ internal sealed class MemoryCgroup : IDisposable
     /// <summary>Removes the cgroup once the processes the test started in it are gone.</summary>
     public void Dispose()
     {
-        for (int i = 0; i < 200 && File.ReadAllText(System.IO.Path.Combine(Path, "cgroup.procs")).Trim().Length > 0; i++)
+        // The killed tree is reaped by its parents a moment after the kill; a cgroup with processes cannot be removed.
+        if (!SpinWait.SpinUntil(() => File.ReadAllText(System.IO.Path.Combine(Path, "cgroup.procs")).Trim().Length == 0, TimeSpan.FromSeconds(30)))
         {
-            Thread.Sleep(50); // the killed tree is reaped by its parents, a moment after the kill
+            throw new TimeoutException($"{Path} still holds processes 30 s after the test: {File.ReadAllText(System.IO.Path.Combine(Path, "cgroup.procs"))}");
         }
         Directory.Delete(Path);
     }

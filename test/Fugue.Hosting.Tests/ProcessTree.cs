@@ -66,12 +66,27 @@ internal static partial class ProcessTree
 
     public static List<int> Children(int pid) => AllChildren(pid).Where(IsAlive).ToList();
 
-    private static IEnumerable<int> AllChildren(int pid) =>
+    private static IEnumerable<int> AllChildren(int pid) => All().Where(p => ParentOf(p) == pid);
+
+    /// <summary>Every process on the machine.</summary>
+    private static IEnumerable<int> All() =>
         Directory.EnumerateDirectories("/proc")
             .Select(Path.GetFileName)
             .Where(n => n!.All(char.IsDigit))
-            .Select(n => int.Parse(n!, CultureInfo.InvariantCulture))
-            .Where(p => ParentOf(p) == pid);
+            .Select(n => int.Parse(n!, CultureInfo.InvariantCulture));
+
+    /// <summary>The processes whose environment holds <paramref name="entry"/> (<c>NAME=value</c>), among those this user may read.</summary>
+    public static List<int> WithEnvironment(string entry) => All().Where(pid =>
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/environ").Split('\0').Contains(entry);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // gone meanwhile, or another user's
+        }
+    }).ToList();
 
     /// <summary>Zombies anywhere below a process: children that exited and nobody reaped.</summary>
     public static List<int> Zombies(int pid)

@@ -4,11 +4,16 @@ namespace Fugue.Hosting.Tests;
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class ToolFactAttribute : FactAttribute
 {
+    /// <param name="tool">An absolute path, or a command looked up on PATH.</param>
+    /// <param name="package">The Debian package that has it.</param>
     public ToolFactAttribute(string tool, string package)
     {
-        if (!File.Exists(tool))
+        bool found = Path.IsPathRooted(tool)
+            ? File.Exists(tool)
+            : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, tool)));
+        if (!found)
         {
-            Skip = $"needs {tool} (Debian package {package})";
+            Skip = $"needs {tool} (Debian package {package}; .ci/run installs it)";
         }
     }
 }
