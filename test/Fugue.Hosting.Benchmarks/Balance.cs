@@ -35,7 +35,7 @@ internal static class Balance
 
     private static List<int> Measure(int workers, bool balanced)
     {
-        int port = Tools.FreePort();
+        int port = Http.FreePort();
         using var master = Tools.StartHelloWeb(workers, port, new Dictionary<string, string?> { ["Fugue__BalanceConnections"] = balanced ? "true" : "false" });
         master.WaitForAllReady(workers);
         var load = Tools.Start("wrk", $"-t2 -c{Connections} -d10s http://127.0.0.1:{port}/");

@@ -12,7 +12,7 @@ internal static class Footprint
     public static void Run(int restarts)
     {
         var rows = new List<string[]>();
-        int port = Tools.FreePort();
+        int port = Http.FreePort();
         using (var plain = Tools.StartHelloWeb(0, port))
         {
             plain.WaitForLine("Application started");
@@ -51,7 +51,7 @@ internal static class Footprint
     private static (string[] First, string[] Settled, string[] Last) Master(int restarts, List<string[]> rows, bool aot)
     {
         string app = aot ? "Native AOT master" : "master";
-        using var master = Tools.StartHelloWeb(Workers, Tools.FreePort(), new Dictionary<string, string?> { ["Fugue__RollingRestartBatch"] = "4" }, aot);
+        using var master = Tools.StartHelloWeb(Workers, Http.FreePort(), new Dictionary<string, string?> { ["Fugue__RollingRestartBatch"] = "4" }, aot);
         master.WaitForAllReady(Workers);
         int from = rows.Count;
         var first = Row(master.Pid, $"{app}, 0 worker restarts");

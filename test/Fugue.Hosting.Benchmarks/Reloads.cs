@@ -37,7 +37,7 @@ internal static class Reloads
     private static long Measure(string name, int reloads, List<string[]> rows, Func<int, int, (System.Diagnostics.Process, Task<string>)> start,
         Func<string, (long Requests, long Failures, double P99)> parse, string? replacementNice)
     {
-        int port = Tools.FreePort();
+        int port = Http.FreePort();
         using var master = Tools.StartHelloWeb(Workers, port, new Dictionary<string, string?> { ["Fugue__ReplacementNice"] = replacementNice });
         master.WaitForAllReady(Workers);
 

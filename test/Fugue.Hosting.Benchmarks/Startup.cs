@@ -72,7 +72,7 @@ internal static class Startup
     /// </summary>
     private static (double Wall, double Cpu) TimeToFirstResponse(int workers, bool aot)
     {
-        int port = Tools.FreePort();
+        int port = Http.FreePort();
         var stopwatch = Stopwatch.StartNew();
         using var server = Tools.StartHelloWeb(workers, port, aot: aot);
         if (workers > 0)
@@ -102,7 +102,7 @@ internal static class Startup
 
     private static List<double> Resuscitation(int repeats, bool aot)
     {
-        int port = Tools.FreePort();
+        int port = Http.FreePort();
         using var master = Tools.StartHelloWeb(1, port, aot: aot);
         master.WaitForAllReady(1);
         var runs = new List<double>();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Fugue.Hosting.Tests;
 
 /// <summary>
 /// wrk with keep-alive, 64 connections, against HelloWeb GET /: one plain Kestrel process (Fugue disabled), and
@@ -50,7 +51,7 @@ internal static class Throughput
 
     private static (double Rps, double P99) Measure(int workers, bool pinned)
     {
-        int port = Tools.FreePort();
+        int port = Http.FreePort();
         using var server = Tools.StartHelloWeb(workers, port, pinned ? null : new Dictionary<string, string?> { ["Fugue__CpuAffinity"] = "false" });
         if (workers == 0)
         {

@@ -16,7 +16,7 @@ internal static class Timeline
 
     public static void Run()
     {
-        int port = Tools.FreePort();
+        int port = Http.FreePort();
         using var master = Tools.StartHelloWeb(Workers, port);
         master.WaitForAllReady(Workers);
         // Warm: the picture should show the reloads, not the first seconds of a cold process's JIT.

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Fugue.Hosting.Tests;
 
@@ -44,13 +42,6 @@ internal static partial class Tools
 
     /// <summary>A number as the tables print it.</summary>
     public static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public static double Median(IEnumerable<double> values)
     {
