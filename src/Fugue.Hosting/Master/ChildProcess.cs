@@ -137,23 +137,17 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
     }
 
     /// <summary>Answers a heartbeat; a worker whose channel is full or gone does not hold the loop up.</summary>
-    public void Answer()
-    {
-        try
-        {
-            channel.Send([(byte)ControlMessage.HeartbeatAnswer]);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-        }
-    }
+    public void Answer() => Send(ControlMessage.HeartbeatAnswer);
 
     /// <summary>Tells the worker the cluster stops; false when its channel is full or gone.</summary>
-    public bool TellClusterStopping()
+    public bool TellClusterStopping() => Send(ControlMessage.ClusterStopping);
+
+    /// <summary>One message to the worker, never blocking the loop; false when its channel is full or gone.</summary>
+    private bool Send(ControlMessage message)
     {
         try
         {
-            return channel.Send([(byte)ControlMessage.ClusterStopping]) == 1;
+            return channel.Send([(byte)message]) == 1;
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
