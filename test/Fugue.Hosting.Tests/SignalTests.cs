@@ -76,11 +76,13 @@ public sealed partial class SignalTests
         try
         {
             using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["NOTIFY_SOCKET"] = path, ["WATCHDOG_USEC"] = "400000" });
-            master.WaitForAllReady(2);
-            // Pets start with the loop, before the workers are ready; once READY=1 is out, every message is a pet.
+            // Pets start with the loop, before the workers are ready; once READY=1 is out, every message is a pet. Read
+            // them as they come, as systemd does: a unix datagram queue holds 10 (net.unix.max_dgram_qlen), and a full
+            // one blocks the sender, here the master's loop, which then never gets its workers ready.
             while (!Receive(notify).StartsWith("READY=1", StringComparison.Ordinal))
             {
             }
+            master.WaitForAllReady(2);
             Assert.All(Enumerable.Range(0, 3).Select(_ => Receive(notify)), message => Assert.Equal("WATCHDOG=1", message));
             Assert.All(master.StartedWorkers().Values, pid =>
                 Assert.DoesNotContain("WATCHDOG_USEC=", File.ReadAllText($"/proc/{pid}/environ"), StringComparison.Ordinal));
