@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests;
@@ -16,12 +17,21 @@ public sealed class NativeAotTests
 
     private static string Publish()
     {
-        string log = DotnetCli.Run("publish", Apps.Directory("HelloAot"), "-c", "Release", "-o", Directory, "-nologo");
+        var publish = Process.Start(new ProcessStartInfo("dotnet",
+            ["publish", Apps.Directory("HelloAot"), "-c", "Release", "-o", Directory, "-nologo"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var error = publish.StandardError.ReadToEndAsync();
+        string log = publish.StandardOutput.ReadToEnd() + error.Result;
+        Assert.True(publish.WaitForExit(TimeSpan.FromMinutes(5)), "dotnet publish did not finish");
+        Assert.True(publish.ExitCode == 0, log);
         Assert.DoesNotContain("warning", log, StringComparison.OrdinalIgnoreCase); // no trim or AOT warning, Fugue's or the app's
         return Path.Combine(Directory, "HelloAot");
     }
 
-    [ToolFact("clang", "clang")] // the Native AOT publish links with it
+    [AotFact]
     public async Task The_AOT_sample_binds_options_restarts_reloads_reexecs_and_stops_like_a_JIT_app()
     {
         string executable = s_published.Value;
@@ -61,5 +71,18 @@ public sealed class NativeAotTests
 
         ProcessTree.Kill(successor, 15);
         master.WaitForEvent(Stopped, successor);
+    }
+}
+
+/// <summary>A test that publishes with Native AOT, which needs clang; skipped, saying so, without it.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class AotFactAttribute : FactAttribute
+{
+    public AotFactAttribute()
+    {
+        if (!(Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, "clang"))))
+        {
+            Skip = "needs clang for the Native AOT publish (Debian package clang; .ci/run installs it)";
+        }
     }
 }

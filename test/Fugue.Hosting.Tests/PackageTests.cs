@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.IO.Compression;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
@@ -13,7 +14,15 @@ public sealed partial class PackageTests
         string output = Directory.CreateTempSubdirectory("fugue-pack-").FullName;
         try
         {
-            DotnetCli.Run("pack", Path.Combine(Apps.RepoRoot, "src", "Fugue.Hosting"), "-c", "Release", "-o", output, "-nologo", "-p:ContinuousIntegrationBuild=true");
+            var pack = Process.Start(new ProcessStartInfo("dotnet",
+                ["pack", Path.Combine(Apps.RepoRoot, "src", "Fugue.Hosting"), "-c", "Release", "-o", output, "-nologo", "-p:ContinuousIntegrationBuild=true"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            string log = pack.StandardOutput.ReadToEnd() + pack.StandardError.ReadToEnd();
+            Assert.True(pack.WaitForExit(TimeSpan.FromMinutes(5)), "dotnet pack did not finish");
+            Assert.True(pack.ExitCode == 0, log);
 
             using var package = ZipFile.OpenRead(Directory.GetFiles(output, "Fugue.Hosting.*.nupkg").Single());
             var files = package.Entries.Select(e => e.FullName).ToHashSet();
