@@ -109,7 +109,8 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         services.AddSingleton<LameDuck>();
         if (identity.Connections is { } connections)
         {
-            services.AddSingleton(sp => new ConnectionBalance(ConnectionTable.Open(connections.Fd), connections.Cell, sp.GetRequiredService<LameDuck>()));
+            services.AddSingleton(sp => new ConnectionBalance(ConnectionTable.Open(connections.Fd), connections.Cell,
+                sp.GetService<TimeProvider>() ?? TimeProvider.System, sp.GetRequiredService<LameDuck>().Draining));
         }
         if (identity.WarmUp && options.WarmUpPath is { } warmUpPath)
         {

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace FugueHosting.Worker;
 
 /// <summary>
@@ -12,15 +10,26 @@ internal sealed class ConnectionBalance
 {
     public static readonly TimeSpan MaxWait = TimeSpan.FromMilliseconds(5);
 
+    /// <summary>
+    /// How often a waiting worker looks at the others' counts (it cannot be woken by another process). Its own
+    /// connections closing wake it at once: otherwise, with one connection at a time, the worker that took the last
+    /// one would sleep through the next while the other is busy, and the connection would wait in the queue.
+    /// </summary>
+    public static readonly TimeSpan Recheck = TimeSpan.FromMilliseconds(1);
+
     private readonly ConnectionTable _table;
     private readonly int _cell;
+    private readonly TimeProvider _time;
+    /// <summary>Completed, and replaced, when one of this worker's connections closes; awaited by every listener's accept loop.</summary>
+    private TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _started;
 
-    public ConnectionBalance(ConnectionTable table, int cell, LameDuck lameDuck)
+    public ConnectionBalance(ConnectionTable table, int cell, TimeProvider time, CancellationToken draining)
     {
         _table = table;
         _cell = cell;
-        lameDuck.Draining.Register(() =>
+        _time = time;
+        draining.Register(() =>
         {
             if (Interlocked.Exchange(ref _started, 2) == 1)
             {
@@ -37,10 +46,17 @@ internal sealed class ConnectionBalance
             _table.StartCounting(_cell);
             return;
         }
-        long start = Stopwatch.GetTimestamp();
-        while (_table.IsAhead(_cell) && Stopwatch.GetElapsedTime(start) < MaxWait)
+        long start = _time.GetTimestamp();
+        while (_table.IsAhead(_cell) && _time.GetElapsedTime(start) is var waited && waited < MaxWait)
         {
-            await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+            var closed = Volatile.Read(ref _closed).Task;
+            if (!_table.IsAhead(_cell))
+            {
+                break; // a close between the check and the read above would not wake this wait
+            }
+            var wait = MaxWait - waited < Recheck ? MaxWait - waited : Recheck;
+            await Task.WhenAny(closed, Task.Delay(wait, _time, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
@@ -51,5 +67,9 @@ internal sealed class ConnectionBalance
         connection.ConnectionClosed.Register(static state => ((ConnectionBalance)state!).Closed(), this);
     }
 
-    private void Closed() => _table.Closed(_cell);
+    private void Closed()
+    {
+        _table.Closed(_cell);
+        Interlocked.Exchange(ref _closed, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
 }
