@@ -36,6 +36,12 @@ switch (scenario)
     case "startup":
         Startup.Run(Count(5));
         break;
+    case "resuscitation":
+        foreach (var kill in Resuscitation.Run(Count(3), aot: false, args.Skip(2).Select(a => a.Split('=', 2)).ToDictionary(a => a[0], a => (string?)a[1])))
+        {
+            Console.WriteLine(kill);
+        }
+        break;
     case "restarts":
         Footprint.Run(Count(500));
         break;

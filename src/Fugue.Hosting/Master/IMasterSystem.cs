@@ -59,11 +59,11 @@ internal readonly record struct ProcessUsage(int? Connections, long? RssBytes, d
 internal interface IChildLauncher
 {
     /// <summary>
-    /// Starts worker <paramref name="workerId"/>; <paramref name="replacing"/> when it replaces one that still serves:
-    /// it then warms up, and starts at the replacements' lower priority. <paramref name="heapLimit"/>: its GC heap
-    /// limit in bytes (<see cref="WorkerMemory"/>), or null to leave the runtime's own.
+    /// Starts worker <paramref name="workerId"/>, warmed up and at the priority <paramref name="start"/> says.
+    /// <paramref name="heapLimit"/>: its GC heap limit in bytes (<see cref="WorkerMemory"/>), or null to leave the
+    /// runtime's own.
     /// </summary>
-    ChildProcess LaunchWorker(int workerId, int generation, bool replacing, long? heapLimit);
+    ChildProcess LaunchWorker(int workerId, int generation, WorkerStart start, long? heapLimit);
 
     /// <summary>Starts a new master (USR2) with the listeners, a channel to this one and the pid-file lock.</summary>
     ChildProcess LaunchSuccessor(int? lockFd);

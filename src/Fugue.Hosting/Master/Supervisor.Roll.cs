@@ -73,7 +73,7 @@ internal sealed partial class Supervisor
             }
             try
             {
-                slot.Incoming = _launcher!.LaunchWorker(slot.Id, _generation, replacing: true, WorkerHeapLimit());
+                slot.Incoming = _launcher!.LaunchWorker(slot.Id, _generation, WorkerStart.Replacing, WorkerHeapLimit());
             }
             catch (IOException e)
             {

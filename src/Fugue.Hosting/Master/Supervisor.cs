@@ -371,7 +371,10 @@ internal sealed partial class Supervisor(
             try
             {
                 // A new master's first workers take over from the old master's, which serve meanwhile.
-                slot.Current = _launcher!.LaunchWorker(slot.Id, _generation, replacing: !_servedOnce && start.Inherited is not null, WorkerHeapLimit());
+                var how = !_servedOnce && start.Inherited is not null ? WorkerStart.Replacing
+                    : _slots.Any(s => s != slot && s.Current is { Ready: true, Stopping: false }) ? WorkerStart.Resuscitating
+                    : WorkerStart.Cold;
+                slot.Current = _launcher!.LaunchWorker(slot.Id, _generation, how, WorkerHeapLimit());
                 MasterLog.WorkerStarted(logger, slot.Id, slot.Current.Pid);
             }
             catch (IOException e)

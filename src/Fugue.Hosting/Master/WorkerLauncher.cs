@@ -22,7 +22,7 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
     private static readonly string[] NotForWorkers =
         [SystemdNotifier.VariableName, SystemdNotifier.WatchdogVariable, SystemdNotifier.WatchdogPidVariable, SuccessorIdentity.VariableName];
 
-    public ChildProcess LaunchWorker(int workerId, int generation, bool replacing, long? heapLimit)
+    public ChildProcess LaunchWorker(int workerId, int generation, WorkerStart start, long? heapLimit)
     {
         var inherited = listeners.Bound.Select((l, i) => new InheritedListener(FdLayout.Listener(i), l.Https)).ToList();
         var fds = listeners.Bound.Select(l => l.Fd).ToList();
@@ -32,7 +32,8 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
             fds.Add(connections!.Fd);
         }
         var identity = new WorkerIdentity(workerId, _masterPid, FdLayout.Channel, inherited, controlSocketPath, _settings, _runAs,
-            cell is int allocated ? new InheritedCell(FdLayout.AfterListeners(inherited.Count), allocated) : null, replacing);
+            cell is int allocated ? new InheritedCell(FdLayout.AfterListeners(inherited.Count), allocated) : null,
+            WarmUp: start != WorkerStart.Cold);
         string attributes = TelemetryIdentity.ResourceAttributes(Environment.GetEnvironmentVariable(TelemetryIdentity.VariableName), Environment.MachineName,
             _masterPid, workerId);
         var env = AppCommandLine.ChildEnvironment(NotForWorkers,
@@ -57,7 +58,7 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         try
         {
             worker = Launch(ChildKind.Worker, workerId, generation, env, fds, options.WorkingDirectory ?? command.StartDirectory, output.WorkerEnds,
-                replacing ? priority?.Starting : null);
+                start == WorkerStart.Replacing ? priority?.Starting : null);
         }
         catch
         {

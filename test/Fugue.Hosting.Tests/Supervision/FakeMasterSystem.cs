@@ -36,8 +36,8 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
 
     public WorkerMemory Memory { get; set; } = new(null, null);
 
-    /// <summary>Each worker launched, with the heap limit it was given.</summary>
-    public List<(int Pid, long? HeapLimit)> HeapLimits { get; } = [];
+    /// <summary>Each worker launched: how it was started, with the heap limit it was given.</summary>
+    public List<(int Pid, WorkerStart Start, long? HeapLimit)> Launches { get; } = [];
 
     public IChildLauncher Launcher(FugueOptions options) => new FakeLauncher(this, WorkerSettings.From(options));
 
@@ -137,10 +137,10 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
 
     private sealed class FakeLauncher(FakeMasterSystem system, WorkerSettings settings) : IChildLauncher
     {
-        public ChildProcess LaunchWorker(int workerId, int generation, bool replacing, long? heapLimit)
+        public ChildProcess LaunchWorker(int workerId, int generation, WorkerStart start, long? heapLimit)
         {
             var worker = system.Launch(ChildKind.Worker, workerId, generation, settings);
-            system.HeapLimits.Add((worker.Pid, heapLimit));
+            system.Launches.Add((worker.Pid, start, heapLimit));
             return worker;
         }
 

@@ -59,6 +59,27 @@ public sealed class SupervisorTests
     }
 
     [Fact]
+    public void A_crashed_workers_replacement_warms_up_only_while_another_serves()
+    {
+        using var h = new SupervisorHarness();
+        var first = h.StartAll();
+        Assert.All(h.Processes.Launches, l => Assert.Equal(WorkerStart.Cold, l.Start));
+
+        h.Processes.Exit(first[0].Pid);
+        h.Step();
+        var replacement = h.Serving[0];
+        Assert.Equal(WorkerStart.Resuscitating, h.Processes.Launches[^1].Start); // worker 2 carries the load meanwhile
+
+        h.Processes.Exit(first[1].Pid);
+        h.Step();
+        Assert.Equal(WorkerStart.Cold, h.Processes.Launches[^1].Start); // the other one is not ready yet: capacity now
+
+        h.Ready(replacement, h.Serving[1]);
+        h.Signal(Posix.SIGHUP);
+        Assert.Equal(WorkerStart.Replacing, h.Processes.Launches[^1].Start);
+    }
+
+    [Fact]
     public void Hup_replaces_one_batch_at_a_time_and_each_old_worker_goes_only_when_its_replacement_is_ready()
     {
         using var h = new SupervisorHarness(new() { ["Fugue:Workers"] = "3", ["Fugue:RollingRestartBatch"] = "2" });

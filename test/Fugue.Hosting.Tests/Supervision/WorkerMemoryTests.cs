@@ -47,16 +47,16 @@ public sealed class WorkerMemoryTests
     {
         using var h = new SupervisorHarness(memory: new WorkerMemory(1024 * MiB, null));
         var first = h.StartAll();
-        Assert.All(first, w => Assert.Contains((w.Pid, (long?)(384 * MiB)), h.Processes.HeapLimits));
+        Assert.All(first, w => Assert.Contains((long?)(384 * MiB), h.Processes.Launches.Where(l => l.Pid == w.Pid).Select(l => l.HeapLimit)));
         Assert.Equal(1, h.Count(WorkerHeapLimit));
 
         h.Command("scale 4");
-        Assert.Equal([192 * MiB, 192 * MiB], h.Processes.HeapLimits.Skip(2).Select(l => l.HeapLimit));
+        Assert.Equal([192 * MiB, 192 * MiB], h.Processes.Launches.Skip(2).Select(l => l.HeapLimit));
         Assert.Equal(2, h.Count(WorkerHeapLimit));
 
         h.Processes.Exit(first[0].Pid);
         h.Step();
-        Assert.Equal(192 * MiB, h.Processes.HeapLimits[^1].HeapLimit);
+        Assert.Equal(192 * MiB, h.Processes.Launches[^1].HeapLimit);
         Assert.Equal(2, h.Count(WorkerHeapLimit)); // unchanged: not logged again
     }
 
@@ -65,7 +65,7 @@ public sealed class WorkerMemoryTests
     {
         using var h = new SupervisorHarness(memory: new WorkerMemory(1024 * MiB, "DOTNET_GCHeapHardLimit=0x20000000"));
         h.StartAll();
-        Assert.All(h.Processes.HeapLimits, l => Assert.Null(l.HeapLimit));
+        Assert.All(h.Processes.Launches, l => Assert.Null(l.HeapLimit));
         Assert.Equal((0, 1), (h.Count(WorkerHeapLimit), h.Count(WorkerHeapLimitLeft)));
     }
 }
