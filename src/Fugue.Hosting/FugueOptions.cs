@@ -144,6 +144,15 @@ public sealed class FugueOptions
     /// <summary>How many requests a warm-up makes (8 at a time). Default 200.</summary>
     public int WarmUpRequests { get; set; } = 200;
 
+    /// <summary>
+    /// Routes each SignalR connection (hubs, connection handlers, Blazor Server circuits) to the worker that answered
+    /// its negotiate request, so that SignalR's default clients work with several workers: the token the client sends
+    /// back names that worker, and a worker that accepts a connection asking for another worker's token passes the
+    /// connection to it. Only when the app maps hubs and runs more than one worker; plain-HTTP endpoints only (behind
+    /// a proxy that terminates TLS). Default true.
+    /// </summary>
+    public bool HubAffinity { get; set; } = true;
+
     /// <summary>The default <see cref="ReadinessTag"/>.</summary>
     public const string DefaultReadinessTag = "ready";
 

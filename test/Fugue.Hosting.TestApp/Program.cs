@@ -211,4 +211,16 @@ app.MapGet("/unprotect", (string payload, IDataProtectionProvider protection) =>
     }
 });
 app.MapGet("/protocol", (HttpContext context) => $"{context.Request.Protocol} {context.Request.Scheme} worker {FugueCluster.WorkerId}");
+if (app.Configuration.GetValue<bool>("TestApp:SignalR"))
+{
+    app.MapHub<PidHub>("/hub");
+}
 app.Run();
+
+/// <summary>A hub whose method says which worker process holds the connection.</summary>
+internal sealed class PidHub : Microsoft.AspNetCore.SignalR.Hub
+{
+#pragma warning disable CA1822 // SignalR calls hub methods on an instance
+    public int Pid() => Environment.ProcessId;
+#pragma warning restore CA1822
+}

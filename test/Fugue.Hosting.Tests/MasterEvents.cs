@@ -71,6 +71,9 @@ internal static class MasterEvents
     public const int WarmUpSkipped = 105;
     public const int NotReady = 106;
     public const int RunsAs = 107;
+    public const int HubAffinity = 108;
+    public const int HandedOff = 109;
+    public const int HandoffFailed = 110;
     public const int SingleProcess = 201;
     public const int SingleProcessUnsupported = 202;
 }

@@ -354,7 +354,7 @@ internal sealed partial class MasterProcess : IDisposable
             string cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
             return cmdline.Contains("Fugue.Hosting.TestApp", StringComparison.Ordinal) || cmdline.Contains("Fugue.Hosting.WebApp", StringComparison.Ordinal)
                 || cmdline.Contains("HelloWeb", StringComparison.Ordinal) || cmdline.Contains("HelloAot", StringComparison.Ordinal)
-                || cmdline.Contains("TcpEcho", StringComparison.Ordinal);
+                || cmdline.Contains("TcpEcho", StringComparison.Ordinal) || cmdline.Contains("FugueBlazorApp", StringComparison.Ordinal);
         }
         catch (IOException)
         {

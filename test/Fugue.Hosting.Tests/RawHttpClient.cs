@@ -16,6 +16,9 @@ internal sealed class RawHttpClient(int port, bool keepAlive) : IDisposable
     private readonly byte[] _buffer = new byte[16 * 1024];
     private int _start, _end;
 
+    /// <summary>Whether the connection is still open (a response with <c>Connection: close</c> closes it).</summary>
+    public bool IsOpen => _stream is not null;
+
     public async Task<(int Status, string Body)> GetAsync(string path, CancellationToken cancellationToken)
     {
         try

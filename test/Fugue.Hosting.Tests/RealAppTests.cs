@@ -51,13 +51,19 @@ public sealed class RealAppTests
         Assert.Equal(expected, TelemetryIdentity.ResourceAttributes(existing, "web1", 42, 3));
     }
 
-    [Fact]
-    public void A_master_of_an_app_that_uses_signalr_with_several_workers_says_what_clients_need()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_master_of_an_app_that_uses_signalr_with_several_workers_says_what_clients_need_only_without_hub_affinity(bool affinity)
     {
-        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["TestApp__SignalR"] = "true" });
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+        {
+            ["TestApp__SignalR"] = "true",
+            ["Fugue__HubAffinity"] = affinity ? "true" : "false",
+        });
         master.WaitForAllReady(2);
 
-        Assert.Equal(2, master.WaitForEvent(SignalRAcrossWorkers, master.Pid).Int("Workers"));
+        Assert.Equal(affinity ? 0 : 1, master.CountEvents(SignalRAcrossWorkers, e => e.Int("Workers") == 2));
     }
 
     [Fact]

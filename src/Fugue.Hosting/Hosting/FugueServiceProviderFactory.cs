@@ -1,4 +1,5 @@
 using FugueHosting.Master;
+using FugueHosting.Native;
 using FugueHosting.Worker;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -121,7 +122,16 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
             services.Remove(transport);
             services.AddSingleton<IConnectionListenerFactory>(sp => new WorkerListenerFactory(
                 (IConnectionListenerFactory)ActivatorUtilities.CreateInstance(sp, transport.ImplementationType!), sp.GetRequiredService<LameDuck>(),
-                sp.GetService<ConnectionBalance>(), sp.GetService<WarmUp>(), sp.GetService<HealthGate>()));
+                sp.GetService<ConnectionBalance>(), sp.GetService<WarmUp>(), sp.GetService<HealthGate>(), sp.GetService<WorkerListenerFactory.Affinity>()));
+        }
+        // Whatever the worker count: TTIN may add workers, and a roll runs old and new ones side by side.
+        if (options.HubAffinity)
+        {
+            services.AddSingleton(sp => new ConnectionHandoff(Path.Combine(options.TempPath, $"fugue-{Posix.EffectiveUid}"), sp.GetRequiredService<ILogger<ConnectionHandoff>>()));
+            services.AddSingleton<HubAffinity>();
+            services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<HubAffinity>());
+            services.AddSingleton(sp => new WorkerListenerFactory.Affinity(sp.GetRequiredService<HubAffinity>(), sp.GetRequiredService<ConnectionHandoff>(), identity,
+                sp.GetRequiredService<ILoggerFactory>()));
         }
         services.AddHostedService(sp => sp.GetRequiredService<LameDuck>());
         services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<LameDuck>());

@@ -70,7 +70,7 @@ internal sealed class MasterHost(
             controlSocket.Start(successor: inherited is not null);
             MasterLog.ControlSocket(logger, _pid, controlSocket.Path!);
             MasterLog.WorkerCount(logger, _pid, _options.Workers, WorkersSource());
-            if (app.UsesSignalR && _options.Workers > 1)
+            if (app.UsesSignalR && _options.Workers > 1 && !_options.HubAffinity)
             {
                 MasterLog.SignalRAcrossWorkers(logger, _pid, _options.Workers);
             }

@@ -17,10 +17,18 @@ internal sealed record WorkerSettings(
     /// <summary>The health-check tag that gates readiness (absent in identities of older masters: the default).</summary>
     public string? ReadinessTag { get; init; }
 
+    /// <summary>Whether SignalR connections are routed to their worker (absent in identities of older masters: the default).</summary>
+    public bool? HubAffinity { get; init; }
+
+    /// <summary>Where the workers meet to hand connections over (absent in identities of older masters: the default).</summary>
+    public string? TempPath { get; init; }
+
     public static WorkerSettings From(FugueOptions o) =>
         new(o.WorkerKillTimeout, o.WorkerTimeout, o.WorkerBootTimeout, o.MasterPingInterval, o.LameDuckPeriod, o.WarmUpPath, o.WarmUpRequests)
         {
             ReadinessTag = o.ReadinessTag,
+            HubAffinity = o.HubAffinity,
+            TempPath = o.TempPath,
         };
 
     /// <summary>The worker's options: these settings over the defaults.</summary>
@@ -34,5 +42,7 @@ internal sealed record WorkerSettings(
         WarmUpPath = WarmUpPath,
         WarmUpRequests = WarmUpRequests,
         ReadinessTag = ReadinessTag ?? FugueOptions.DefaultReadinessTag,
+        HubAffinity = HubAffinity ?? true,
+        TempPath = TempPath ?? Path.GetTempPath(),
     };
 }

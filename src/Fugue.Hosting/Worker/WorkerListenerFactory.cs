@@ -17,12 +17,17 @@ namespace FugueHosting.Worker;
 /// </list>
 /// </summary>
 internal sealed class WorkerListenerFactory(IConnectionListenerFactory transport, LameDuck lameDuck, ConnectionBalance? balance, WarmUp? warmUp,
-    HealthGate? health = null)
+    HealthGate? health = null, WorkerListenerFactory.Affinity? affinity = null)
     : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
+    private readonly List<AffinityListener> _affinityListeners = [];
+
+    /// <summary>What hub affinity needs (<see cref="HubAffinity"/>): present when it is on and the cluster has more than one worker.</summary>
+    internal sealed record Affinity(HubAffinity Hubs, ConnectionHandoff Handoff, WorkerIdentity Identity, Microsoft.Extensions.Logging.ILoggerFactory Loggers);
+
     public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
-        var listener = await transport.BindAsync(endpoint, cancellationToken).ConfigureAwait(false);
+        var listener = AffinityFor(endpoint) ?? await transport.BindAsync(endpoint, cancellationToken).ConfigureAwait(false);
         var warmUpListener = warmUp is not null && endpoint is FileHandleEndPoint handle && (int)handle.FileHandle == warmUp.Fd
             ? await warmUp.BindAsync(transport, cancellationToken).ConfigureAwait(false)
             : null;
@@ -32,6 +37,47 @@ internal sealed class WorkerListenerFactory(IConnectionListenerFactory transport
             (var w, var h) => Task.WhenAll(new[] { w, h }.OfType<Task>()),
         };
         return new WorkerListener(listener, balance, open, warmUpListener, lameDuck.Draining);
+    }
+
+    /// <summary>An <see cref="AffinityListener"/> for an inherited plain-HTTP socket of an app with hubs; null otherwise.</summary>
+    private AffinityListener? AffinityFor(EndPoint endpoint)
+    {
+        if (affinity is null || endpoint is not FileHandleEndPoint handle
+            || !affinity.Identity.Listeners.Any(l => l.Fd == (int)handle.FileHandle && !l.Https) || affinity.Hubs.HubPaths.Count == 0)
+        {
+            return null;
+        }
+        var listener = new AffinityListener(endpoint, (int)handle.FileHandle, affinity.Hubs, affinity.Handoff, affinity.Loggers, lameDuck.Draining);
+        lock (_affinityListeners)
+        {
+            if (_affinityListeners.Count == 0)
+            {
+                affinity.Handoff.Start(Received);
+                // A draining worker takes no connection: the others answer its tokens as gone, and its clients negotiate anew.
+                lameDuck.Draining.Register(affinity.Handoff.Dispose);
+            }
+            _affinityListeners.Add(listener);
+        }
+        WorkerLog.HubAffinity(Microsoft.Extensions.Logging.LoggerFactoryExtensions.CreateLogger<HubAffinity>(affinity.Loggers), affinity.Identity.WorkerId,
+            Environment.ProcessId, $"fd {(int)handle.FileHandle}", string.Join(", ", affinity.Hubs.HubPaths));
+        return listener;
+    }
+
+    /// <summary>A connection another worker handed over goes to the listener of the port it came in on.</summary>
+    private void Received(System.Net.Sockets.Socket socket)
+    {
+        int? port = (socket.LocalEndPoint as IPEndPoint)?.Port;
+        AffinityListener? listener;
+        lock (_affinityListeners)
+        {
+            listener = _affinityListeners.FirstOrDefault(l => l.LocalPort == port);
+        }
+        if (listener is null)
+        {
+            socket.Dispose();
+            return;
+        }
+        listener.Add(socket);
     }
 
     public bool CanBind(EndPoint endpoint) => transport is not IConnectionListenerFactorySelector selector || selector.CanBind(endpoint);

@@ -24,4 +24,13 @@ internal static partial class WorkerLog
 
     [LoggerMessage(107, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) runs as uid {Uid} gid {Gid}, taken on by {ChangedBy}")]
     public static partial void RunsAs(ILogger logger, int workerId, int pid, uint uid, uint gid, string changedBy);
+
+    [LoggerMessage(108, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) routes each SignalR connection to the worker that negotiated it, on {Endpoint}, for {HubPaths}")]
+    public static partial void HubAffinity(ILogger logger, int workerId, int pid, string endpoint, string hubPaths);
+
+    [LoggerMessage(109, LogLevel.Debug, "Worker pid {Pid} handed a connection to worker pid {Owner}, which owns its SignalR connection")]
+    public static partial void HandedOff(ILogger logger, int pid, int owner);
+
+    [LoggerMessage(110, LogLevel.Warning, "Worker pid {Pid}: a connection handoff with worker pid {Other} failed: {Reason}")]
+    public static partial void HandoffFailed(ILogger logger, int pid, int other, string reason);
 }

@@ -1,0 +1,124 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Fugue.Hosting.Tests;
+
+/// <summary>Builds run alone, after the others: they take both cores for a while.</summary>
+[CollectionDefinition("Builds", DisableParallelization = true)]
+public sealed class BuildsGroup;
+
+/// <summary>
+/// What <c>dotnet new blazor --interactivity Server</c> makes, with the UseFugue line added, built once per test run in
+/// a directory of its own (outside this repository's build settings); removed with the tests' end.
+/// </summary>
+public sealed class BlazorTemplateApp : IDisposable
+{
+    public const string Name = "FugueBlazorApp";
+
+    public BlazorTemplateApp()
+    {
+        Directory = Path.Combine(Path.GetTempPath(), $"fugue-blazor-{Guid.NewGuid():N}");
+        Run("new", "blazor", "--interactivity", "Server", "-n", Name, "-o", Directory);
+        string program = Path.Combine(Directory, "Program.cs");
+        string code = File.ReadAllText(program);
+        const string Builder = "var builder = WebApplication.CreateBuilder(args);";
+        Assert.Contains(Builder, code, StringComparison.Ordinal);
+        File.WriteAllText(program, code.Replace(Builder, Builder + "\nbuilder.UseFugue();", StringComparison.Ordinal));
+        Run("add", Directory, "reference", Path.Combine(Apps.RepoRoot, "src", "Fugue.Hosting", "Fugue.Hosting.csproj"));
+        Run("build", Directory, "-o", Path.Combine(Directory, "out"));
+        Executable = Path.Combine(Directory, "out", Name);
+    }
+
+    public string Directory { get; }
+
+    public string Executable { get; }
+
+    private static void Run(params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet", arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        using var process = Process.Start(info)!;
+        var error = process.StandardError.ReadToEndAsync();
+        string log = process.StandardOutput.ReadToEnd() + error.Result;
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), $"dotnet {string.Join(' ', arguments)} did not finish");
+        Assert.True(process.ExitCode == 0, $"dotnet {string.Join(' ', arguments)}: {log}");
+    }
+
+    public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+}
+
+/// <summary>
+/// A Blazor Server template app with 2 workers: the page loads and its circuit starts and renders, through the
+/// SignalR client speaking the circuit hub (/_blazor) as the browser's script does, every request on a new connection
+/// as a browser's WebSocket is. No browser runs here; clicking is left to one.
+/// </summary>
+[Collection("Builds")]
+public sealed partial class BlazorServerTests(BlazorTemplateApp app) : IClassFixture<BlazorTemplateApp>
+{
+    [Fact]
+    public async Task Each_page_loads_and_its_circuit_starts_and_renders_whichever_worker_each_connection_reaches()
+    {
+        using var master = MasterProcess.Start(BlazorTemplateApp.Name, fileName: app.Executable, workingDirectory: app.Directory);
+        var url = new Uri(master.WaitForUrl());
+        master.WaitForAllReady(2);
+        using var deadline = new CancellationTokenSource(MasterProcess.Deadline);
+        using var http = new HttpClient();
+
+        for (int i = 0; i < 10; i++)
+        {
+            using var page = new HttpRequestMessage(HttpMethod.Get, new Uri(url, "/counter"));
+            page.Headers.ConnectionClose = true;
+            using var response = await http.SendAsync(page, deadline.Token);
+            string html = await response.Content.ReadAsStringAsync(deadline.Token);
+            Assert.True(response.IsSuccessStatusCode, html);
+            var markers = ServerMarker().Matches(html).Select(m => m.Groups[1].Value).ToList();
+            Assert.NotEmpty(markers); // the prerendered interactive components, with their protected descriptors
+
+            var rendered = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var builder = new HubConnectionBuilder()
+                .WithUrl(new Uri(url, "/_blazor"), o => o.HttpMessageHandlerFactory = inner => new NewConnectionEachRequest(inner));
+            builder.Services.AddSingleton<IHubProtocol>(new BlazorPack());
+            await using var circuit = builder.Build();
+            circuit.On<int, byte[]>("JS.RenderBatch", (batch, _) => rendered.TrySetResult(batch));
+            await circuit.StartAsync(deadline.Token);
+            string? id = await circuit.InvokeAsync<string?>("StartCircuit", url.ToString(), new Uri(url, "/counter").ToString(),
+                "[" + string.Join(',', markers) + "]", "", deadline.Token);
+
+            Assert.False(string.IsNullOrEmpty(id), "the circuit did not start");
+            int batch = await rendered.Task.WaitAsync(deadline.Token);
+            await circuit.SendAsync("OnRenderCompleted", batch, null, deadline.Token);
+        }
+    }
+
+    [GeneratedRegex(@"<!--Blazor:(\{""type"":""server"".*?\})-->")]
+    private static partial Regex ServerMarker();
+
+    /// <summary>The circuit hub speaks only "blazorpack": MessagePack under that name, as blazor.web.js sends it.</summary>
+    private sealed class BlazorPack : IHubProtocol
+    {
+        private readonly MessagePackHubProtocol _messagePack = new();
+
+        public string Name => "blazorpack";
+
+        public int Version => _messagePack.Version;
+
+        public TransferFormat TransferFormat => TransferFormat.Binary;
+
+        public bool IsVersionSupported(int version) => _messagePack.IsVersionSupported(version);
+
+        public bool TryParseMessage(ref ReadOnlySequence<byte> input, IInvocationBinder binder, [NotNullWhen(true)] out HubMessage? message) =>
+            _messagePack.TryParseMessage(ref input, binder, out message);
+
+        public void WriteMessage(HubMessage message, IBufferWriter<byte> output) => _messagePack.WriteMessage(message, output);
+
+        public ReadOnlyMemory<byte> GetMessageBytes(HubMessage message) => _messagePack.GetMessageBytes(message);
+    }
+}
