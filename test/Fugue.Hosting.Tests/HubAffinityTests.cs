@@ -10,7 +10,7 @@ namespace Fugue.Hosting.Tests;
 /// client would send its next request on the negotiate's keep-alive connection, to the same worker; browsers open a new
 /// connection for a WebSocket, and proxies and pools close connections, so every request here goes on a new one.
 /// </summary>
-public sealed class HubAffinityTests
+public sealed class HubAffinityTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const int Clients = 20;
 
@@ -22,40 +22,9 @@ public sealed class HubAffinityTests
     public async Task Every_default_client_connects_and_its_calls_reach_the_worker_that_negotiated(int workers, HttpTransportType transport)
     {
         using var master = StartWithHub(workers);
-        string url = master.WaitForUrl();
         Assert.Equal(workers, master.CountEvents(HubAffinity, e => e.Text("HubPaths") == "/hub"));
 
-        var connections = Enumerable.Range(0, Clients).Select(_ => new HubConnectionBuilder()
-            .WithUrl(new Uri(new Uri(url), "/hub"), transport, o => o.HttpMessageHandlerFactory = inner => new NewConnectionEachRequest(inner))
-            .Build()).ToList();
-        try
-        {
-            using var deadline = new CancellationTokenSource(MasterProcess.Deadline);
-            await Task.WhenAll(connections.Select(c => c.StartAsync(deadline.Token)));
-            var pids = new List<int>();
-            foreach (var connection in connections)
-            {
-                // Three calls each: over long polling every one is a new request, which must reach the same worker.
-                var answers = new[]
-                {
-                    await connection.InvokeAsync<int>("Pid", deadline.Token),
-                    await connection.InvokeAsync<int>("Pid", deadline.Token),
-                    await connection.InvokeAsync<int>("Pid", deadline.Token),
-                };
-                Assert.Single(answers.Distinct());
-                pids.Add(answers[0]);
-            }
-
-            Assert.All(pids, pid => Assert.Contains(pid, ProcessTree.Children(master.Pid)));
-            Assert.True(pids.Distinct().Count() > 1, "every client landed on one worker: nothing was routed"); // 20 clients, 2+ workers
-        }
-        finally
-        {
-            foreach (var connection in connections)
-            {
-                await connection.DisposeAsync();
-            }
-        }
+        await AllConnectAsync(master, transport);
     }
 
     [Fact]
@@ -92,14 +61,16 @@ public sealed class HubAffinityTests
         Assert.Contains("No Connection with that ID", body, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Clients_with_automatic_reconnect_all_come_back_after_a_hup_on_the_new_workers()
+    [Theory]
+    [InlineData(1)] // HUP: a rolling restart
+    [InlineData(12)] // USR2: a new master and its workers
+    public async Task Default_clients_with_automatic_reconnect_all_come_back_after_a_reload_on_the_new_workers(int signal)
     {
         using var master = StartWithHub();
         string url = master.WaitForUrl();
         var connections = Enumerable.Range(0, Clients).Select(_ => new HubConnectionBuilder()
             .WithUrl(new Uri(new Uri(url), "/hub"), o => o.HttpMessageHandlerFactory = inner => new NewConnectionEachRequest(inner))
-            .WithAutomaticReconnect([TimeSpan.Zero, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)])
+            .WithAutomaticReconnect()
             .Build()).ToList();
         try
         {
@@ -117,12 +88,23 @@ public sealed class HubAffinityTests
             await Task.WhenAll(connections.Select(c => c.StartAsync(deadline.Token)));
             var old = ProcessTree.Children(master.Pid);
 
-            master.Signal(1);
-            master.WaitForRollDone(2);
-            // The old workers close their connections when they stop; each client negotiates again with a new one.
+            var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+            master.Signal(signal);
+            int serving = master.Pid;
+            if (signal == 1)
+            {
+                master.WaitForRollDone(2);
+            }
+            else
+            {
+                serving = master.WaitForTakeOver(master.Pid);
+            }
+            // The old workers close their connections when they stop; each client negotiates again with a new one. The
+            // default client retries at once, then after 2 s: the lame-duck period (1 s) and one retry bound the wait.
             await Task.WhenAll(reconnected).WaitAsync(TimeSpan.FromSeconds(30));
+            output.WriteLine($"all {Clients} reconnected {stopwatch.Elapsed.TotalSeconds:0.00}s after the signal");
 
-            var now = ProcessTree.Children(master.Pid);
+            var now = ProcessTree.Children(serving);
             foreach (var connection in connections)
             {
                 int pid = await connection.InvokeAsync<int>("Pid", deadline.Token);
@@ -139,14 +121,82 @@ public sealed class HubAffinityTests
         }
     }
 
-    /// <summary>The test app with its hub at /hub, its workers ready.</summary>
-    private static MasterProcess StartWithHub(int workers = 2)
+    [RootFact(AsOtherUser = true)]
+    public async Task Workers_running_as_nobody_route_through_their_own_private_directory()
     {
-        var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+        string shared = Directory.CreateTempSubdirectory("fugue-affinity-").FullName;
+        File.SetUnixFileMode(shared, (UnixFileMode)0x3FF); // 1777, as /tmp
+        try
+        {
+            using var master = StartWithHub(2, ("Fugue__User", "nobody"), ("Fugue__TempPath", shared));
+            await AllConnectAsync(master, HttpTransportType.WebSockets);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(shared, "fugue-65534")));
+        }
+        finally
+        {
+            Directory.Delete(shared, recursive: true);
+        }
+    }
+
+    [RootFact(AsOtherUser = true)]
+    public void Workers_that_cannot_make_their_directory_say_so_and_serve_unrouted()
+    {
+        using var master = StartWithHub(2, ("Fugue__User", "nobody")); // the harness's TempPath: root's, 0755
+
+        Assert.Equal(2, master.CountEvents(HubAffinityUnavailable));
+        Assert.Equal(0, master.CountEvents(HubAffinity));
+    }
+
+    /// <summary>20 clients connect over <paramref name="transport"/>, and each one's calls reach one worker, not all the same.</summary>
+    private static async Task AllConnectAsync(MasterProcess master, HttpTransportType transport)
+    {
+        string url = master.WaitForUrl();
+        var connections = Enumerable.Range(0, Clients).Select(_ => new HubConnectionBuilder()
+            .WithUrl(new Uri(new Uri(url), "/hub"), transport, o => o.HttpMessageHandlerFactory = inner => new NewConnectionEachRequest(inner))
+            .Build()).ToList();
+        try
+        {
+            using var deadline = new CancellationTokenSource(MasterProcess.Deadline);
+            await Task.WhenAll(connections.Select(c => c.StartAsync(deadline.Token)));
+            var pids = new List<int>();
+            foreach (var connection in connections)
+            {
+                // Three calls each: over long polling every one is a new request, which must reach the same worker.
+                var answers = new[]
+                {
+                    await connection.InvokeAsync<int>("Pid", deadline.Token),
+                    await connection.InvokeAsync<int>("Pid", deadline.Token),
+                    await connection.InvokeAsync<int>("Pid", deadline.Token),
+                };
+                Assert.Single(answers.Distinct());
+                pids.Add(answers[0]);
+            }
+
+            Assert.All(pids, pid => Assert.Contains(pid, ProcessTree.Children(master.Pid)));
+            Assert.True(pids.Distinct().Count() > 1, "every client landed on one worker: nothing was routed"); // 20 clients, 2+ workers
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>The test app with its hub at /hub, its workers ready.</summary>
+    private static MasterProcess StartWithHub(int workers = 2, params (string Key, string Value)[] settings)
+    {
+        var env = new Dictionary<string, string>
         {
             ["TestApp__SignalR"] = "true",
             ["Fugue__Workers"] = workers.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
+        };
+        foreach (var (key, value) in settings)
+        {
+            env[key] = value;
+        }
+        var master = MasterProcess.Start("TestApp", env);
         master.WaitForAllReady(workers);
         return master;
     }

@@ -74,6 +74,7 @@ internal static class MasterEvents
     public const int HubAffinity = 108;
     public const int HandedOff = 109;
     public const int HandoffFailed = 110;
+    public const int HubAffinityUnavailable = 111;
     public const int SingleProcess = 201;
     public const int SingleProcessUnsupported = 202;
 }

@@ -47,20 +47,29 @@ internal sealed class WorkerListenerFactory(IConnectionListenerFactory transport
         {
             return null;
         }
-        var listener = new AffinityListener(endpoint, (int)handle.FileHandle, affinity.Hubs, affinity.Handoff, affinity.Loggers, lameDuck.Draining);
+        var logger = Microsoft.Extensions.Logging.LoggerFactoryExtensions.CreateLogger<HubAffinity>(affinity.Loggers);
         lock (_affinityListeners)
         {
             if (_affinityListeners.Count == 0)
             {
-                affinity.Handoff.Start(Received);
+                try
+                {
+                    affinity.Handoff.Start(Received);
+                }
+                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+                {
+                    // Serving without routing beats not serving: the clients that reach another worker negotiate again.
+                    WorkerLog.HubAffinityUnavailable(logger, affinity.Identity.WorkerId, Environment.ProcessId, e.Message);
+                    return null;
+                }
                 // A draining worker takes no connection: the others answer its tokens as gone, and its clients negotiate anew.
                 lameDuck.Draining.Register(affinity.Handoff.Dispose);
             }
+            var listener = new AffinityListener(endpoint, (int)handle.FileHandle, affinity.Hubs, affinity.Handoff, affinity.Loggers, lameDuck.Draining);
             _affinityListeners.Add(listener);
+            WorkerLog.HubAffinity(logger, affinity.Identity.WorkerId, Environment.ProcessId, $"fd {(int)handle.FileHandle}", string.Join(", ", affinity.Hubs.HubPaths));
+            return listener;
         }
-        WorkerLog.HubAffinity(Microsoft.Extensions.Logging.LoggerFactoryExtensions.CreateLogger<HubAffinity>(affinity.Loggers), affinity.Identity.WorkerId,
-            Environment.ProcessId, $"fd {(int)handle.FileHandle}", string.Join(", ", affinity.Hubs.HubPaths));
-        return listener;
     }
 
     /// <summary>A connection another worker handed over goes to the listener of the port it came in on.</summary>

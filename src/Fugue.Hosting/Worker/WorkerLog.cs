@@ -33,4 +33,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(110, LogLevel.Warning, "Worker pid {Pid}: a connection handoff with worker pid {Other} failed: {Reason}")]
     public static partial void HandoffFailed(ILogger logger, int pid, int other, string reason);
+
+    [LoggerMessage(111, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) cannot route SignalR connections to their workers ({Reason}): it serves those that reach it, and the others get 404 and negotiate again (set Fugue:TempPath to a directory the workers' user can write)")]
+    public static partial void HubAffinityUnavailable(ILogger logger, int workerId, int pid, string reason);
 }
