@@ -6,6 +6,8 @@
 #   build/bench.sh reloads [n]      n HUP then n USR2 under wrk (keep-alive) and hey (no keep-alive): failures, p99
 #   build/bench.sh timeline         req/s and p99 over time across one HUP and one USR2 (hey keep-alive): reloads.svg
 #   build/bench.sh balance          connections each worker holds under wrk keep-alive -c64, 2 and 4 workers, balance off/on
+#   build/bench.sh affinity [r]     hub affinity on/off: wrk on a non-hub path (keep-alive, new connections), and the
+#                                   first response to a hub WebSocket upgrade on a new connection; r rounds (default 3)
 #   build/bench.sh startup [r]      start to all workers ready (1, 2, 4) and resuscitation vs the app's cold start,
 #                                   JIT and (with clang) Native AOT
 #   build/bench.sh restarts [n]     the master's fds and memory over n worker restarts (default 500)

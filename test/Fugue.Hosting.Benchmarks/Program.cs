@@ -13,6 +13,7 @@ switch (scenario)
         Reloads.Run(20);
         Timeline.Run();
         Balance.Run();
+        Affinity.Run(3);
         Startup.Run(5);
         Footprint.Run(500);
         Report.Write(started);
@@ -36,6 +37,9 @@ switch (scenario)
     case "startup":
         Startup.Run(Count(5));
         break;
+    case "affinity":
+        Affinity.Run(Count(3));
+        break;
     case "resuscitation":
         foreach (var kill in Resuscitation.Run(Count(3), aot: false, args.Skip(2).Select(a => a.Split('=', 2)).ToDictionary(a => a[0], a => (string?)a[1])))
         {
@@ -46,7 +50,7 @@ switch (scenario)
         Footprint.Run(Count(500));
         break;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: all, throughput [rounds], reloads [count] [wrk|hey], timeline, balance, startup [repeats], restarts [count]");
+        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: all, throughput [rounds], reloads [count] [wrk|hey], timeline, balance, affinity [rounds], startup [repeats], restarts [count], resuscitation [kills] [Key=Value ...]");
         return 2;
 }
 return 0;

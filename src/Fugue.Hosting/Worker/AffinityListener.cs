@@ -58,25 +58,32 @@ internal sealed class AffinityListener : IConnectionListener
                 return connection;
             }
             _accept ??= _socket.AcceptAsync(_closed.Token).AsTask();
-            var ready = _ready.Reader.WaitToReadAsync(cancellationToken).AsTask();
-            if (await Task.WhenAny(_accept, ready).ConfigureAwait(false) == _accept)
+            if (!_accept.IsCompleted)
             {
-                Socket accepted;
-                try
+                var ready = _ready.Reader.WaitToReadAsync(cancellationToken).AsTask();
+                if (await Task.WhenAny(_accept, ready).ConfigureAwait(false) != _accept)
                 {
-                    accepted = await _accept.ConfigureAwait(false);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    continue;
                 }
-                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException && _closed.IsCancellationRequested)
-                {
-                    return null;
-                }
-                finally
-                {
-                    _accept = null;
-                }
-                _ = RouteAsync(accepted);
             }
-            cancellationToken.ThrowIfCancellationRequested();
+            Socket accepted;
+            try
+            {
+                accepted = await _accept.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException && _closed.IsCancellationRequested)
+            {
+                return null;
+            }
+            finally
+            {
+                _accept = null;
+            }
+            if (RouteNow(accepted) is { } here)
+            {
+                return here;
+            }
         }
     }
 
@@ -89,6 +96,51 @@ internal sealed class AffinityListener : IConnectionListener
         }
     }
 
+    /// <summary>
+    /// Routes a connection whose first bytes are there already (the usual case: a client sends its request with the
+    /// connection), without leaving the accept loop; null when it went to another worker or waits for its bytes.
+    /// </summary>
+    private ConnectionContext? RouteNow(Socket socket)
+    {
+        try
+        {
+            if (socket.Available == 0)
+            {
+                _ = RouteAsync(socket);
+                return null;
+            }
+            byte[] head = ArrayPool<byte>.Shared.Rent(HeadBytes);
+            try
+            {
+                int length = socket.Receive(head, 0, HeadBytes, SocketFlags.Peek);
+                return HandOff(socket, head.AsSpan(0, length)) ? null : _factory.Create(socket);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(head);
+            }
+        }
+        catch (SocketException e)
+        {
+            WorkerLog.HandoffFailed(_logger, Environment.ProcessId, Environment.ProcessId, e.Message);
+            socket.Dispose();
+            return null;
+        }
+    }
+
+    /// <summary>Whether the connection went to the worker that owns the hub connection its first request asks for.</summary>
+    private bool HandOff(Socket socket, ReadOnlySpan<byte> head)
+    {
+        if (_affinity.OtherOwner(head) is not int owner || !_handoff.TrySend(owner, socket))
+        {
+            return false;
+        }
+        WorkerLog.HandedOff(_logger, Environment.ProcessId, owner);
+        socket.Dispose();
+        return true;
+    }
+
+    /// <summary>Waits (off the accept loop) for the first bytes of a connection that sent none yet, then routes it.</summary>
     private async Task RouteAsync(Socket socket)
     {
         byte[] head = ArrayPool<byte>.Shared.Rent(HeadBytes);
@@ -106,13 +158,10 @@ internal sealed class AffinityListener : IConnectionListener
                 {
                 }
             }
-            if (_affinity.OtherOwner(head.AsSpan(0, length)) is int owner && _handoff.TrySend(owner, socket))
+            if (!HandOff(socket, head.AsSpan(0, length)))
             {
-                WorkerLog.HandedOff(_logger, Environment.ProcessId, owner);
-                socket.Dispose();
-                return;
+                Add(socket);
             }
-            Add(socket);
         }
 #pragma warning disable CA1031 // a connection that fails to route is closed; the accept loop goes on
         catch (Exception e)
