@@ -4,7 +4,8 @@ using Fugue.Hosting.Tests;
 /// <summary>
 /// wrk with keep-alive, 64 connections, against HelloWeb GET /: one plain Kestrel process (Fugue disabled), and
 /// Fugue with 2 and with 4 workers as HelloWeb configures it (CpuAffinity on), and 2 workers unpinned beside them,
-/// alternated round by round so that the machine's drift hits all alike.
+/// alternated round by round so that the machine's drift hits all alike; and, when samples/HelloAot is published, the
+/// same app with Native AOT, plain and with 2 workers.
 /// </summary>
 internal static class Throughput
 {
@@ -12,26 +13,30 @@ internal static class Throughput
     private const int Connections = 64;
     private const int WarmUpSeconds = 3;
 
-    private static readonly (string Name, int Workers, bool Pinned)[] Setups =
-        [("plain Kestrel", 0, false), ("Fugue, 2 workers", 2, true), ("Fugue, 4 workers", 4, true), ("Fugue, 2 workers, CpuAffinity off", 2, false)];
+    private static readonly (string Name, int Workers, bool Pinned, bool Aot)[] JitSetups =
+        [("plain Kestrel", 0, false, false), ("Fugue, 2 workers", 2, true, false), ("Fugue, 4 workers", 4, true, false), ("Fugue, 2 workers, CpuAffinity off", 2, false, false)];
+
+    private static readonly (string Name, int Workers, bool Pinned, bool Aot)[] AotSetups =
+        [("plain Kestrel, Native AOT", 0, false, true), ("Fugue, 2 workers, Native AOT", 2, true, true)];
 
     public static void Run(int rounds)
     {
-        var results = Setups.ToDictionary(s => s.Name, _ => new List<(double Rps, double P99)>());
+        var setups = File.Exists(Tools.AotExecutable) ? [.. JitSetups, .. AotSetups] : JitSetups;
+        var results = setups.ToDictionary(s => s.Name, _ => new List<(double Rps, double P99)>());
         for (int round = 1; round <= rounds; round++)
         {
             // Alternate the order too: no setup always runs first after a pause.
-            foreach (var setup in round % 2 == 1 ? Setups : Setups.Reverse())
+            foreach (var setup in round % 2 == 1 ? setups : setups.Reverse())
             {
-                var result = Measure(setup.Workers, setup.Pinned);
+                var result = Measure(setup.Workers, setup.Pinned, setup.Aot);
                 results[setup.Name].Add(result);
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round}: {setup.Name}: {result.Rps:0} req/s, p99 {result.P99:0.00} ms"));
             }
         }
-        double plain = Tools.Median(results[Setups[0].Name].Select(r => r.Rps));
         var rows = new List<string[]>();
-        foreach (var (name, workers, pinned) in Setups)
+        foreach (var (name, workers, pinned, aot) in setups)
         {
+            double plain = Tools.Median(results[(aot ? AotSetups : JitSetups)[0].Name].Select(r => r.Rps));
             var runs = results[name];
             double rps = Tools.Median(runs.Select(r => r.Rps));
             rows.Add([name, Tools.F(rps, "0"), string.Join(' ', runs.Select(r => Tools.F(r.Rps, "0"))), Tools.F(rps / plain, "0.00"), Tools.F(Tools.Median(runs.Select(r => r.P99)), "0.00")]);
@@ -42,17 +47,17 @@ internal static class Throughput
             if (workers > 0 && pinned)
             {
                 double target = workers == 2 ? 0.97 : 0.95;
-                Report.Figure($"throughput, {workers} workers", $"{Tools.F(rps / plain, "0.00")}× plain ({Tools.F(rps, "0")} vs {Tools.F(plain, "0")} req/s)", $"≥ {Tools.F(target, "0.00")}×", rps / plain >= target);
+                Report.Figure($"{(aot ? "Native AOT " : "")}throughput, {workers} workers", $"{Tools.F(rps / plain, "0.00")}× plain ({Tools.F(rps, "0")} vs {Tools.F(plain, "0")} req/s)", $"≥ {Tools.F(target, "0.00")}×", rps / plain >= target);
             }
         }
-        Report.Table("Throughput", $"wrk -t2 -c{Connections} -d{Seconds}s, keep-alive, HelloWeb GET /, after a {WarmUpSeconds} s warm-up of the same load; medians of {rounds} alternated rounds. HelloWeb pins its workers (CpuAffinity); the last row turns that off.",
+        Report.Table("Throughput", $"wrk -t2 -c{Connections} -d{Seconds}s, keep-alive, HelloWeb GET /, after a {WarmUpSeconds} s warm-up of the same load; medians of {rounds} alternated rounds. HelloWeb pins its workers (CpuAffinity); one row turns that off. Native AOT rows: samples/HelloAot, ratio to its own plain process.",
             ["setup", "req/s (median)", "runs", "ratio to plain", "p99 ms (median)"], rows);
     }
 
-    private static (double Rps, double P99) Measure(int workers, bool pinned)
+    private static (double Rps, double P99) Measure(int workers, bool pinned, bool aot)
     {
         int port = Http.FreePort();
-        using var server = Tools.StartHelloWeb(workers, port, pinned ? null : new Dictionary<string, string?> { ["Fugue__CpuAffinity"] = "false" });
+        using var server = Tools.StartHelloWeb(workers, port, pinned ? null : new Dictionary<string, string?> { ["Fugue__CpuAffinity"] = "false" }, aot);
         if (workers == 0)
         {
             server.WaitForLine("Application started");

@@ -61,33 +61,36 @@ internal sealed class HubAffinity(IServiceProvider services, ConnectionHandoff h
 
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
     {
-        app.Use(async (context, nextMiddleware) =>
-        {
-            var request = context.Request;
-            string path = request.Path.Value ?? "";
-            if (HttpMethods.IsPost(request.Method) && path.EndsWith(NegotiateSuffix, StringComparison.OrdinalIgnoreCase) && IsHub(path[..^NegotiateSuffix.Length]))
-            {
-                await TagNegotiateAsync(context, nextMiddleware).ConfigureAwait(false);
-                return;
-            }
-            if (request.Query["id"] is [{ } id] && IsHub(path) && Owner(id) is { } owner)
-            {
-                if (owner.Pid != _pid && handoff.IsServing(owner.Pid) && !HttpProtocol.IsHttp2(request.Protocol) && !HttpProtocol.IsHttp3(request.Protocol))
-                {
-                    context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
-                    context.Response.Headers.Location = request.PathBase + request.Path + request.QueryString;
-                    context.Response.Headers.Connection = "close";
-                    return;
-                }
-                // Its own, or its owner is gone: SignalR answers 404 for a token it does not know, and the client negotiates again.
-                var untagged = QueryString.Create(request.Query.SelectMany(q => q.Value.Select(v =>
-                    new KeyValuePair<string, string?>(q.Key, q.Key == "id" ? owner.Token : v))));
-                request.QueryString = untagged;
-            }
-            await nextMiddleware(context).ConfigureAwait(false);
-        });
+        // The endpoints are read once the app is built (Kestrel's bind reads them first); an app without hubs pays a
+        // check of a cached count per request.
+        app.Use(nextMiddleware => context => HubPaths.Count == 0 ? nextMiddleware(context) : RouteAsync(context, nextMiddleware));
         next(app);
     };
+
+    private async Task RouteAsync(HttpContext context, RequestDelegate next)
+    {
+        var request = context.Request;
+        string path = request.Path.Value ?? "";
+        if (HttpMethods.IsPost(request.Method) && path.EndsWith(NegotiateSuffix, StringComparison.OrdinalIgnoreCase) && IsHub(path[..^NegotiateSuffix.Length]))
+        {
+            await TagNegotiateAsync(context, next).ConfigureAwait(false);
+            return;
+        }
+        if (IsHub(path) && request.Query["id"] is [{ } id] && Owner(id) is { } owner)
+        {
+            if (owner.Pid != _pid && handoff.IsServing(owner.Pid) && !HttpProtocol.IsHttp2(request.Protocol) && !HttpProtocol.IsHttp3(request.Protocol))
+            {
+                context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+                context.Response.Headers.Location = request.PathBase + request.Path + request.QueryString;
+                context.Response.Headers.Connection = "close";
+                return;
+            }
+            // Its own, or its owner is gone: SignalR answers 404 for a token it does not know, and the client negotiates again.
+            request.QueryString = QueryString.Create(request.Query.SelectMany(q => q.Value.Select(v =>
+                new KeyValuePair<string, string?>(q.Key, q.Key == "id" ? owner.Token : v))));
+        }
+        await next(context).ConfigureAwait(false);
+    }
 
     private bool IsHub(string path) => HubPaths.Contains(path.TrimEnd('/'), StringComparer.OrdinalIgnoreCase);
 
