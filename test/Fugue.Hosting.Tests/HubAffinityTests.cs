@@ -18,7 +18,9 @@ public sealed class HubAffinityTests(Xunit.Abstractions.ITestOutputHelper output
     [InlineData(2, HttpTransportType.WebSockets)]
     [InlineData(4, HttpTransportType.WebSockets)]
     [InlineData(2, HttpTransportType.ServerSentEvents)]
+    [InlineData(4, HttpTransportType.ServerSentEvents)]
     [InlineData(2, HttpTransportType.LongPolling)]
+    [InlineData(4, HttpTransportType.LongPolling)]
     public async Task Every_default_client_connects_and_its_calls_reach_the_worker_that_negotiated(int workers, HttpTransportType transport)
     {
         using var master = StartWithHub(workers);
@@ -147,8 +149,21 @@ public sealed class HubAffinityTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal(0, master.CountEvents(HubAffinity));
     }
 
-    /// <summary>20 clients connect over <paramref name="transport"/>, and each one's calls reach one worker, not all the same.</summary>
+    /// <summary>
+    /// 20 clients connect over <paramref name="transport"/>, and each one's calls reach one worker; again, up to 5 times,
+    /// until some connection was handed to another worker (which worker the kernel gives a connection is not ours to
+    /// choose: under load one may take them all).
+    /// </summary>
     private static async Task AllConnectAsync(MasterProcess master, HttpTransportType transport)
+    {
+        for (int batch = 0; batch < 5 && master.CountEvents(HandedOff) == 0; batch++)
+        {
+            await BatchConnectsAsync(master, transport);
+        }
+        Assert.True(master.CountEvents(HandedOff) > 0, "no connection reached a worker other than its owner in 5 batches: nothing was routed");
+    }
+
+    private static async Task BatchConnectsAsync(MasterProcess master, HttpTransportType transport)
     {
         string url = master.WaitForUrl();
         var connections = Enumerable.Range(0, Clients).Select(_ => new HubConnectionBuilder()
@@ -158,7 +173,6 @@ public sealed class HubAffinityTests(Xunit.Abstractions.ITestOutputHelper output
         {
             using var deadline = new CancellationTokenSource(MasterProcess.Deadline);
             await Task.WhenAll(connections.Select(c => c.StartAsync(deadline.Token)));
-            var pids = new List<int>();
             foreach (var connection in connections)
             {
                 // Three calls each: over long polling every one is a new request, which must reach the same worker.
@@ -169,11 +183,8 @@ public sealed class HubAffinityTests(Xunit.Abstractions.ITestOutputHelper output
                     await connection.InvokeAsync<int>("Pid", deadline.Token),
                 };
                 Assert.Single(answers.Distinct());
-                pids.Add(answers[0]);
+                Assert.Contains(answers[0], ProcessTree.Children(master.Pid));
             }
-
-            Assert.All(pids, pid => Assert.Contains(pid, ProcessTree.Children(master.Pid)));
-            Assert.True(pids.Distinct().Count() > 1, "every client landed on one worker: nothing was routed"); // 20 clients, 2+ workers
         }
         finally
         {
@@ -191,6 +202,7 @@ public sealed class HubAffinityTests(Xunit.Abstractions.ITestOutputHelper output
         {
             ["TestApp__SignalR"] = "true",
             ["Fugue__Workers"] = workers.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Logging__LogLevel__FugueHosting.Worker.AffinityListener"] = "Debug", // event 109, each handoff
         };
         foreach (var (key, value) in settings)
         {
