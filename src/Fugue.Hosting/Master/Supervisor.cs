@@ -88,6 +88,7 @@ internal sealed partial class Supervisor(
         Contain("killing late workers", KillLateWorkers);
         Contain("publishing", Publish);
         Contain("petting the watchdog", PetWatchdog);
+        Contain("telling systemd", systemd.Flush);
     }
 
     /// <summary>WATCHDOG=1 at half of WatchdogSec, from the loop itself: a wedged loop stops it, and systemd restarts the unit.</summary>

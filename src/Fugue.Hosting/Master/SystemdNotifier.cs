@@ -14,7 +14,13 @@ internal sealed class SystemdNotifier
     public const string WatchdogVariable = "WATCHDOG_USEC";
     public const string WatchdogPidVariable = "WATCHDOG_PID";
 
+    /// <summary>How many notifications may wait for a systemd that does not read.</summary>
+    internal const int MaxPending = 64;
+
     private readonly string? _path;
+
+    /// <summary>Notifications systemd has not taken yet, oldest first; StateChange: one that must not be dropped.</summary>
+    private readonly List<(byte[] Message, bool StateChange)> _pending = [];
 
     public SystemdNotifier()
         : this(Environment.GetEnvironmentVariable(VariableName), WatchdogOf(Environment.GetEnvironmentVariable(WatchdogVariable),
@@ -42,23 +48,54 @@ internal sealed class SystemdNotifier
             ? TimeSpan.FromMicroseconds(us)
             : null;
 
+    /// <summary>
+    /// Sends a notification without waiting: a systemd that does not read (its socket queues 10 datagrams, the default
+    /// <c>net.unix.max_dgram_qlen</c>) must not stop the master's loop. What the socket does not take now is sent first,
+    /// in order, at the next <see cref="Notify"/> or <see cref="Flush"/>. At most <see cref="MaxPending"/> wait; beyond
+    /// that the oldest status or watchdog line goes, never a READY, RELOADING, STOPPING or MAINPID.
+    /// </summary>
     public void Notify(params ServiceState[] states)
     {
-        string state = string.Join('\n', states);
         if (string.IsNullOrEmpty(_path))
         {
             return;
         }
-        // A leading '@' names a socket in the abstract namespace.
-        string path = _path[0] == '@' ? "\0" + _path[1..] : _path;
-        try
+        _pending.Add((Encoding.UTF8.GetBytes(string.Join('\n', states)), states.Any(IsStateChange)));
+        if (_pending.Count > MaxPending)
         {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
-            socket.SendTo(Encoding.UTF8.GetBytes(state), new UnixDomainSocketEndPoint(path));
+            int drop = _pending.FindIndex(m => !m.StateChange);
+            _pending.RemoveAt(drop < 0 ? 0 : drop);
         }
-        catch (SocketException)
+        Flush();
+    }
+
+    /// <summary>Sends what waits, as far as the socket takes it now (the master's loop calls it every tick).</summary>
+    public void Flush()
+    {
+        if (_pending.Count == 0 || string.IsNullOrEmpty(_path))
         {
-            // systemd not listening (any more): nothing to tell.
+            return;
+        }
+        // A leading '@' names a socket in the abstract namespace.
+        var endpoint = new UnixDomainSocketEndPoint(_path[0] == '@' ? "\0" + _path[1..] : _path);
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified) { Blocking = false };
+        while (_pending.Count > 0)
+        {
+            try
+            {
+                socket.SendTo(_pending[0].Message, endpoint);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                return; // systemd's queue is full: the rest waits for the next tick
+            }
+            catch (SocketException)
+            {
+                // systemd not listening (any more): nothing to tell.
+            }
+            _pending.RemoveAt(0);
         }
     }
+
+    private static bool IsStateChange(ServiceState state) => !state.Assignment.StartsWith("STATUS=", StringComparison.Ordinal) && state != ServiceState.Watchdog;
 }
