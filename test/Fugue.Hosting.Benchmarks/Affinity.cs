@@ -47,8 +47,8 @@ internal static class Affinity
         };
         foreach (var (what, p) in new[] { ("p50", 0.5), ("p90", 0.9), ("p99", 0.99) })
         {
-            rows.Add([$"WebSocket upgrade for a hub connection on a new connection, {what} (ms)", Tools.F(Percentile(upgrades[false], p), "0.000"),
-                Tools.F(Percentile(upgrades[true], p), "0.000"), Tools.F(Percentile(upgrades[true], p) / Percentile(upgrades[false], p), "0.00")]);
+            rows.Add([$"WebSocket upgrade for a hub connection on a new connection, {what} (ms)", Tools.F(Tools.Percentile(upgrades[false], p), "0.000"),
+                Tools.F(Tools.Percentile(upgrades[true], p), "0.000"), Tools.F(Tools.Percentile(upgrades[true], p) / Tools.Percentile(upgrades[false], p), "0.00")]);
         }
         foreach (var row in rows)
         {
@@ -62,12 +62,6 @@ internal static class Affinity
 
     private static string[] Row(string what, Dictionary<bool, List<double>> runs) =>
         [what, Tools.F(Tools.Median(runs[false]), "0"), Tools.F(Tools.Median(runs[true]), "0"), Tools.F(Tools.Median(runs[true]) / Tools.Median(runs[false]), "0.00")];
-
-    private static double Percentile(List<double> values, double p)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
-    }
 
     /// <summary>Milliseconds from connect to the 101 of each upgrade that got one.</summary>
     private static List<double> UpgradeLatencies(int port)

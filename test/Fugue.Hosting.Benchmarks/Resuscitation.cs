@@ -79,17 +79,7 @@ internal static class Resuscitation
             }
         }
         var first = after.Where(r => r.Pid == replacement).Take(100).Select(r => r.Latency).ToList();
-        return new Kill(ready, serving, Percentile(first, 0.99), Percentile(before.Select(r => r.Latency).ToList(), 0.99), before.Count / 2.0);
-    }
-
-    private static double Percentile(List<double> values, double p)
-    {
-        if (values.Count == 0)
-        {
-            return double.NaN;
-        }
-        var sorted = values.Order().ToList();
-        return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+        return new Kill(ready, serving, Tools.Percentile(first, 0.99), Tools.Percentile(before.Select(r => r.Latency), 0.99), before.Count / 2.0);
     }
 
     private static List<Request> Snapshot(List<Request> log)

@@ -49,6 +49,13 @@ internal static partial class Tools
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
+    /// <summary>The nearest-rank percentile <paramref name="p"/> (0.99: p99) of <paramref name="values"/>; NaN when there are none.</summary>
+    public static double Percentile(IEnumerable<double> values, double p)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+    }
+
     /// <summary>Runs a load tool to its end and returns what it printed.</summary>
     public static string Run(string tool, string arguments)
     {

@@ -78,7 +78,7 @@ internal sealed class HubAffinity(IServiceProvider services, ConnectionHandoff h
         }
         if (IsHub(path) && request.Query["id"] is [{ } id] && Owner(id) is { } owner)
         {
-            if (owner.Pid != _pid && handoff.IsServing(owner.Pid) && !HttpProtocol.IsHttp2(request.Protocol) && !HttpProtocol.IsHttp3(request.Protocol))
+            if (owner.Pid != _pid && !HttpProtocol.IsHttp2(request.Protocol) && !HttpProtocol.IsHttp3(request.Protocol) && handoff.IsServing(owner.Pid))
             {
                 context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
                 context.Response.Headers.Location = request.PathBase + request.Path + request.QueryString;

@@ -22,7 +22,7 @@ internal sealed class WorkerListenerFactory(IConnectionListenerFactory transport
 {
     private readonly List<AffinityListener> _affinityListeners = [];
 
-    /// <summary>What hub affinity needs (<see cref="HubAffinity"/>): present when it is on and the cluster has more than one worker.</summary>
+    /// <summary>What hub affinity needs (<see cref="HubAffinity"/>): present when Fugue:HubAffinity is on.</summary>
     internal sealed record Affinity(HubAffinity Hubs, ConnectionHandoff Handoff, WorkerIdentity Identity, Microsoft.Extensions.Logging.ILoggerFactory Loggers);
 
     public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
