@@ -20,6 +20,19 @@ public sealed class FugueOptions
     /// </summary>
     public int Workers { get; set; } = DefaultWorkers;
 
+    /// <summary>
+    /// How many spare workers the master keeps started, warmed up (<see cref="WarmUpPath"/>) and ready but not
+    /// accepting, besides <see cref="Workers"/>. When a worker dies, a ready spare takes its slot at once and starts
+    /// accepting, instead of a new process that starts, on CPUs the load keeps busy, while the others carry its share;
+    /// then another spare starts. Each costs a worker's memory, not its CPU. Spares start once every slot has served,
+    /// and not during a rolling restart or a re-exec: each generation has its own. A spare's
+    /// <see cref="IFugue.WorkerId"/> is 0 until it takes a slot. Default 0.
+    /// </summary>
+    public int SpareWorkers { get; set; }
+
+    /// <summary>The most <see cref="SpareWorkers"/> there may be: each holds a worker's memory.</summary>
+    internal const int MaxSpareWorkers = 8;
+
     /// <summary>The environment variable that sets the default of <see cref="Workers"/>.</summary>
     internal const string ConcurrencyVariable = "WEB_CONCURRENCY";
 

@@ -6,7 +6,10 @@ public interface IFugue
     /// <summary>What this process is.</summary>
     FugueRole Role { get; }
 
-    /// <summary>This worker's slot number, 1 to <see cref="FugueOptions.Workers"/>, stable across restarts of the slot; 0 outside a worker.</summary>
+    /// <summary>
+    /// This worker's slot number, 1 to <see cref="FugueOptions.Workers"/>, stable across restarts of the slot; 0 outside
+    /// a worker, and in a spare worker (<see cref="FugueOptions.SpareWorkers"/>) until it takes a slot.
+    /// </summary>
     int WorkerId { get; }
 
     /// <summary>The master's pid: this process in the master, the parent in a worker, 0 in a single process.</summary>

@@ -64,6 +64,10 @@ internal static class MasterEvents
     public const int SocketActivated = 56;
     public const int WorkerHeapLimit = 57;
     public const int WorkerHeapLimitLeft = 58;
+    public const int SpareStarted = 59;
+    public const int SpareReady = 60;
+    public const int SparePromoted = 61;
+    public const int SpareNotPromoted = 62;
     public const int MasterGone = 101;
     public const int Serving = 102;
     public const int MasterHung = 103;
@@ -75,6 +79,7 @@ internal static class MasterEvents
     public const int HandedOff = 109;
     public const int HandoffFailed = 110;
     public const int HubAffinityUnavailable = 111;
+    public const int TookSlot = 112;
     public const int SingleProcess = 201;
     public const int SingleProcessUnsupported = 202;
 }

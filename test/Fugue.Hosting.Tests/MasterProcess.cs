@@ -209,11 +209,11 @@ internal sealed partial class MasterProcess : IDisposable
 
     public LogEvent WaitForAllReady(int workers, int skip = 0) => WaitForEvent(MasterEvents.AllReady, e => e.Int("Count") == workers, skip);
 
-    /// <summary>The worker pids the master logged as started, by worker id (latest start wins).</summary>
+    /// <summary>The worker pids the master logged as started in a slot or given one (a spare), by worker id (latest wins).</summary>
     public Dictionary<int, int> StartedWorkers()
     {
         var result = new Dictionary<int, int>();
-        foreach (var e in Events.Where(e => e.Id is MasterEvents.WorkerStarted or MasterEvents.ReplacementStarted))
+        foreach (var e in Events.Where(e => e.Id is MasterEvents.WorkerStarted or MasterEvents.ReplacementStarted or MasterEvents.SparePromoted))
         {
             result[e.Int("WorkerId")] = e.Int("Pid");
         }

@@ -30,6 +30,25 @@ public sealed class ProtocolTests
     }
 
     [Fact]
+    public void A_spare_keeps_its_flag_on_the_wire_and_takes_one_slot_once()
+    {
+        var spare = WorkerIdentity.Parse(new WorkerIdentity(0, 100, FdLayout.Channel, [], null, null, WarmUp: true, Spare: true).Serialize());
+        Assert.True(spare.Spare);
+        Assert.False(spare.Promoted.IsCompleted);
+
+        Assert.False(spare.Promote(0));
+        Assert.True(spare.Promote(3));
+        Assert.False(spare.Promote(1));
+
+        Assert.True(spare.Promoted.IsCompletedSuccessfully);
+        Assert.Equal(3, spare.WorkerId);
+        var worker = new WorkerIdentity(2, 100, FdLayout.Channel, [], null, null);
+        Assert.True(worker.Promoted.IsCompletedSuccessfully);
+        Assert.False(worker.Promote(3));
+        Assert.Equal(2, worker.WorkerId);
+    }
+
+    [Fact]
     public void A_worker_started_by_a_master_of_the_previous_release_reads_its_identity()
     {
         // What WorkerIdentity.Serialize wrote before version 2.

@@ -16,6 +16,10 @@ internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
         {
             errors.Add($"{Section}:Workers = {options.Workers}: must be 0 or more.");
         }
+        if (options.SpareWorkers is < 0 or > FugueOptions.MaxSpareWorkers)
+        {
+            errors.Add($"{Section}:SpareWorkers = {options.SpareWorkers}: must be 0 to {FugueOptions.MaxSpareWorkers}.");
+        }
         if (Environment.GetEnvironmentVariable(FugueOptions.ConcurrencyVariable) is { } concurrency && FugueOptions.Concurrency(concurrency) is null)
         {
             errors.Add($"{FugueOptions.ConcurrencyVariable} = '{concurrency}': must be a whole number of 1 or more (it sets the default of {Section}:Workers).");

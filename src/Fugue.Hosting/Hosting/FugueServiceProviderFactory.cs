@@ -122,7 +122,8 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
             services.Remove(transport);
             services.AddSingleton<IConnectionListenerFactory>(sp => new WorkerListenerFactory(
                 (IConnectionListenerFactory)ActivatorUtilities.CreateInstance(sp, transport.ImplementationType!), sp.GetRequiredService<LameDuck>(),
-                sp.GetService<ConnectionBalance>(), sp.GetService<WarmUp>(), sp.GetService<HealthGate>(), sp.GetService<WorkerListenerFactory.Affinity>()));
+                sp.GetService<ConnectionBalance>(), sp.GetService<WarmUp>(), sp.GetService<HealthGate>(), sp.GetService<WorkerListenerFactory.Affinity>(),
+                identity.Promoted));
         }
         // Whatever the worker count: TTIN may add workers, and a roll runs old and new ones side by side.
         if (options.HubAffinity)

@@ -29,11 +29,11 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
 
     public ChildKind Kind { get; } = kind;
 
-    /// <summary>A worker's slot number; 0 for a new master.</summary>
-    public int WorkerId { get; } = workerId;
+    /// <summary>A worker's slot number; 0 for a new master, and for a spare until it takes a slot.</summary>
+    public int WorkerId { get; private set; } = workerId;
 
     /// <summary>How the log names it.</summary>
-    public string Name => Kind == ChildKind.NewMaster ? "New master" : $"Worker {WorkerId}";
+    public string Name => Kind == ChildKind.NewMaster ? "New master" : WorkerId == 0 ? "Spare worker" : $"Worker {WorkerId}";
 
     /// <summary>Which configuration it runs: 1 at start, one more at every rolling restart.</summary>
     public int Generation { get; } = generation;
@@ -142,12 +142,25 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
     /// <summary>Tells the worker the cluster stops; false when its channel is full or gone.</summary>
     public bool TellClusterStopping() => Send(ControlMessage.ClusterStopping);
 
+    /// <summary>Gives a spare slot <paramref name="workerId"/>; false when its channel is full or gone (it stays a spare).</summary>
+    public bool Promote(int workerId)
+    {
+        if (!Send([(byte)ControlMessage.Promote, .. System.Text.Encoding.ASCII.GetBytes(workerId.ToString(System.Globalization.CultureInfo.InvariantCulture))]))
+        {
+            return false;
+        }
+        WorkerId = workerId;
+        return true;
+    }
+
     /// <summary>One message to the worker, never blocking the loop; false when its channel is full or gone.</summary>
-    private bool Send(ControlMessage message)
+    private bool Send(ControlMessage message) => Send([(byte)message]);
+
+    private bool Send(byte[] message)
     {
         try
         {
-            return channel.Send([(byte)message]) == 1;
+            return channel.Send(message) == message.Length;
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

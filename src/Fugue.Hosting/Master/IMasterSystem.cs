@@ -18,6 +18,9 @@ internal interface IMasterSystem
     /// <summary>Asks a worker to stop as the last one serving (<see cref="ControlMessage.ClusterStopping"/>); false when it cannot be told.</summary>
     bool TellClusterStopping(ChildProcess worker);
 
+    /// <summary>Gives a ready spare a slot (<see cref="ControlMessage.Promote"/>); false when it cannot be told, and it stays a spare.</summary>
+    bool Promote(ChildProcess spare, int workerId);
+
     /// <summary>
     /// The child's exit status once it has exited, with everything of it released (its channel, its connection cell,
     /// its output read to the end); null while it runs.

@@ -178,4 +178,16 @@ internal static partial class MasterLog
 
     [LoggerMessage(58, LogLevel.Information, "The app sets the workers' GC heap limit itself ({Setting}); Fugue does not share the {LimitMiB} MiB memory limit out")]
     public static partial void WorkerHeapLimitLeft(ILogger logger, string setting, long limitMiB);
+
+    [LoggerMessage(59, LogLevel.Information, "Spare worker (pid {Pid}) started, generation {Generation}")]
+    public static partial void SpareStarted(ILogger logger, int pid, int generation);
+
+    [LoggerMessage(60, LogLevel.Information, "Spare worker (pid {Pid}) ready: it takes the slot of the next worker that dies")]
+    public static partial void SpareReady(ILogger logger, int pid);
+
+    [LoggerMessage(61, LogLevel.Information, "Worker {WorkerId} (pid {Pid}): a ready spare took the slot and serves")]
+    public static partial void SparePromoted(ILogger logger, int workerId, int pid);
+
+    [LoggerMessage(62, LogLevel.Warning, "Spare worker (pid {Pid}) could not be given slot {WorkerId} (its channel is full or gone): stopping it")]
+    public static partial void SpareNotPromoted(ILogger logger, int pid, int workerId);
 }

@@ -22,7 +22,7 @@ internal sealed class MasterMetrics : IDisposable
     {
         Meter = factory?.Create(MeterName) ?? new Meter(MeterName);
         Meter.CreateObservableGauge("fugue.workers", () => _snapshot.States.Select(s => new Measurement<int>(s.Count, new KeyValuePair<string, object?>("fugue.worker.state", s.State))),
-            "{worker}", "Worker processes by state: starting, ready, stopping, and backoff (an empty slot waiting to restart)");
+            "{worker}", "Worker processes by state: starting, ready, spare (ready to take a slot), stopping, and backoff (an empty slot waiting to restart)");
         Meter.CreateObservableGauge("fugue.worker.connections", () => _snapshot.Connections.Select(c => new Measurement<int>(c.Open(), new KeyValuePair<string, object?>("fugue.worker.id", c.WorkerId))),
             "{connection}", "Open connections of each serving worker (with connection balance)");
         _restarts = Meter.CreateCounter<long>("fugue.worker.restarts", "{restart}", "Workers that exited unasked, by reason: crash, hung, boot_timeout");

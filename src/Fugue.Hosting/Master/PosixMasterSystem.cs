@@ -17,6 +17,8 @@ internal sealed class PosixMasterSystem(
 
     public bool TellClusterStopping(ChildProcess worker) => worker.TellClusterStopping();
 
+    public bool Promote(ChildProcess spare, int workerId) => spare.Promote(workerId);
+
     public ExitStatus? TryReap(ChildProcess child)
     {
         if (Posix.TryReap(child.Pid) is not { } status)

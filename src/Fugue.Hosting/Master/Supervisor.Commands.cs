@@ -112,11 +112,12 @@ internal sealed partial class Supervisor
     private ClusterStatus StatusNow()
     {
         var workers = new List<WorkerStatus>();
-        foreach (var (child, slot) in _slots.SelectMany(s => new[] { s.Current, s.Incoming }.OfType<ChildProcess>().Select(c => (c, (WorkerSlot?)s)))
+        foreach (var (child, slot) in _slots.Concat(_spares).SelectMany(s => new[] { s.Current, s.Incoming }.OfType<ChildProcess>().Select(c => (c, (WorkerSlot?)s)))
             .Concat(_retiring.Select(c => (c, _slots.FirstOrDefault(s => s.Id == c.WorkerId)))))
         {
             var usage = system.Usage(child);
-            workers.Add(new WorkerStatus(child.WorkerId, child.Pid, child.Generation, child.Stopping ? "stopping" : child.Ready ? "ready" : "starting",
+            string state = child.Stopping ? "stopping" : !child.Ready ? "starting" : IsSpare(child) ? "spare" : "ready";
+            workers.Add(new WorkerStatus(child.WorkerId, child.Pid, child.Generation, state,
                 Math.Round(child.Uptime.TotalSeconds, 1), slot?.Restarts ?? 0, slot?.LastExit, usage.Connections, usage.RssBytes, usage.CpuSeconds));
         }
         var master = new MasterStatus(_pid, _generation, Math.Round(time.GetElapsedTime(_startedAt).TotalSeconds, 1), StateName(), _target,

@@ -127,7 +127,7 @@ internal sealed partial class Supervisor
         }
         // A worker starting in its own slot (first start, after a crash, TTIN) that is late fails like a crash: its
         // reaping backs the slot off.
-        foreach (var late in _slots.Select(s => s.Current).OfType<ChildProcess>().Where(w => w is { Ready: false, Stopping: false, BootTimedOut: false } && IsLate(w)))
+        foreach (var late in _slots.Select(s => s.Current).OfType<ChildProcess>().Concat(Spares).Where(w => w is { Ready: false, Stopping: false, BootTimedOut: false } && IsLate(w)))
         {
             late.BootTimedOut = true;
             MasterLog.BootTimedOut(logger, late.WorkerId, late.Pid, late.Settings.BootTimeout.TotalSeconds);

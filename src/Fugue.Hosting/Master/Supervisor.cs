@@ -80,6 +80,7 @@ internal sealed partial class Supervisor(
         {
             Contain("resizing", Resize);
             Contain("starting workers", StartDueWorkers);
+            Contain("keeping spares", MaintainSpares);
             Contain("advancing the rolling restart", AdvanceRoll);
         }
         Contain("raising starved replacements", RaiseStarvedReplacements);
@@ -189,8 +190,8 @@ internal sealed partial class Supervisor(
     private string StateOf(ChildProcess child) =>
         child.Stopping ? "stopping" : child.Ready ? "ready" : InSlot(child) || child == _successor ? "starting" : "retired";
 
-    /// <summary>Whether a slot holds it, serving or as a rolling restart's replacement.</summary>
-    private bool InSlot(ChildProcess child) => _slots.Any(s => s.Current == child || s.Incoming == child);
+    /// <summary>Whether a slot holds it, serving or as a rolling restart's replacement, or it is a spare.</summary>
+    private bool InSlot(ChildProcess child) => _slots.Any(s => s.Current == child || s.Incoming == child) || IsSpare(child);
 
     private void OnSignal(int signal)
     {
@@ -261,6 +262,11 @@ internal sealed partial class Supervisor(
     private void OnReady(ChildProcess worker)
     {
         worker.Ready = true;
+        if (IsSpare(worker))
+        {
+            MasterLog.SpareReady(logger, worker.Pid);
+            return; // it keeps its lower priority and every CPU until it takes a slot
+        }
         MasterLog.WorkerReady(logger, worker.WorkerId, worker.Pid);
         Unnice(worker, "");
         Pin(worker);
@@ -351,10 +357,11 @@ internal sealed partial class Supervisor(
     private long? WorkerHeapLimit()
     {
         var memory = system.Memory;
-        long? heapLimit = memory.HeapLimit(_target);
+        int workers = _target == 0 ? 0 : _target + _options.SpareWorkers;
+        long? heapLimit = memory.HeapLimit(workers);
         if (heapLimit != _heapLimit && heapLimit is long bytes)
         {
-            MasterLog.WorkerHeapLimit(logger, bytes >> 20, _target, memory.Limit!.Value >> 20);
+            MasterLog.WorkerHeapLimit(logger, bytes >> 20, workers, memory.Limit!.Value >> 20);
         }
         else if (!_heapLimitLogged && memory is { Limit: long limit, AppSetting: { } setting })
         {
@@ -369,6 +376,10 @@ internal sealed partial class Supervisor(
     {
         foreach (var slot in _slots.Where(s => s.RestartDue))
         {
+            if (PromoteSpare(slot))
+            {
+                continue;
+            }
             try
             {
                 // A new master's first workers take over from the old master's, which serve meanwhile.
@@ -421,9 +432,10 @@ internal sealed partial class Supervisor(
     /// <summary>
     /// Under Fugue:CpuAffinity (as it stands after a HUP), moves a worker that has just become ready onto its CPUs.
     /// Not before: a starting .NET process runs its JIT beside its main thread, on every CPU it may use, and sizes
-    /// its runtime (GC heaps, thread pool, I/O queues) for the CPUs it sees at start.
+    /// its runtime (GC heaps, thread pool, I/O queues) for the CPUs it sees at start. A spare is pinned as it takes
+    /// slot <paramref name="workerId"/>.
     /// </summary>
-    private void Pin(ChildProcess worker)
+    private void Pin(ChildProcess worker, int? workerId = null)
     {
         if (!_options.CpuAffinity)
         {
@@ -434,15 +446,16 @@ internal sealed partial class Supervisor(
             _cpus = new CpuPlan(system.AllowedCpus);
             MasterLog.CpuAffinity(logger, _pid, _cpus.Allowed);
         }
-        var cpus = _cpus.For(worker.WorkerId, _target);
+        int id = workerId ?? worker.WorkerId;
+        var cpus = _cpus.For(id, _target);
         try
         {
             system.Pin(worker.Pid, cpus);
-            MasterLog.WorkerPinned(logger, worker.WorkerId, worker.Pid, cpus.ToString());
+            MasterLog.WorkerPinned(logger, id, worker.Pid, cpus.ToString());
         }
         catch (IOException e)
         {
-            MasterLog.PinFailed(logger, worker.WorkerId, worker.Pid, cpus.ToString(), e.Message);
+            MasterLog.PinFailed(logger, id, worker.Pid, cpus.ToString(), e.Message);
         }
     }
 
@@ -469,7 +482,7 @@ internal sealed partial class Supervisor(
                 AbortRoll($"the new worker {child.WorkerId} (pid {child.Pid}) exited with {status} before it was ready");
                 continue;
             }
-            var slot = _slots.FirstOrDefault(s => s.Current == child);
+            var slot = _slots.FirstOrDefault(s => s.Current == child) ?? _spares.FirstOrDefault(s => s.Current == child);
             if (slot is not null)
             {
                 slot.Current = null;
@@ -507,7 +520,7 @@ internal sealed partial class Supervisor(
         {
             MasterLog.MasterWasPaused(logger, _pid, gap.TotalSeconds);
         }
-        foreach (var worker in _slots.Select(s => s.Current).OfType<ChildProcess>().Where(w => w.Ready && !w.Stopping))
+        foreach (var worker in _slots.Select(s => s.Current).OfType<ChildProcess>().Concat(Spares).Where(w => w.Ready && !w.Stopping))
         {
             if (masterWasPaused)
             {
@@ -571,7 +584,8 @@ internal sealed partial class Supervisor(
         metrics.Publish(
         [
             ("starting", children.Count(c => !c.Ready && !c.Stopping)),
-            ("ready", children.Count(c => c.Ready && !c.Stopping)),
+            ("ready", children.Count(c => c.Ready && !c.Stopping && !IsSpare(c))),
+            ("spare", Spares.Count(c => c.Ready && !c.Stopping)),
             ("stopping", children.Count(c => c.Stopping)),
             ("backoff", _slots.Count(s => s.Current is null && s.Incoming is null && !s.RestartDue)),
         ],
@@ -633,10 +647,11 @@ internal sealed partial class Supervisor(
 
     private ServiceState StatusLine() => ServiceState.Status($"{_snapshot.Count(w => w.Ready)} workers ready, generation {_generation}");
 
-    /// <summary>Every child: the slots' workers and replacements, the retiring ones, and a new master being started.</summary>
+    /// <summary>Every child: the slots' workers and replacements, the spares, the retiring ones, and a new master being started.</summary>
     private List<ChildProcess> Children() =>
     [
         .. _slots.SelectMany(s => new[] { s.Current, s.Incoming }).OfType<ChildProcess>(),
+        .. Spares,
         .. _retiring,
         .. _successor is null ? [] : new[] { _successor },
     ];
@@ -646,7 +661,7 @@ internal sealed partial class Supervisor(
     {
         long now = time.GetTimestamp();
         var deadlines = Children().Where(w => w.KillAt is not null).Select(w => w.KillAt!.Value)
-            .Concat(_slots.Where(s => s.Current is null).Select(s => s.RestartAt))
+            .Concat(_slots.Concat(_spares).Where(s => s.Current is null).Select(s => s.RestartAt))
             .Concat(systemd.Watchdog is { } interval ? [_lastPet + (long)(interval.TotalSeconds / 2 * time.TimestampFrequency)] : []);
         var next = deadlines.Select(d => time.GetElapsedTime(now, d)).Where(d => d > TimeSpan.Zero).DefaultIfEmpty(max).Min();
         return next < max ? next : max;

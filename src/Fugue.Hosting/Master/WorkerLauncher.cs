@@ -17,6 +17,7 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
     private readonly int _masterPid = Environment.ProcessId;
     private readonly Credentials? _runAs = Credentials.Resolve(options.User, options.Group);
     private readonly WorkerSettings _settings = WorkerSettings.From(options) with { KeyRingPath = keyRingPath };
+    private int _spares;
 
     /// <summary>The workers must not talk to systemd nor think they are a new master.</summary>
     private static readonly string[] NotForWorkers =
@@ -33,9 +34,9 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         }
         var identity = new WorkerIdentity(workerId, _masterPid, FdLayout.Channel, inherited, controlSocketPath, _settings, _runAs,
             cell is int allocated ? new InheritedCell(FdLayout.AfterListeners(inherited.Count), allocated) : null,
-            WarmUp: start != WorkerStart.Cold);
+            WarmUp: start != WorkerStart.Cold, Spare: start == WorkerStart.Spare);
         string attributes = TelemetryIdentity.ResourceAttributes(Environment.GetEnvironmentVariable(TelemetryIdentity.VariableName), Environment.MachineName,
-            _masterPid, workerId);
+            _masterPid, workerId, start == WorkerStart.Spare ? $"g{generation}-spare{++_spares}" : null);
         var env = AppCommandLine.ChildEnvironment(NotForWorkers,
             [
                 new(WorkerIdentity.VariableName, identity.Serialize()),
@@ -58,7 +59,7 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         try
         {
             worker = Launch(ChildKind.Worker, workerId, generation, env, fds, options.WorkingDirectory ?? command.StartDirectory, output.WorkerEnds,
-                start == WorkerStart.Replacing ? priority?.Starting : null);
+                start is WorkerStart.Replacing or WorkerStart.Spare ? priority?.Starting : null);
         }
         catch
         {

@@ -32,6 +32,9 @@ internal sealed class WorkerSlot(int id, TimeProvider time)
 
     public bool RestartDue => Current is null && Incoming is null && time.GetTimestamp() >= RestartAt;
 
+    /// <summary>No new worker starts here before <paramref name="delay"/> has passed.</summary>
+    public void Defer(TimeSpan delay) => RestartAt = Math.Max(RestartAt, time.GetTimestamp() + (long)(delay.TotalSeconds * time.TimestampFrequency));
+
     /// <summary>Records an unexpected exit and returns how long to wait before the next start: 0, then 1, 2, 4 ... 30 s.</summary>
     public TimeSpan RecordFailure(TimeSpan uptime)
     {

@@ -14,4 +14,10 @@ internal enum WorkerStart
     /// (over 100 ms at p99, against 3 ms), at the serving priority, since the cluster is short of a worker.
     /// </summary>
     Resuscitating,
+
+    /// <summary>
+    /// A spare (Fugue:SpareWorkers): warm-up, the replacements' lower priority, and no accepting from the shared
+    /// sockets until the master gives it a slot; it serves at once then, at the serving priority.
+    /// </summary>
+    Spare,
 }

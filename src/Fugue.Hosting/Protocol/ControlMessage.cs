@@ -24,6 +24,12 @@ internal enum ControlMessage : byte
     /// </summary>
     ClusterStopping = (byte)'L',
 
+    /// <summary>
+    /// Master to worker: a spare takes a slot and starts accepting. The only message longer than a byte: the slot
+    /// number follows in ASCII digits (<c>P3</c>).
+    /// </summary>
+    Promote = (byte)'P',
+
     /// <summary>Not sent by anyone: what the master makes of a message that is not one byte long.</summary>
     Malformed = 0,
 }

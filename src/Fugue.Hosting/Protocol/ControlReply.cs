@@ -28,10 +28,10 @@ internal sealed record ClusterStatus(int Version, MasterStatus Master, IReadOnly
 /// <param name="NewMasterPid">The new master of a re-exec under way, or the one this master handed over to.</param>
 internal sealed record MasterStatus(int Pid, int Generation, double UptimeSeconds, string State, int Workers, int? NewMasterPid);
 
-/// <param name="Id">The worker id (its slot).</param>
+/// <param name="Id">The worker id (its slot); 0 for a spare.</param>
 /// <param name="Pid">Its pid.</param>
 /// <param name="Generation">The generation it was started in.</param>
-/// <param name="State"><c>starting</c>, <c>ready</c> or <c>stopping</c>.</param>
+/// <param name="State"><c>starting</c>, <c>ready</c>, <c>spare</c> (ready to take a slot) or <c>stopping</c>.</param>
 /// <param name="UptimeSeconds">Since it was started.</param>
 /// <param name="Restarts">How often this slot's worker exited unasked (crash, hang, boot timeout) since the master started.</param>
 /// <param name="LastExit">How the slot's last worker that exited unasked ended, e.g. <c>signal 9 (SIGKILL)</c>.</param>

@@ -113,7 +113,11 @@ internal sealed class WorkerChannel(
             while ((n = await _socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token).ConfigureAwait(false)) > 0)
             {
                 Volatile.Write(ref _lastAnswer, System.Diagnostics.Stopwatch.GetTimestamp());
-                if (buffer.AsSpan(0, n).Contains((byte)ControlMessage.ClusterStopping))
+                if (buffer[0] == (byte)ControlMessage.Promote)
+                {
+                    TakeSlot(buffer.AsSpan(1, n - 1));
+                }
+                else if (buffer.AsSpan(0, n).Contains((byte)ControlMessage.ClusterStopping))
                 {
                     // Told by message, not TERM: Last() happens before the stop begins, whatever the threads do.
                     lameDuck.Last();
@@ -129,6 +133,16 @@ internal sealed class WorkerChannel(
         {
         }
         MasterGone();
+    }
+
+    /// <summary>A spare takes the slot the master names (<see cref="ControlMessage.Promote"/>) and starts accepting.</summary>
+    private void TakeSlot(ReadOnlySpan<byte> digits)
+    {
+        if (int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int workerId)
+            && identity.Promote(workerId))
+        {
+            WorkerLog.TookSlot(logger, workerId, Environment.ProcessId);
+        }
     }
 
     private async Task WatchParentAsync()

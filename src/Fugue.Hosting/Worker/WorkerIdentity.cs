@@ -15,7 +15,7 @@ internal readonly record struct InheritedCell(int Fd, int Cell);
 /// <see cref="ProtocolJson"/>). Reading it is a pure parse; what it makes of the process (its user, its descriptors,
 /// the variable gone from the environment) is <see cref="WorkerActivation"/>'s one step.
 /// </summary>
-/// <param name="WorkerId">The slot number, 1..N.</param>
+/// <param name="WorkerId">The slot number, 1..N; 0 for a spare until <see cref="Promote"/>.</param>
 /// <param name="MasterPid">The master's pid.</param>
 /// <param name="ControlFd">The control channel's descriptor (<see cref="FdLayout.Channel"/>).</param>
 /// <param name="Listeners">The listening sockets' descriptors, in the master's order.</param>
@@ -25,9 +25,30 @@ internal readonly record struct InheritedCell(int Fd, int Cell);
 /// <param name="RunAs">The user and groups to take on; null: the master's.</param>
 /// <param name="Connections">The connection table and the worker's cell; null: no balance.</param>
 /// <param name="WarmUp">Whether it replaces a serving worker, and so warms up first.</param>
+/// <param name="Spare">Whether it is a spare: it accepts from the shared sockets only once the master gives it a slot.</param>
 internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd, IReadOnlyList<InheritedListener> Listeners, string? MasterSocketPath,
-    WorkerSettings? Settings, Credentials? RunAs = null, InheritedCell? Connections = null, bool WarmUp = false)
+    WorkerSettings? Settings, Credentials? RunAs = null, InheritedCell? Connections = null, bool WarmUp = false, bool Spare = false)
 {
+    private readonly TaskCompletionSource _promoted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The slot number; it changes once, when a spare takes a slot.</summary>
+    public int WorkerId { get; private set; } = WorkerId;
+
+    /// <summary>Completes when a spare takes a slot; complete from the start in any other worker.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Task Promoted => Spare ? _promoted.Task : Task.CompletedTask;
+
+    /// <summary>A spare takes slot <paramref name="workerId"/>; false when it is not a spare, or took one already.</summary>
+    public bool Promote(int workerId)
+    {
+        if (!Spare || workerId < 1 || _promoted.Task.IsCompleted)
+        {
+            return false;
+        }
+        WorkerId = workerId;
+        return _promoted.TrySetResult();
+    }
+
     public const string VariableName = "FUGUE_WORKER";
 
     /// <summary>The wire format's version: 2 is JSON, 1 was <c>key=value;...</c>.</summary>

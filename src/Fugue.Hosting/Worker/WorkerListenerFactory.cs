@@ -8,6 +8,7 @@ namespace FugueHosting.Worker;
 /// <list type="bullet">
 /// <item>a warming-up worker (<see cref="WarmUp"/>) accepts only its own warm-up connections until it is done;</item>
 /// <item>a worker whose readiness health checks have not passed (<see cref="HealthGate"/>) accepts nothing;</item>
+/// <item>a spare accepts nothing until the master gives it a slot (<see cref="WorkerIdentity.Promoted"/>);</item>
 /// <item>each accept first waits for this worker's turn (<see cref="ConnectionBalance"/>, when the master shares one);</item>
 /// <item>a stopping worker stops accepting at the start of its lame-duck period (at its end when the whole cluster
 /// stops: there are no other workers): new connections stay in the kernel's
@@ -17,7 +18,7 @@ namespace FugueHosting.Worker;
 /// </list>
 /// </summary>
 internal sealed class WorkerListenerFactory(IConnectionListenerFactory transport, LameDuck lameDuck, ConnectionBalance? balance, WarmUp? warmUp,
-    HealthGate? health = null, WorkerListenerFactory.Affinity? affinity = null)
+    HealthGate? health = null, WorkerListenerFactory.Affinity? affinity = null, Task? promoted = null)
     : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
     private readonly List<AffinityListener> _affinityListeners = [];
@@ -31,11 +32,8 @@ internal sealed class WorkerListenerFactory(IConnectionListenerFactory transport
         var warmUpListener = warmUp is not null && endpoint is FileHandleEndPoint handle && (int)handle.FileHandle == warmUp.Fd
             ? await warmUp.BindAsync(transport, cancellationToken).ConfigureAwait(false)
             : null;
-        Task? open = (warmUp?.Done, health?.Healthy) switch
-        {
-            (null, null) => null,
-            (var w, var h) => Task.WhenAll(new[] { w, h }.OfType<Task>()),
-        };
+        var gates = new[] { warmUp?.Done, health?.Healthy, promoted }.OfType<Task>().Where(t => !t.IsCompletedSuccessfully).ToList();
+        Task? open = gates.Count == 0 ? null : Task.WhenAll(gates);
         return new WorkerListener(listener, balance, open, warmUpListener, lameDuck.Draining);
     }
 

@@ -36,4 +36,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(111, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) cannot route SignalR connections to their workers ({Reason}): it serves those that reach it, and the others get 404 and negotiate again (set Fugue:TempPath to a directory the workers' user can write)")]
     public static partial void HubAffinityUnavailable(ILogger logger, int workerId, int pid, string reason);
+
+    [LoggerMessage(112, LogLevel.Information, "Worker {WorkerId} (pid {Pid}): a spare until now, it takes the slot and accepts")]
+    public static partial void TookSlot(ILogger logger, int workerId, int pid);
 }

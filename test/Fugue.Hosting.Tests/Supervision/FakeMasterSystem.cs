@@ -61,6 +61,19 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
         return true;
     }
 
+    /// <summary>The spares given a slot: pid and slot.</summary>
+    public List<(int Pid, int WorkerId)> Promoted { get; } = [];
+
+    public bool Promote(ChildProcess spare, int workerId)
+    {
+        if (Untellable.Contains(spare.Pid) || !spare.Promote(workerId))
+        {
+            return false;
+        }
+        Promoted.Add((spare.Pid, workerId));
+        return true;
+    }
+
     public bool Signal(int pid, int signal)
     {
         Signals.Add((pid, signal));

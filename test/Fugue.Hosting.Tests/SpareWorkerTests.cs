@@ -1,0 +1,44 @@
+using static Fugue.Hosting.Tests.MasterEvents;
+
+namespace Fugue.Hosting.Tests;
+
+/// <summary>Fugue:SpareWorkers with real processes: a spare accepts nothing until a SIGKILL gives it a slot.</summary>
+public sealed class SpareWorkerTests
+{
+    [Fact]
+    public async Task A_spare_serves_nothing_until_a_killed_workers_slot_is_its_own()
+    {
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+        {
+            ["Fugue__SpareWorkers"] = "1",
+            ["Fugue__WarmUpPath"] = "/",
+            ["Fugue__WarmUpRequests"] = "20",
+        });
+        string url = master.WaitForUrl();
+        master.WaitForAllReady(2);
+        int spare = master.WaitForEvent(SpareReady).Int("Pid");
+        Assert.Equal(1, master.CountEvents(WarmedUp, spare));
+        var workers = master.StartedWorkers();
+
+        var before = new List<string>();
+        for (int i = 0; i < 40; i++)
+        {
+            before.Add(await Http.GetAsync(url));
+        }
+        Assert.DoesNotContain(before, a => a.EndsWith($"pid {spare}", StringComparison.Ordinal));
+
+        ProcessTree.Kill(workers[1], 9);
+
+        Assert.Equal(1, master.WaitForEvent(SparePromoted, spare).Int("WorkerId"));
+        Assert.Equal(1, master.WaitForEvent(TookSlot, spare).Int("WorkerId"));
+        var answers = await Http.DistinctAnswersAsync(url, 2);
+        Assert.Equal([$"worker 1 pid {spare}", $"worker 2 pid {workers[2]}"], answers.Order());
+        Assert.Equal(0, master.CountEvents(WorkerStarted, e => e.Int("WorkerId") == 1 && e.Int("Pid") != workers[1]));
+        int next = master.WaitForEvent(SpareReady, e => e.Int("Pid") != spare).Int("Pid");
+
+        master.Signal(15);
+        Assert.True(master.WaitForExit());
+        Assert.False(ProcessTree.IsAlive(next));
+        Assert.False(ProcessTree.IsAlive(spare));
+    }
+}
