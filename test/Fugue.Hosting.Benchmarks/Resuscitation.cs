@@ -19,6 +19,9 @@ internal static class Resuscitation
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(100);
     private const double Share = 0.4;
 
+    /// <summary>Longer than the window before a kill whose latency is the steady one.</summary>
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(3);
+
     /// <summary>One kill's figures, in seconds from the SIGKILL (NaN: never within the run).</summary>
     public sealed record Kill(double Ready, double Serving, double FirstP99, double SteadyP99, double Rate);
 
@@ -27,6 +30,7 @@ internal static class Resuscitation
         int port = Http.FreePort();
         using var master = Tools.StartHelloWeb(2, port, extra, aot);
         master.WaitForAllReady(2);
+        bool spares = extra is not null && extra.TryGetValue("Fugue__SpareWorkers", out string? count) && count is not (null or "0");
         var log = new List<Request>();
         using var stop = new CancellationTokenSource();
         var clock = Stopwatch.StartNew();
@@ -39,13 +43,23 @@ internal static class Resuscitation
                 int old = master.StartedWorkers()[1];
                 // A fresh kill each time: the worker passes the healthy uptime, so that no backoff is measured.
                 master.WaitFor(() => Startup.Uptime(old) > TimeSpan.FromSeconds(11) ? (bool?)true : null, "the worker to be healthy", TimeSpan.FromSeconds(30));
+                if (spares)
+                {
+                    // Each kill finds a ready spare, as a crash in production would, not one that the last kill started.
+                    master.WaitFor(() => master.CountEvents(MasterEvents.SpareReady) > i ? (bool?)true : null, "a ready spare");
+                    // Its start and warm-up are not part of the steady latency before the kill.
+                    Thread.Sleep(Settle);
+                }
+                int from = Count(log);
                 double killed = clock.Elapsed.TotalSeconds;
                 ProcessTree.Kill(old, 9);
                 int replacement = master.WaitFor(() => master.StartedWorkers()[1] is int pid && pid != old ? (int?)pid : null, "the replacement")!.Value;
-                master.WaitForEvent(MasterEvents.WorkerReady, replacement);
+                // A spare (Fugue:SpareWorkers) is ready before it takes the slot.
+                master.WaitFor(() => master.CountEvents(MasterEvents.WorkerReady, replacement) + master.CountEvents(MasterEvents.SparePromoted, replacement) > 0
+                    ? (bool?)true : null, "the replacement ready");
                 double ready = clock.Elapsed.TotalSeconds - killed;
-                // Until it has served 100 requests, or 5 s.
-                master.WaitFor(() => Snapshot(log).Count(r => r.Pid == replacement) >= 100 || clock.Elapsed.TotalSeconds - killed > 5 ? (bool?)true : null,
+                // Until it has served 100 requests, or 5 s; counted in place, not in a copy of the whole log at each look.
+                master.WaitFor(() => Served(log, from, replacement) >= 100 || clock.Elapsed.TotalSeconds - killed > 5 ? (bool?)true : null,
                     "the replacement's first 100 requests", TimeSpan.FromSeconds(30));
                 kills.Add(Measure(Snapshot(log), killed, ready, replacement));
             }
@@ -80,6 +94,27 @@ internal static class Resuscitation
         }
         var first = after.Where(r => r.Pid == replacement).Take(100).Select(r => r.Latency).ToList();
         return new Kill(ready, serving, Tools.Percentile(first, 0.99), Tools.Percentile(before.Select(r => r.Latency), 0.99), before.Count / 2.0);
+    }
+
+    private static int Count(List<Request> log)
+    {
+        lock (log)
+        {
+            return log.Count;
+        }
+    }
+
+    private static int Served(List<Request> log, int from, int pid)
+    {
+        lock (log)
+        {
+            int served = 0;
+            for (int i = from; i < log.Count; i++)
+            {
+                served += log[i].Pid == pid ? 1 : 0;
+            }
+            return served;
+        }
     }
 
     private static List<Request> Snapshot(List<Request> log)

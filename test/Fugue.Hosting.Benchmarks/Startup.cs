@@ -33,16 +33,18 @@ internal static class Startup
         var cold = coldRuns.Select(r => r.Wall).ToList();
         var starts = WorkerCounts.ToDictionary(n => n, n => Repeat(repeats, () => TimeToFirstResponse(n, aot)));
         var kills = Resuscitation.Run(repeats, aot);
+        var spareKills = Resuscitation.Run(repeats, aot, new Dictionary<string, string?> { ["Fugue__SpareWorkers"] = "1" });
 
         var rows = new List<string[]> { Row("plain Kestrel: start to first response", coldRuns, cold) };
         foreach (var (n, runs) in starts)
         {
             rows.Add(Row($"Fugue, {n} worker{(n > 1 ? "s" : "")}: start to all ready and answering", runs, cold));
         }
-        var ready = kills.Select(k => k.Ready).ToList();
-        var serving = kills.Select(k => k.Serving).ToList();
-        rows.Add(Row("2 workers under load, one SIGKILLed: to its replacement ready", ready.Select(r => (r, double.NaN)).ToList(), cold));
-        rows.Add(Row("... to the replacement serving its share (≥ 40% of the answers in 100 ms)", serving.Select(r => (r, double.NaN)).ToList(), cold));
+        foreach (var (how, runs) in new[] { ("", kills), (", a spare (SpareWorkers=1) takes the slot", spareKills) })
+        {
+            rows.Add(Row($"2 workers under load, one SIGKILLed{how}: to its replacement ready", runs.Select(k => (k.Ready, double.NaN)).ToList(), cold));
+            rows.Add(Row("... to the replacement serving its share (≥ 40% of the answers in 100 ms)", runs.Select(k => (k.Serving, double.NaN)).ToList(), cold));
+        }
         foreach (var row in rows)
         {
             Report.Raw($"startup {app} {row[0]}: {row[2]} s");
@@ -53,19 +55,22 @@ internal static class Startup
         double coldCpu = Tools.Median(coldRuns.Select(r => r.Cpu));
         double floor = 4 * coldCpu / Environment.ProcessorCount;
         string prefix = aot ? "Native AOT " : "";
-        foreach (var (what, runs) in new[] { ("ready", ready), ("serving its share", serving) })
+        foreach (var (how, runs) in new[] { ("", kills), (" with a spare", spareKills) })
         {
-            double ratio = Tools.Median(runs) / Tools.Median(cold);
-            Report.Figure($"{prefix}resuscitation under load: SIGKILL to the replacement {what}", $"{Tools.F(ratio, "0.00")}× cold start ({Tools.F(Tools.Median(runs), "0.000")} vs {Tools.F(Tools.Median(cold), "0.000")} s)",
-                "≤ 1.2×", ratio <= 1.2);
-        }
-        double firstP99 = Tools.Median(kills.Select(k => k.FirstP99)), steadyP99 = Tools.Median(kills.Select(k => k.SteadyP99));
-        Report.Figure($"{prefix}resuscitation under load: p99 of the replacement's first 100 requests", $"{Tools.F(firstP99 / steadyP99, "0.0")}× steady p99 ({Tools.F(firstP99, "0.0")} vs {Tools.F(steadyP99, "0.0")} ms)",
-            "≤ 2×", firstP99 <= 2 * steadyP99);
-        foreach (var kill in kills)
-        {
-            Console.WriteLine(kill);
-            Report.Raw($"startup {app} kill: ready {kill.Ready:0.000} s, serving its share {kill.Serving:0.000} s, first-100 p99 {kill.FirstP99:0.0} ms, steady p99 {kill.SteadyP99:0.0} ms at {kill.Rate:0} req/s");
+            foreach (var (what, figure) in new[] { ("ready", runs.Select(k => k.Ready).ToList()), ("serving its share", runs.Select(k => k.Serving).ToList()) })
+            {
+                double ratio = Tools.Median(figure) / Tools.Median(cold);
+                Report.Figure($"{prefix}resuscitation under load{how}: SIGKILL to the replacement {what}",
+                    $"{Tools.F(ratio, "0.00")}× cold start ({Tools.F(Tools.Median(figure), "0.000")} vs {Tools.F(Tools.Median(cold), "0.000")} s)", "≤ 1.2×", ratio <= 1.2);
+            }
+            double firstP99 = Tools.Median(runs.Select(k => k.FirstP99)), steadyP99 = Tools.Median(runs.Select(k => k.SteadyP99));
+            Report.Figure($"{prefix}resuscitation under load{how}: p99 of the replacement's first 100 requests",
+                $"{Tools.F(firstP99 / steadyP99, "0.0")}× steady p99 ({Tools.F(firstP99, "0.0")} vs {Tools.F(steadyP99, "0.0")} ms)", "≤ 2×", firstP99 <= 2 * steadyP99);
+            foreach (var kill in runs)
+            {
+                Console.WriteLine(kill);
+                Report.Raw($"startup {app} kill{how}: ready {kill.Ready:0.000} s, serving its share {kill.Serving:0.000} s, first-100 p99 {kill.FirstP99:0.0} ms, steady p99 {kill.SteadyP99:0.0} ms at {kill.Rate:0} req/s");
+            }
         }
         Report.Figure($"{prefix}start-up, 4 workers ready", $"{Tools.F(four, "0.00")}× cold start ({Tools.F(Tools.Median(starts[4].Select(r => r.Wall)), "0.000")} s; 4 × {Tools.F(coldCpu, "0.00")} s CPU on {Environment.ProcessorCount} cores alone is {Tools.F(floor / Tools.Median(cold), "0.0")}×)", "≤ 1.5×", four <= 1.5);
         Report.Table($"Start-up and resuscitation ({app})", $"Medians of {repeats} runs of the {(aot ? "sample published with Native AOT (samples/HelloAot)" : "built sample (no dotnet run)")}; ratio to the plain process's cold start to first response. CPU: user + system seconds of every process of the app (master and workers) at that moment; starting is CPU-bound, so with more processes than cores the CPU sets the floor.",
