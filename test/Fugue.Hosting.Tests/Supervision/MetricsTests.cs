@@ -32,6 +32,24 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public void A_ready_spare_counts_as_spare_until_it_takes_a_slot()
+    {
+        using var h = new SupervisorHarness(new() { ["Fugue:SpareWorkers"] = "1" });
+        using var metrics = new Recorded(h.Metrics.Meter);
+        var workers = h.StartAll();
+        h.Step();
+        Assert.Equal((1, 2, 0), (metrics.Gauge("fugue.workers", "starting"), metrics.Gauge("fugue.workers", "ready"), metrics.Gauge("fugue.workers", "spare")));
+
+        h.Ready(h.Processes.Launched[^1]);
+        Assert.Equal((0, 2, 1), (metrics.Gauge("fugue.workers", "starting"), metrics.Gauge("fugue.workers", "ready"), metrics.Gauge("fugue.workers", "spare")));
+
+        h.Processes.Exit(workers[0].Pid);
+        h.Step();
+        Assert.Equal((2, 0), (metrics.Gauge("fugue.workers", "ready"), metrics.Gauge("fugue.workers", "spare")));
+        Assert.Equal(1, metrics.Sum("fugue.worker.restarts", "crash"));
+    }
+
+    [Fact]
     public void Restarts_say_why_and_reloads_and_reexecs_their_outcome_and_duration()
     {
         using var h = new SupervisorHarness(new() { ["Fugue:WorkerTimeout"] = "00:00:10" });
