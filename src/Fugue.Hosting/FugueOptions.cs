@@ -154,7 +154,7 @@ public sealed class FugueOptions
     /// </summary>
     public string? WarmUpPath { get; set; }
 
-    /// <summary>How many requests a warm-up makes (8 at a time). Default 200.</summary>
+    /// <summary>How many requests a warm-up makes (8 at a time); a spare's makes ten times as many. Default 200.</summary>
     public int WarmUpRequests { get; set; } = 200;
 
     /// <summary>

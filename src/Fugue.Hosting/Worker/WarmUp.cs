@@ -19,6 +19,14 @@ namespace FugueHosting.Worker;
 internal sealed class WarmUp(WorkerIdentity identity, string path, int requests, ILogger<WarmUp> logger)
 {
     private const int Concurrency = 8;
+
+    /// <summary>
+    /// A spare sends this many times <c>Fugue:WarmUpRequests</c>: no client waits for it, and the JIT needs more calls
+    /// than a replacement's warm-up makes to finish its tiers (tiered PGO's instrumented code, then the final one).
+    /// Measured, 8 SIGKILLs each under load: the p99 of a promoted spare's first 100 requests was 2.8× the steady p99
+    /// after 200 warm-up requests, 1.4× after 2,000.
+    /// </summary>
+    public const int SpareFactor = 10;
     private static readonly TimeSpan Retry = TimeSpan.FromMilliseconds(500);
 
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
