@@ -26,11 +26,31 @@ internal sealed record SuccessorIdentity(int OldMasterPid, int ChannelFd, int? L
     /// <summary>This process's inheritance if an old master started it; read once, then gone from the environment.</summary>
     public static SuccessorIdentity? Current => s_current.Value;
 
-    public string Serialize() => JsonSerializer.Serialize(this, ProtocolJson.Default.SuccessorIdentity);
+    public string Serialize() => ProtocolJson.Write(w =>
+    {
+        w.WriteNumber(nameof(OldMasterPid), OldMasterPid);
+        w.WriteNumber(nameof(ChannelFd), ChannelFd);
+        w.Number(nameof(LockFd), LockFd);
+        w.Objects(nameof(Sockets), Sockets, (w, s) =>
+        {
+            w.WriteNumber(nameof(s.Fd), s.Fd);
+            w.WriteString(nameof(s.ListenEntry), s.ListenEntry);
+        });
+        w.Number(nameof(ServingNice), ServingNice);
+        w.WriteNumber(nameof(Version), Version);
+    });
 
-    public static SuccessorIdentity Parse(string value) => value.StartsWith('{')
-        ? JsonSerializer.Deserialize(value, ProtocolJson.Default.SuccessorIdentity) ?? throw new FormatException($"{VariableName} is null.")
-        : ParseVersion1(value);
+    public static SuccessorIdentity Parse(string value) => value.StartsWith('{') ? ProtocolJson.Read(value, Read) : ParseVersion1(value);
+
+    private static SuccessorIdentity Read(JsonElement o) => new(
+        o.Int(nameof(OldMasterPid)),
+        o.Int(nameof(ChannelFd)),
+        o.IntOrNull(nameof(LockFd)),
+        o.Items(nameof(Sockets), s => new InheritedSocket(s.Int(nameof(InheritedSocket.Fd)), s.StringOrNull(nameof(InheritedSocket.ListenEntry)) ?? "")),
+        o.IntOrNull(nameof(ServingNice)))
+    {
+        Version = o.IntOrNull(nameof(Version)) ?? 2,
+    };
 
     /// <summary>The previous release's format: <c>old=123</c>, <c>channel=3</c>, <c>lock=6</c>, <c>nice=0</c>, <c>listen=4 http://...</c> lines.</summary>
     private static SuccessorIdentity ParseVersion1(string value)

@@ -1,15 +1,113 @@
-using System.Text.Json.Serialization;
-using FugueHosting.Master;
-using FugueHosting.Worker;
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
 
 namespace FugueHosting;
 
 /// <summary>
-/// The identities a master gives its children, as JSON (source-generated, so nothing is lost to trimming): version 2
-/// of the wire format. Version 1 (the releases before it) was <c>key=value</c> pairs; the parsers still read it, so
-/// that a HUP or USR2 across one upgrade works in both directions of the change.
+/// The identities a master gives its children, as JSON: version 2 of the wire format (version 1, the releases before it,
+/// was <c>key=value</c> pairs; the parsers still read it, so that a HUP or USR2 across one upgrade works in both
+/// directions of the change). Written with <see cref="Utf8JsonWriter"/> and read from a <see cref="JsonDocument"/> by
+/// hand, not by the serializer: its metadata for these types, generic code compiled in each process, cost a JIT worker
+/// about 50 ms of its start (500 methods) on the first parse; the writer and the document are compiled ahead in the
+/// framework. Absent and null members read as the serializer read them: nulls, empty lists, defaults.
 /// </summary>
-[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(WorkerIdentity))]
-[JsonSerializable(typeof(SuccessorIdentity))]
-internal sealed partial class ProtocolJson : JsonSerializerContext;
+internal static class ProtocolJson
+{
+    /// <summary>One JSON object, its members written by <paramref name="members"/>.</summary>
+    public static string Write(Action<Utf8JsonWriter> members)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            members(writer);
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Reads the JSON object <paramref name="value"/> with <paramref name="read"/>.</summary>
+    public static T Read<T>(string value, Func<JsonElement, T> read)
+    {
+        using var document = JsonDocument.Parse(value);
+        return read(document.RootElement);
+    }
+
+    public static void String(this Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is not null)
+        {
+            writer.WriteString(name, value);
+        }
+    }
+
+    public static void Number(this Utf8JsonWriter writer, string name, int? value)
+    {
+        if (value is int number)
+        {
+            writer.WriteNumber(name, number);
+        }
+    }
+
+    public static void Time(this Utf8JsonWriter writer, string name, TimeSpan value) => writer.WriteString(name, value.ToString("c", CultureInfo.InvariantCulture));
+
+    /// <summary>An object member; nothing when <paramref name="value"/> is null.</summary>
+    public static void Object<T>(this Utf8JsonWriter writer, string name, T? value, Action<Utf8JsonWriter, T> members)
+        where T : class
+    {
+        if (value is not null)
+        {
+            writer.WriteStartObject(name);
+            members(writer, value);
+            writer.WriteEndObject();
+        }
+    }
+
+    /// <summary>An array member of objects.</summary>
+    public static void Objects<T>(this Utf8JsonWriter writer, string name, IEnumerable<T> items, Action<Utf8JsonWriter, T> members)
+    {
+        writer.WriteStartArray(name);
+        foreach (var item in items)
+        {
+            writer.WriteStartObject();
+            members(writer, item);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+    }
+
+    /// <summary>The member <paramref name="name"/>, or null when it is absent or null.</summary>
+    public static JsonElement? Member(this JsonElement element, string name) =>
+        element.TryGetProperty(name, out var member) && member.ValueKind != JsonValueKind.Null ? member : null;
+
+    public static int Int(this JsonElement element, string name) => element.Member(name)?.GetInt32() ?? 0;
+
+    public static int? IntOrNull(this JsonElement element, string name) => element.Member(name)?.GetInt32();
+
+    public static uint UInt(this JsonElement element, string name) => element.Member(name)?.GetUInt32() ?? 0;
+
+    public static bool Bool(this JsonElement element, string name) => element.Member(name)?.GetBoolean() ?? false;
+
+    public static bool? BoolOrNull(this JsonElement element, string name) => element.Member(name)?.GetBoolean();
+
+    public static string? StringOrNull(this JsonElement element, string name) => element.Member(name)?.GetString();
+
+    public static TimeSpan Time(this JsonElement element, string name) =>
+        element.Member(name)?.GetString() is { } value ? TimeSpan.ParseExact(value, "c", CultureInfo.InvariantCulture) : TimeSpan.Zero;
+
+    /// <summary>The array member <paramref name="name"/>, each item read by <paramref name="read"/>; empty when absent.</summary>
+    public static List<T> Items<T>(this JsonElement element, string name, Func<JsonElement, T> read)
+    {
+        var items = new List<T>();
+        if (element.Member(name) is { } array)
+        {
+            foreach (var item in array.EnumerateArray())
+            {
+                items.Add(read(item));
+            }
+        }
+        return items;
+    }
+}

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 
 namespace FugueHosting;
 
@@ -29,6 +31,34 @@ internal sealed record WorkerSettings(
             ReadinessTag = o.ReadinessTag,
             HubAffinity = o.HubAffinity,
             TempPath = o.TempPath,
+        };
+
+    public void Write(Utf8JsonWriter w)
+    {
+        w.Time(nameof(KillTimeout), KillTimeout);
+        w.Time(nameof(Timeout), Timeout);
+        w.Time(nameof(BootTimeout), BootTimeout);
+        w.Time(nameof(MasterPingInterval), MasterPingInterval);
+        w.Time(nameof(LameDuckPeriod), LameDuckPeriod);
+        w.String(nameof(WarmUpPath), WarmUpPath);
+        w.WriteNumber(nameof(WarmUpRequests), WarmUpRequests);
+        w.String(nameof(KeyRingPath), KeyRingPath);
+        w.String(nameof(ReadinessTag), ReadinessTag);
+        if (HubAffinity is bool hubAffinity)
+        {
+            w.WriteBoolean(nameof(HubAffinity), hubAffinity);
+        }
+        w.String(nameof(TempPath), TempPath);
+    }
+
+    public static WorkerSettings Read(JsonElement o) =>
+        new(o.Time(nameof(KillTimeout)), o.Time(nameof(Timeout)), o.Time(nameof(BootTimeout)), o.Time(nameof(MasterPingInterval)),
+            o.Time(nameof(LameDuckPeriod)), o.StringOrNull(nameof(WarmUpPath)), o.Int(nameof(WarmUpRequests)))
+        {
+            KeyRingPath = o.StringOrNull(nameof(KeyRingPath)),
+            ReadinessTag = o.StringOrNull(nameof(ReadinessTag)),
+            HubAffinity = o.BoolOrNull(nameof(HubAffinity)),
+            TempPath = o.StringOrNull(nameof(TempPath)),
         };
 
     /// <summary>The worker's options: these settings over the defaults.</summary>

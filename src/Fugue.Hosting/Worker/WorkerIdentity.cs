@@ -35,7 +35,6 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
     public int WorkerId { get; private set; } = WorkerId;
 
     /// <summary>Completes when a spare takes a slot; complete from the start in any other worker.</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
     public Task Promoted => Spare ? _promoted.Task : Task.CompletedTask;
 
     /// <summary>A spare takes slot <paramref name="workerId"/>; false when it is not a spare, or took one already.</summary>
@@ -58,11 +57,59 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
     public static WorkerIdentity? Current =>
         WorkerActivation.Identity ?? (Environment.GetEnvironmentVariable(VariableName) is { } value ? Parse(value) : null);
 
-    public string Serialize() => JsonSerializer.Serialize(this, ProtocolJson.Default.WorkerIdentity);
+    public string Serialize() => ProtocolJson.Write(w =>
+    {
+        w.WriteNumber(nameof(MasterPid), MasterPid);
+        w.WriteNumber(nameof(ControlFd), ControlFd);
+        w.Objects(nameof(Listeners), Listeners, (w, l) =>
+        {
+            w.WriteNumber(nameof(l.Fd), l.Fd);
+            w.WriteBoolean(nameof(l.Https), l.Https);
+        });
+        w.String(nameof(MasterSocketPath), MasterSocketPath);
+        w.Object(nameof(Settings), Settings, (w, s) => s.Write(w));
+        w.Object(nameof(RunAs), RunAs, (w, c) =>
+        {
+            w.WriteNumber(nameof(c.Uid), c.Uid);
+            w.WriteNumber(nameof(c.Gid), c.Gid);
+            w.WriteStartArray(nameof(c.Groups));
+            foreach (uint group in c.Groups)
+            {
+                w.WriteNumberValue(group);
+            }
+            w.WriteEndArray();
+        });
+        if (Connections is { } cell)
+        {
+            w.WriteStartObject(nameof(Connections));
+            w.WriteNumber(nameof(cell.Fd), cell.Fd);
+            w.WriteNumber(nameof(cell.Cell), cell.Cell);
+            w.WriteEndObject();
+        }
+        w.WriteBoolean(nameof(WarmUp), WarmUp);
+        w.WriteBoolean(nameof(Spare), Spare);
+        w.WriteNumber(nameof(WorkerId), WorkerId);
+        w.WriteNumber(nameof(Version), Version);
+    });
 
-    public static WorkerIdentity Parse(string value) => value.StartsWith('{')
-        ? JsonSerializer.Deserialize(value, ProtocolJson.Default.WorkerIdentity) ?? throw new FormatException($"{VariableName} is null.")
-        : ParseVersion1(value);
+    public static WorkerIdentity Parse(string value) => value.StartsWith('{') ? ProtocolJson.Read(value, Read) : ParseVersion1(value);
+
+    private static WorkerIdentity Read(JsonElement o) => new(
+        o.Int(nameof(WorkerId)),
+        o.Int(nameof(MasterPid)),
+        o.Int(nameof(ControlFd)),
+        o.Items(nameof(Listeners), l => new InheritedListener(l.Int(nameof(InheritedListener.Fd)), l.Bool(nameof(InheritedListener.Https)))),
+        o.StringOrNull(nameof(MasterSocketPath)),
+        o.Member(nameof(Settings)) is { } settings ? WorkerSettings.Read(settings) : null,
+        o.Member(nameof(RunAs)) is { } runAs
+            ? new Credentials(runAs.UInt(nameof(Credentials.Uid)), runAs.UInt(nameof(Credentials.Gid)), runAs.Items(nameof(Credentials.Groups), g => g.GetUInt32()))
+            : null,
+        o.Member(nameof(Connections)) is { } cell ? new InheritedCell(cell.Int(nameof(InheritedCell.Fd)), cell.Int(nameof(InheritedCell.Cell))) : null,
+        o.Bool(nameof(WarmUp)),
+        o.Bool(nameof(Spare)))
+    {
+        Version = o.IntOrNull(nameof(Version)) ?? 2,
+    };
 
     /// <summary>The previous release's format: <c>id=1;master=100;control=3;listen=4:http,5:https;socket=...;as=...;connections=6:1;warm=0</c>.</summary>
     private static WorkerIdentity ParseVersion1(string value)
