@@ -74,7 +74,9 @@ public sealed class WarmUpTests
         master.WaitForEvent(WorkerDied, victim);
         int replacement = master.WaitFor(() => ProcessTree.Children(successor).Except(first).ToList() is [int pid] ? (int?)pid : null, "a replacement worker")!.Value;
         master.WaitForEvent(WorkerReady, replacement);
-        Assert.Equal(1, master.CountEvents(WarmedUp, replacement)); // the other worker served meanwhile
+        // The worker's console logger writes from a queue of its own: its line may come after the master's "ready".
+        master.WaitForEvent(WarmedUp, replacement); // the other worker served meanwhile
+        Assert.Equal(1, master.CountEvents(WarmedUp, replacement));
         Assert.Equal(3, master.CountEvents(WarmedUp));
 
         ProcessTree.Kill(successor, 15);
