@@ -45,20 +45,27 @@ public sealed class HygieneTests
     }
 
     [Fact]
-    public void Workers_have_a_session_of_their_own_with_no_terminal_and_stdin_from_dev_null()
+    public void Workers_have_a_process_group_of_their_own_in_the_masters_session_and_stdin_from_dev_null()
     {
         using var master = MasterProcess.Start("TestApp");
         master.WaitForAllReady(2);
 
+        string[] masterStat = Stat(master.Pid);
         foreach (int worker in master.StartedWorkers().Values)
         {
-            // /proc/<pid>/stat after the command: state ppid pgrp session tty_nr ...
-            string[] stat = File.ReadAllText($"/proc/{worker}/stat").Split(") ")[1].Split(' ');
-            Assert.Equal(worker.ToString(System.Globalization.CultureInfo.InvariantCulture), stat[3]); // session leader
-            Assert.Equal("0", stat[4]); // no controlling terminal
+            string[] stat = Stat(worker);
+            Assert.Equal(worker.ToString(System.Globalization.CultureInfo.InvariantCulture), stat[2]); // its own group: a terminal's signals miss it
+            Assert.Equal(masterStat[3], stat[3]); // the master's session
+            if (File.Exists($"/proc/{worker}/autogroup")) // a kernel with the autogroup scheduler: one group for the cluster
+            {
+                Assert.Equal(File.ReadAllText($"/proc/{master.Pid}/autogroup"), File.ReadAllText($"/proc/{worker}/autogroup"));
+            }
             Assert.Equal("/dev/null", ProcessTree.Fds(worker)[0]);
         }
     }
+
+    /// <summary>/proc/&lt;pid&gt;/stat after the command: [0] state, [1] ppid, [2] pgrp, [3] session, [4] tty_nr, ...</summary>
+    private static string[] Stat(int pid) => File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].Split(' ');
 
     private static string Flags(int pid, int fd)
     {

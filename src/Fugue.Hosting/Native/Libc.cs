@@ -16,7 +16,7 @@ internal static unsafe partial class Libc
 
     public const short POSIX_SPAWN_SETSIGDEF = 0x04;
     public const short POSIX_SPAWN_SETSIGMASK = 0x08;
-    public const short POSIX_SPAWN_SETSID = 0x80;
+    public const short POSIX_SPAWN_SETPGROUP = 0x02;
 
     // glibc x86_64/arm64: posix_spawn_file_actions_t is 80 bytes, posix_spawnattr_t 336; room to spare.
     public const int SpawnStructSize = 1024;
@@ -54,6 +54,8 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib)]
     public static partial int posix_spawnattr_setflags(void* attr, short flags);
 
+    [LibraryImport(Lib)]
+    public static partial int posix_spawnattr_setpgroup(void* attr, int pgroup);
 
     [LibraryImport(Lib)]
     public static partial int posix_spawnattr_setsigmask(void* attr, void* sigmask);
