@@ -16,7 +16,7 @@
 #                                   with settings given as environment variables (e.g. Fugue__BalanceConnections=false)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v wrk >/dev/null; then
+if ! command -v wrk >/dev/null || ! command -v hey >/dev/null; then
   apt-get update -qq && apt-get install -y -qq wrk hey >/dev/null
 fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
