@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks of Fugue.Hosting (Release build, loopback only, every run bounded). Prints a table per scenario.
-#   build/bench.sh                  every scenario (about 15 minutes), then the summary against the targets;
+#   build/bench.sh                  every scenario (about 40 minutes), then the summary against the targets;
 #                                   writes docs/benchmarks/results.md (tables, raw numbers) and reloads.svg
 #   build/bench.sh throughput [r]   wrk req/s and p99: plain Kestrel vs Fugue with 2 and 4 workers, r rounds (default 5)
 #   build/bench.sh reloads [n]      n HUP then n USR2 under wrk (keep-alive) and hey (no keep-alive): failures, p99
