@@ -11,9 +11,8 @@ namespace FugueHosting.Native;
 /// The child gets a process group of its own, so a Ctrl+C or a hang-up of the terminal (sent to the foreground group)
 /// reaches the master only, which then drains the workers; it stays in the master's session, which the kernel's
 /// autogroup scheduler (sched(7)) makes one scheduling group: a session of its own would give each worker as much CPU
-/// as every other process of the machine together, and confine its nice to itself (measured with wrk on the same 2
-/// cores, 4 workers: 36,000 req/s in sessions of their own, 55,000-71,000 in the master's). Every signal is at its
-/// default action, the signal mask empty. With a nice, the child starts
+/// as every other session of the machine together, and confine its nice to itself. Every signal is at its default
+/// action, the signal mask empty. With a nice, the child starts
 /// at that priority from its first instruction: the calling thread takes it for the call (posix_spawn has no
 /// attribute for it, and the child is cloned from the calling thread), so the caller must be allowed to go back.
 /// </summary>

@@ -65,6 +65,18 @@ internal static class ProtocolJson
         }
     }
 
+    /// <summary>An object member of a value type; nothing when <paramref name="value"/> is null.</summary>
+    public static void Object<T>(this Utf8JsonWriter writer, string name, T? value, Action<Utf8JsonWriter, T> members)
+        where T : struct
+    {
+        if (value is T present)
+        {
+            writer.WriteStartObject(name);
+            members(writer, present);
+            writer.WriteEndObject();
+        }
+    }
+
     /// <summary>An array member of objects.</summary>
     public static void Objects<T>(this Utf8JsonWriter writer, string name, IEnumerable<T> items, Action<Utf8JsonWriter, T> members)
     {

@@ -1,6 +1,5 @@
 using System.Text.Json;
 
-
 namespace FugueHosting;
 
 /// <summary>

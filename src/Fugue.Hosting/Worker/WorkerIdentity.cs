@@ -79,13 +79,11 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
             }
             w.WriteEndArray();
         });
-        if (Connections is { } cell)
+        w.Object(nameof(Connections), Connections, (w, cell) =>
         {
-            w.WriteStartObject(nameof(Connections));
             w.WriteNumber(nameof(cell.Fd), cell.Fd);
             w.WriteNumber(nameof(cell.Cell), cell.Cell);
-            w.WriteEndObject();
-        }
+        });
         w.WriteBoolean(nameof(WarmUp), WarmUp);
         w.WriteBoolean(nameof(Spare), Spare);
         w.WriteNumber(nameof(WorkerId), WorkerId);
