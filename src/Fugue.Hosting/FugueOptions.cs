@@ -154,7 +154,10 @@ public sealed class FugueOptions
     /// </summary>
     public string? WarmUpPath { get; set; }
 
-    /// <summary>How many requests a warm-up makes (8 at a time); a spare's makes ten times as many. Default 200.</summary>
+    /// <summary>
+    /// How many requests a warm-up round makes (8 at a time). A spare (<see cref="SpareWorkers"/>) sends rounds until
+    /// one in which the JIT compiled nothing, for at most a quarter of <see cref="WorkerBootTimeout"/>. Default 200.
+    /// </summary>
     public int WarmUpRequests { get; set; } = 200;
 
     /// <summary>

@@ -80,6 +80,7 @@ internal static class MasterEvents
     public const int HandoffFailed = 110;
     public const int HubAffinityUnavailable = 111;
     public const int TookSlot = 112;
+    public const int JitNotQuiet = 113;
     public const int SingleProcess = 201;
     public const int SingleProcessUnsupported = 202;
 }

@@ -115,8 +115,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         }
         if (identity.WarmUp && options.WarmUpPath is { } warmUpPath)
         {
-            int requests = identity.Spare ? options.WarmUpRequests * WarmUp.SpareFactor : options.WarmUpRequests;
-            services.AddSingleton(sp => new WarmUp(identity, warmUpPath, requests, sp.GetRequiredService<ILogger<WarmUp>>()));
+            services.AddSingleton(sp => new WarmUp(identity, warmUpPath, options.WarmUpRequests, identity.Spare, sp.GetRequiredService<ILogger<WarmUp>>()));
         }
         foreach (var transport in services.Where(d => d.ServiceType == typeof(IConnectionListenerFactory) && d.ImplementationType is not null).ToList())
         {

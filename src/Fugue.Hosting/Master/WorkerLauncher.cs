@@ -43,6 +43,7 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
                 new(TelemetryIdentity.VariableName, attributes),
                 .. _runAs?.AccountEnvironment() ?? [],
                 .. WorkerMemory.Environment(heapLimit),
+                .. SpareTiering.Environment(start, Environment.GetEnvironmentVariable),
             ]);
         if (_runAs is not null)
         {

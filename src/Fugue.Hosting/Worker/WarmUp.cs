@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -15,18 +17,19 @@ namespace FugueHosting.Worker;
 /// settings). Until <see cref="Done"/>, no listener accepts from the shared sockets; the old workers serve.
 /// A round with an answer that is not 2xx (or no answer) counts against readiness: the worker says why and sends
 /// another round half a second later, until one is clean or the master's WorkerBootTimeout gives up on it.
+/// A spare (<paramref name="untilJitQuiet"/>) sends rounds until one in which the JIT compiled nothing: it serves with
+/// its code at its final tier, not tier-0 and instrumented code that its first clients would pay the re-compiling of.
 /// </summary>
-internal sealed class WarmUp(WorkerIdentity identity, string path, int requests, ILogger<WarmUp> logger)
+internal sealed class WarmUp(WorkerIdentity identity, string path, int requests, bool untilJitQuiet, ILogger<WarmUp> logger)
 {
     private const int Concurrency = 8;
 
     /// <summary>
-    /// A spare sends this many times <c>Fugue:WarmUpRequests</c>: no client waits for it, and the JIT needs more calls
-    /// than a replacement's warm-up makes to finish its tiers (tiered PGO's instrumented code, then the final one).
-    /// Measured, 8 SIGKILLs each under load: the p99 of a promoted spare's first 100 requests was 2.8× the steady p99
-    /// after 200 warm-up requests, 1.4× after 2,000.
+    /// The longest a spare goes on for a quiet JIT, as a share of WorkerBootTimeout: an app whose requests compile code
+    /// each time (a compiled Regex or expression built per request) never gets quiet, and must still be ready in time.
     /// </summary>
-    public const int SpareFactor = 10;
+    private const int JitQuietShareOfBootTimeout = 4;
+
     private static readonly TimeSpan Retry = TimeSpan.FromMilliseconds(500);
 
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -57,14 +60,27 @@ internal sealed class WarmUp(WorkerIdentity identity, string path, int requests,
             }
             var stopwatch = Stopwatch.StartNew();
             var notReady = new NotReadyReport(identity, logger);
+            bool jit = untilJitQuiet && RuntimeFeature.IsDynamicCodeCompiled;
+            var jitLimit = (identity.Settings?.BootTimeout ?? new FugueOptions().WorkerBootTimeout) / JitQuietShareOfBootTimeout;
+            long compiled = JitInfo.GetCompiledMethodCount();
             for (int round = 1; !stopping.IsCancellationRequested; round++)
             {
+                long before = JitInfo.GetCompiledMethodCount();
                 var failures = await RoundAsync(endpoint, stopping).ConfigureAwait(false);
                 if (failures.Count == 0)
                 {
+                    long inRound = JitInfo.GetCompiledMethodCount() - before;
+                    if (jit && inRound > 0 && stopwatch.Elapsed < jitLimit)
+                    {
+                        continue;
+                    }
                     if (!stopping.IsCancellationRequested)
                     {
-                        WorkerLog.WarmedUp(logger, identity.WorkerId, Environment.ProcessId, requests, path, stopwatch.Elapsed.TotalSeconds, round);
+                        WorkerLog.WarmedUp(logger, identity.WorkerId, Environment.ProcessId, requests * round, path, stopwatch.Elapsed.TotalSeconds, round);
+                        if (jit && inRound > 0)
+                        {
+                            WorkerLog.JitNotQuiet(logger, identity.WorkerId, Environment.ProcessId, JitInfo.GetCompiledMethodCount() - compiled, inRound, stopwatch.Elapsed.TotalSeconds);
+                        }
                     }
                     return;
                 }

@@ -13,7 +13,7 @@ internal static partial class WorkerLog
     [LoggerMessage(103, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}): master {MasterPid} has not answered for {Silence:0.0}s (MasterPingInterval), stopping")]
     public static partial void MasterHung(ILogger logger, int workerId, int pid, int masterPid, double silence);
 
-    [LoggerMessage(104, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) warmed up: {Requests} requests to {Path} in {Seconds:0.000}s, {Rounds} round(s) until all were 2xx")]
+    [LoggerMessage(104, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) warmed up: {Requests} requests to {Path} in {Seconds:0.000}s, {Rounds} round(s)")]
     public static partial void WarmedUp(ILogger logger, int workerId, int pid, int requests, string path, double seconds, int rounds);
 
     [LoggerMessage(105, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) skips its warm-up: {Reason}")]
@@ -39,4 +39,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(112, LogLevel.Information, "Worker {WorkerId} (pid {Pid}): a spare until now, it takes the slot and accepts")]
     public static partial void TookSlot(ILogger logger, int workerId, int pid);
+
+    [LoggerMessage(113, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}): its JIT still compiled {InLastRound} methods in its last warm-up round ({Methods} in all) after {Seconds:0.0}s, a quarter of WorkerBootTimeout: it is ready, and may compile as it serves")]
+    public static partial void JitNotQuiet(ILogger logger, int workerId, int pid, long methods, long inLastRound, double seconds);
 }
