@@ -37,7 +37,11 @@ internal static partial class WorkerLog
     [LoggerMessage(111, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) cannot route SignalR connections to their workers ({Reason}): it serves those that reach it, and the others get 404 and negotiate again (set Fugue:TempPath to a directory the workers' user can write)")]
     public static partial void HubAffinityUnavailable(ILogger logger, int workerId, int pid, string reason);
 
-    [LoggerMessage(112, LogLevel.Information, "Worker {WorkerId} (pid {Pid}): a spare until now, it takes the slot and accepts")]
+    /// <summary>
+    /// Debug: the master says so at Information (event 61), and the first log line of its kind costs a process about 35
+    /// methods of JIT (the generic logging code for its argument types) while its first clients wait for it to accept.
+    /// </summary>
+    [LoggerMessage(112, LogLevel.Debug, "Worker {WorkerId} (pid {Pid}): a spare until now, it takes the slot and accepts")]
     public static partial void TookSlot(ILogger logger, int workerId, int pid);
 
     [LoggerMessage(113, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}): its JIT still compiled {InLastRound} methods in its last warm-up round ({Methods} in all) after {Seconds:0.0}s, a quarter of WorkerBootTimeout: it is ready, and may compile as it serves")]
