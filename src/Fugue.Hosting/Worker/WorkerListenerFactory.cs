@@ -122,13 +122,9 @@ internal sealed class WorkerListenerFactory(IConnectionListenerFactory transport
                 if (balance is not null)
                 {
                     await balance.WaitForTurnAsync(linked.Token).ConfigureAwait(false);
+                    return await balance.CountAsync(listener.AcceptAsync(linked.Token)).ConfigureAwait(false);
                 }
-                var connection = await listener.AcceptAsync(linked.Token).ConfigureAwait(false);
-                if (connection is not null)
-                {
-                    balance?.Track(connection);
-                }
-                return connection;
+                return await listener.AcceptAsync(linked.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (draining.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {

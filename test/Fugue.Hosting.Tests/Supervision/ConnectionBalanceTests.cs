@@ -15,10 +15,10 @@ public sealed class ConnectionBalanceTests
         var time = new FakeTimeProvider();
         var busy = new ConnectionBalance(table, table.Allocate()!.Value, time, CancellationToken.None);
         var idle = new ConnectionBalance(table, table.Allocate()!.Value, time, CancellationToken.None);
-        await busy.WaitForTurnAsync(CancellationToken.None); // the first accept starts the counting
-        await idle.WaitForTurnAsync(CancellationToken.None);
+        var idleAccept = new TaskCompletionSource<ConnectionContext?>();
+        var idleCounted = idle.CountAsync(new(idleAccept.Task)).AsTask(); // its first accept waits in the kernel
         using var closed = new CancellationTokenSource();
-        busy.Track(new DefaultConnectionContext { ConnectionClosed = closed.Token });
+        await busy.CountAsync(new(new DefaultConnectionContext { ConnectionClosed = closed.Token }));
 
         Assert.True(idle.WaitForTurnAsync(CancellationToken.None).AsTask().IsCompleted); // fewer connections: no wait
         var wait = busy.WaitForTurnAsync(CancellationToken.None).AsTask();
@@ -26,6 +26,32 @@ public sealed class ConnectionBalanceTests
 
         await closed.CancelAsync();
         await wait.WaitAsync(MasterProcess.Deadline); // woken by the close: the fake clock never moved
+        idleAccept.SetResult(null);
+        Assert.Null(await idleCounted);
+    }
+
+    [Fact]
+    public async Task A_worker_holds_the_others_back_only_once_its_first_accept_waits()
+    {
+        var table = ConnectionTable.Create();
+        var time = new FakeTimeProvider();
+        var serving = new ConnectionBalance(table, table.Allocate()!.Value, time, CancellationToken.None);
+        var newcomer = new ConnectionBalance(table, table.Allocate()!.Value, time, CancellationToken.None);
+        await serving.CountAsync(new(new DefaultConnectionContext()));
+
+        // The newcomer is on its way to its first accept (a spare just promoted, still compiling): no one waits for it.
+        await newcomer.WaitForTurnAsync(CancellationToken.None);
+        Assert.True(serving.WaitForTurnAsync(CancellationToken.None).AsTask().IsCompleted);
+
+        // Its accept waits in the kernel: the worker one connection ahead waits for its turn, at most MaxWait.
+        var accept = new TaskCompletionSource<ConnectionContext?>();
+        var counted = newcomer.CountAsync(new(accept.Task)).AsTask();
+        var turn = serving.WaitForTurnAsync(CancellationToken.None).AsTask();
+        Assert.False(turn.IsCompleted);
+        time.Advance(ConnectionBalance.MaxWait);
+        await turn.WaitAsync(MasterProcess.Deadline);
+        accept.SetResult(null);
+        Assert.Null(await counted);
     }
 
     [Fact]
@@ -36,13 +62,15 @@ public sealed class ConnectionBalanceTests
         using var draining = new CancellationTokenSource();
         var leaving = new ConnectionBalance(table, table.Allocate()!.Value, time, draining.Token);
         var staying = new ConnectionBalance(table, table.Allocate()!.Value, time, CancellationToken.None);
-        await leaving.WaitForTurnAsync(CancellationToken.None);
-        await staying.WaitForTurnAsync(CancellationToken.None);
-        staying.Track(new DefaultConnectionContext());
+        var leavingAccept = new TaskCompletionSource<ConnectionContext?>();
+        var leavingCounted = leaving.CountAsync(new(leavingAccept.Task)).AsTask();
+        await staying.CountAsync(new(new DefaultConnectionContext()));
         Assert.False(staying.WaitForTurnAsync(CancellationToken.None).AsTask().IsCompleted); // it waits for the other
 
         await draining.CancelAsync();
 
         Assert.True(staying.WaitForTurnAsync(CancellationToken.None).AsTask().IsCompleted);
+        leavingAccept.SetResult(null);
+        Assert.Null(await leavingCounted);
     }
 }
