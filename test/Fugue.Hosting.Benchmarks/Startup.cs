@@ -64,12 +64,14 @@ internal static class Startup
                     $"{Tools.F(ratio, "0.00")}× cold start ({Tools.F(Tools.Median(figure), "0.000")} vs {Tools.F(Tools.Median(cold), "0.000")} s)", "≤ 1.2×", ratio <= 1.2);
             }
             double firstP99 = Tools.Median(runs.Select(k => k.FirstP99)), steadyP99 = Tools.Median(runs.Select(k => k.SteadyP99));
+            double otherP99 = Tools.Median(runs.Select(k => k.OtherP99));
             Report.Figure($"{prefix}resuscitation under load{how}: p99 of the replacement's first 100 requests",
-                $"{Tools.F(firstP99 / steadyP99, "0.0")}× steady p99 ({Tools.F(firstP99, "0.0")} vs {Tools.F(steadyP99, "0.0")} ms)", "≤ 2×", firstP99 <= 2 * steadyP99);
+                $"{Tools.F(firstP99 / steadyP99, "0.0")}× steady p99 ({Tools.F(firstP99, "0.0")} vs {Tools.F(steadyP99, "0.0")} ms; the other worker meanwhile {Tools.F(otherP99, "0.0")} ms)",
+                "≤ 2×", firstP99 <= 2 * steadyP99);
             foreach (var kill in runs)
             {
                 Console.WriteLine(kill);
-                Report.Raw($"startup {app} kill{how}: ready {kill.Ready:0.000} s, serving its share {kill.Serving:0.000} s, first-100 p99 {kill.FirstP99:0.0} ms, steady p99 {kill.SteadyP99:0.0} ms at {kill.Rate:0} req/s");
+                Report.Raw($"startup {app} kill{how}: ready {kill.Ready:0.000} s, serving its share {kill.Serving:0.000} s, first-100 p99 {kill.FirstP99:0.0} ms (the other worker meanwhile {kill.OtherP99:0.0} ms), steady p99 {kill.SteadyP99:0.0} ms at {kill.Rate:0} req/s");
             }
         }
         Report.Figure($"{prefix}start-up, 4 workers ready", $"{Tools.F(four, "0.00")}× cold start ({Tools.F(Tools.Median(starts[4].Select(r => r.Wall)), "0.000")} s; 4 × {Tools.F(coldCpu, "0.00")} s CPU on {Environment.ProcessorCount} cores alone is {Tools.F(floor / Tools.Median(cold), "0.0")}×)", "≤ 1.5×", four <= 1.5);
