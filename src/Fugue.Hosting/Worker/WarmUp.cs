@@ -18,9 +18,11 @@ namespace FugueHosting.Worker;
 /// A round with an answer that is not 2xx (or no answer) counts against readiness: the worker says why and sends
 /// another round half a second later, until one is clean or the master's WorkerBootTimeout gives up on it.
 /// A spare (<paramref name="untilJitQuiet"/>) sends rounds until one in which the JIT compiled nothing: it serves with
-/// its code at its final tier, not tier-0 and instrumented code that its first clients would pay the re-compiling of.
+/// its code at its final tier, not tier-0 and instrumented code that its first clients would pay the re-compiling of;
+/// then it runs <paramref name="rehearsal"/>, the code of its promotion that no warm-up request reaches.
 /// </summary>
-internal sealed class WarmUp(WorkerIdentity identity, string path, int requests, bool untilJitQuiet, ILogger<WarmUp> logger)
+internal sealed class WarmUp(WorkerIdentity identity, string path, int requests, bool untilJitQuiet, ILogger<WarmUp> logger,
+    Func<Task>? rehearsal = null)
 {
     private const int Concurrency = 8;
 
@@ -73,6 +75,10 @@ internal sealed class WarmUp(WorkerIdentity identity, string path, int requests,
                     if (jit && inRound > 0 && stopwatch.Elapsed < jitLimit)
                     {
                         continue;
+                    }
+                    if (rehearsal is not null)
+                    {
+                        await rehearsal().ConfigureAwait(false);
                     }
                     if (!stopping.IsCancellationRequested)
                     {
