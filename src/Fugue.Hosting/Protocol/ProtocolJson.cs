@@ -59,9 +59,7 @@ internal static class ProtocolJson
     {
         if (value is not null)
         {
-            writer.WriteStartObject(name);
-            members(writer, value);
-            writer.WriteEndObject();
+            Members(writer, name, value, members);
         }
     }
 
@@ -71,10 +69,15 @@ internal static class ProtocolJson
     {
         if (value is T present)
         {
-            writer.WriteStartObject(name);
-            members(writer, present);
-            writer.WriteEndObject();
+            Members(writer, name, present, members);
         }
+    }
+
+    private static void Members<T>(Utf8JsonWriter writer, string name, T value, Action<Utf8JsonWriter, T> members)
+    {
+        writer.WriteStartObject(name);
+        members(writer, value);
+        writer.WriteEndObject();
     }
 
     /// <summary>An array member of objects.</summary>
