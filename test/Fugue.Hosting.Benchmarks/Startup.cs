@@ -111,21 +111,14 @@ internal static class Startup
 
     private static double CpuSeconds(int pid)
     {
-        var fields = StatFields(pid);
+        var fields = ProcessTree.StatFields(pid);
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-    }
-
-    /// <summary>The fields of /proc/pid/stat after the command name: [0] is the state, [11] utime, [12] stime, [19] starttime.</summary>
-    private static string[] StatFields(int pid)
-    {
-        string stat = File.ReadAllText($"/proc/{pid}/stat");
-        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
     }
 
     /// <summary>How long a process has run.</summary>
     public static TimeSpan Uptime(int pid)
     {
-        long ticks = long.Parse(StatFields(pid)[19], CultureInfo.InvariantCulture);
+        long ticks = long.Parse(ProcessTree.StatFields(pid)[19], CultureInfo.InvariantCulture);
         double uptime = double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], CultureInfo.InvariantCulture);
         return TimeSpan.FromSeconds(uptime - ticks / 100.0);
     }

@@ -50,10 +50,10 @@ public sealed class HygieneTests
         using var master = MasterProcess.Start("TestApp");
         master.WaitForAllReady(2);
 
-        string[] masterStat = Stat(master.Pid);
+        string[] masterStat = ProcessTree.StatFields(master.Pid);
         foreach (int worker in master.StartedWorkers().Values)
         {
-            string[] stat = Stat(worker);
+            string[] stat = ProcessTree.StatFields(worker);
             Assert.Equal(worker.ToString(System.Globalization.CultureInfo.InvariantCulture), stat[2]); // its own group: a terminal's signals miss it
             Assert.Equal(masterStat[3], stat[3]); // the master's session
             if (File.Exists($"/proc/{worker}/autogroup")) // a kernel with the autogroup scheduler: one group for the cluster
@@ -63,9 +63,6 @@ public sealed class HygieneTests
             Assert.Equal("/dev/null", ProcessTree.Fds(worker)[0]);
         }
     }
-
-    /// <summary>/proc/&lt;pid&gt;/stat after the command: [0] state, [1] ppid, [2] pgrp, [3] session, [4] tty_nr, ...</summary>
-    private static string[] Stat(int pid) => File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].Split(' ');
 
     private static string Flags(int pid, int fd)
     {

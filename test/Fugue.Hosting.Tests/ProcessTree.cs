@@ -14,13 +14,21 @@ internal static partial class ProcessTree
     /// <summary>True while the process exists and is not a zombie.</summary>
     public static bool IsAlive(int pid) => State(pid) is not ('Z' or '?');
 
+    /// <summary>
+    /// The fields of /proc/pid/stat after the command name (which may hold spaces and parentheses): [0] state, [1] ppid,
+    /// [2] pgrp, [3] session, [4] tty_nr, [11] utime, [12] stime, [16] nice, [19] starttime. Throws IOException when
+    /// there is no such process.
+    /// </summary>
+    public static string[] StatFields(int pid) => FieldsAfterName(File.ReadAllText($"/proc/{pid}/stat"));
+
+    private static string[] FieldsAfterName(string stat) => stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+
     /// <summary>The state letter of /proc/pid/stat (R, S, T, Z...); '?' when there is no such process.</summary>
     public static char State(int pid)
     {
         try
         {
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[stat.LastIndexOf(')') + 2];
+            return StatFields(pid)[0][0];
         }
         catch (IOException)
         {
@@ -32,8 +40,7 @@ internal static partial class ProcessTree
     {
         try
         {
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+            return int.Parse(StatFields(pid)[1], CultureInfo.InvariantCulture);
         }
         catch (IOException)
         {
@@ -50,8 +57,7 @@ internal static partial class ProcessTree
     {
         try
         {
-            string stat = File.ReadAllText($"/proc/{pid}/task/{tid}/stat");
-            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], CultureInfo.InvariantCulture);
+            return int.Parse(FieldsAfterName(File.ReadAllText($"/proc/{pid}/task/{tid}/stat"))[16], CultureInfo.InvariantCulture);
         }
         catch (IOException)
         {
