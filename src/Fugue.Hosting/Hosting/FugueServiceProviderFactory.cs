@@ -116,7 +116,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         if (identity.WarmUp && options.WarmUpPath is { } warmUpPath)
         {
             services.AddSingleton(sp => new WarmUp(identity, warmUpPath, options.WarmUpRequests, identity.Spare, sp.GetRequiredService<ILogger<WarmUp>>(),
-                identity.Spare && identity.Connections is not null ? ConnectionBalance.RehearseAsync : null));
+                identity.Spare && identity.Connections is not null ? BalanceRehearsal.Create() : null));
         }
         foreach (var transport in services.Where(d => d.ServiceType == typeof(IConnectionListenerFactory) && d.ImplementationType is not null).ToList())
         {

@@ -78,43 +78,6 @@ internal sealed class ConnectionBalance
         return connection;
     }
 
-    /// <summary>
-    /// Runs this class's code once, on a table of its own, each path a spare's first accepts take once it is promoted:
-    /// otherwise it compiles them (about 40 methods, measured) while a queued connection waits for its first accept.
-    /// The table's descriptor is closed here; its 32 KiB stay mapped. Without shared memory it does nothing: it only
-    /// saves time.
-    /// </summary>
-    public static async Task RehearseAsync()
-    {
-        ConnectionTable table;
-        try
-        {
-            table = ConnectionTable.Create();
-        }
-        catch (IOException)
-        {
-            return;
-        }
-        try
-        {
-            var ahead = new ConnectionBalance(table, table.Allocate()!.Value, TimeProvider.System, CancellationToken.None);
-            var behind = new ConnectionBalance(table, table.Allocate()!.Value, TimeProvider.System, CancellationToken.None);
-            var accept = new TaskCompletionSource<ConnectionContext?>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var waiting = behind.CountAsync(new(accept.Task)).AsTask();
-            using var closed = new CancellationTokenSource();
-            await ahead.CountAsync(new(new DefaultConnectionContext { ConnectionClosed = closed.Token })).ConfigureAwait(false);
-            var turn = ahead.WaitForTurnAsync(CancellationToken.None).AsTask();
-            await closed.CancelAsync().ConfigureAwait(false);
-            await turn.ConfigureAwait(false);
-            accept.SetResult(new DefaultConnectionContext());
-            await waiting.ConfigureAwait(false);
-        }
-        finally
-        {
-            Native.Posix.Close(table.Fd);
-        }
-    }
-
     private void Track(ConnectionContext connection)
     {
         _table.Opened(_cell);

@@ -18,11 +18,12 @@ namespace FugueHosting.Worker;
 /// A round with an answer that is not 2xx (or no answer) counts against readiness: the worker says why and sends
 /// another round half a second later, until one is clean or the master's WorkerBootTimeout gives up on it.
 /// A spare (<paramref name="untilJitQuiet"/>) sends rounds until one in which the JIT compiled nothing: it serves with
-/// its code at its final tier, not tier-0 and instrumented code that its first clients would pay the re-compiling of;
-/// then it runs <paramref name="rehearsal"/>, the code of its promotion that no warm-up request reaches.
+/// its code at its final tier, not tier-0 and instrumented code that its first clients would pay the re-compiling of.
+/// Each of its rounds also runs <paramref name="rehearsal"/> (the code of its promotion that no request reaches), which
+/// the warm-up disposes of when it ends.
 /// </summary>
 internal sealed class WarmUp(WorkerIdentity identity, string path, int requests, bool untilJitQuiet, ILogger<WarmUp> logger,
-    Func<Task>? rehearsal = null)
+    BalanceRehearsal? rehearsal = null)
 {
     private const int Concurrency = 8;
 
@@ -69,16 +70,16 @@ internal sealed class WarmUp(WorkerIdentity identity, string path, int requests,
             {
                 long before = JitInfo.GetCompiledMethodCount();
                 var failures = await RoundAsync(endpoint, stopping).ConfigureAwait(false);
+                if (rehearsal is not null)
+                {
+                    await rehearsal.RunAsync().ConfigureAwait(false);
+                }
                 if (failures.Count == 0)
                 {
                     long inRound = JitInfo.GetCompiledMethodCount() - before;
                     if (jit && inRound > 0 && stopwatch.Elapsed < jitLimit)
                     {
                         continue;
-                    }
-                    if (rehearsal is not null)
-                    {
-                        await rehearsal().ConfigureAwait(false);
                     }
                     if (!stopping.IsCancellationRequested)
                     {
@@ -101,6 +102,7 @@ internal sealed class WarmUp(WorkerIdentity identity, string path, int requests,
         }
         finally
         {
+            rehearsal?.Dispose();
             if (_private is not null)
             {
                 await _private.UnbindAsync(CancellationToken.None).ConfigureAwait(false);

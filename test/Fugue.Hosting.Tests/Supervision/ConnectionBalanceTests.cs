@@ -73,10 +73,4 @@ public sealed class ConnectionBalanceTests
         leavingAccept.SetResult(null);
         Assert.Null(await leavingCounted);
     }
-
-    [Fact]
-    public async Task A_rehearsal_runs_every_path_to_its_end_on_a_table_of_its_own()
-    {
-        await ConnectionBalance.RehearseAsync().WaitAsync(MasterProcess.Deadline);
-    }
 }
