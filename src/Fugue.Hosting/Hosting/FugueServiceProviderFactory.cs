@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -133,7 +134,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
             services.AddSingleton<HubAffinity>();
             services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<HubAffinity>());
             services.AddSingleton(sp => new WorkerListenerFactory.Affinity(sp.GetRequiredService<HubAffinity>(), sp.GetRequiredService<ConnectionHandoff>(), identity,
-                sp.GetRequiredService<ILoggerFactory>()));
+                sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IOptions<SocketTransportOptions>>().Value));
         }
         services.AddHostedService(sp => sp.GetRequiredService<LameDuck>());
         services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<LameDuck>());

@@ -12,7 +12,9 @@ namespace FugueHosting.Worker;
 /// An inherited plain-HTTP socket accepted from directly instead of through Kestrel's transport, when the app maps
 /// SignalR hubs (<see cref="HubAffinity"/>): each new connection's first bytes are peeked at (not read) and a
 /// connection whose first request belongs to a hub connection of another worker is handed to that worker; the rest,
-/// and the connections other workers hand to this one, become Kestrel connections here.
+/// and the connections other workers hand to this one, become Kestrel connections here, with the settings of Kestrel's
+/// socket transport (<see cref="SocketTransportOptions"/>: <c>NoDelay</c>, buffers, queues) as its own listener applies
+/// them.
 /// </summary>
 internal sealed class AffinityListener : IConnectionListener
 {
@@ -25,6 +27,7 @@ internal sealed class AffinityListener : IConnectionListener
     private readonly HubAffinity _affinity;
     private readonly ConnectionHandoff _handoff;
     private readonly SocketConnectionContextFactory _factory;
+    private readonly bool _noDelay;
     private readonly ILogger _logger;
     private readonly Channel<ConnectionContext> _ready = Channel.CreateUnbounded<ConnectionContext>();
     private readonly CancellationTokenSource _closed;
@@ -32,7 +35,8 @@ internal sealed class AffinityListener : IConnectionListener
 
     // draining: an accept still pending once the worker stops accepting would take a connection from the shared queue
     // that this worker no longer serves.
-    public AffinityListener(EndPoint endpoint, int fd, HubAffinity affinity, ConnectionHandoff handoff, ILoggerFactory loggers, CancellationToken draining)
+    public AffinityListener(EndPoint endpoint, int fd, HubAffinity affinity, ConnectionHandoff handoff, ILoggerFactory loggers, SocketTransportOptions transport,
+        CancellationToken draining)
     {
         _closed = CancellationTokenSource.CreateLinkedTokenSource(draining);
         EndPoint = endpoint;
@@ -40,7 +44,17 @@ internal sealed class AffinityListener : IConnectionListener
         _affinity = affinity;
         _handoff = handoff;
         _logger = loggers.CreateLogger<AffinityListener>();
-        _factory = new SocketConnectionContextFactory(new SocketConnectionFactoryOptions(), loggers.CreateLogger<SocketConnectionContextFactory>());
+        _factory = new SocketConnectionContextFactory(
+            new SocketConnectionFactoryOptions
+            {
+                IOQueueCount = transport.IOQueueCount,
+                WaitForDataBeforeAllocatingBuffer = transport.WaitForDataBeforeAllocatingBuffer,
+                MaxReadBufferSize = transport.MaxReadBufferSize,
+                MaxWriteBufferSize = transport.MaxWriteBufferSize,
+                UnsafePreferInlineScheduling = transport.UnsafePreferInlineScheduling,
+            },
+            loggers.CreateLogger<SocketConnectionContextFactory>());
+        _noDelay = transport.NoDelay;
         LocalPort = (_socket.LocalEndPoint as IPEndPoint)?.Port;
     }
 
@@ -90,10 +104,18 @@ internal sealed class AffinityListener : IConnectionListener
     /// <summary>A connection another worker handed over: served here like one accepted here.</summary>
     public void Add(Socket socket)
     {
-        if (!_ready.Writer.TryWrite(_factory.Create(socket)))
+        try
         {
-            socket.Dispose();
+            if (_ready.Writer.TryWrite(Serve(socket)))
+            {
+                return;
+            }
         }
+        catch (SocketException)
+        {
+            // reset meanwhile
+        }
+        socket.Dispose();
     }
 
     /// <summary>
@@ -113,7 +135,7 @@ internal sealed class AffinityListener : IConnectionListener
             try
             {
                 int length = socket.Receive(head, 0, HeadBytes, SocketFlags.Peek);
-                return HandOff(socket, head.AsSpan(0, length)) ? null : _factory.Create(socket);
+                return HandOff(socket, head.AsSpan(0, length)) ? null : Serve(socket);
             }
             finally
             {
@@ -126,6 +148,19 @@ internal sealed class AffinityListener : IConnectionListener
             socket.Dispose();
             return null;
         }
+    }
+
+    /// <summary>
+    /// A Kestrel connection of <paramref name="socket"/>, with Nagle's algorithm off as Kestrel's own listener leaves it
+    /// (<c>NoDelay</c>, on by default): without, a response written in two sends waits for the client's delayed ACK.
+    /// </summary>
+    private ConnectionContext Serve(Socket socket)
+    {
+        if (socket.LocalEndPoint is IPEndPoint)
+        {
+            socket.NoDelay = _noDelay;
+        }
+        return _factory.Create(socket);
     }
 
     /// <summary>Whether the connection went to the worker that owns the hub connection its first request asks for.</summary>

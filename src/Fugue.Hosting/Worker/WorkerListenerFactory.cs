@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
 namespace FugueHosting.Worker;
 
@@ -24,7 +25,8 @@ internal sealed class WorkerListenerFactory(IConnectionListenerFactory transport
     private readonly List<AffinityListener> _affinityListeners = [];
 
     /// <summary>What hub affinity needs (<see cref="HubAffinity"/>): present when Fugue:HubAffinity is on.</summary>
-    internal sealed record Affinity(HubAffinity Hubs, ConnectionHandoff Handoff, WorkerIdentity Identity, Microsoft.Extensions.Logging.ILoggerFactory Loggers);
+    internal sealed record Affinity(HubAffinity Hubs, ConnectionHandoff Handoff, WorkerIdentity Identity, Microsoft.Extensions.Logging.ILoggerFactory Loggers,
+        SocketTransportOptions Transport);
 
     public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
@@ -63,7 +65,8 @@ internal sealed class WorkerListenerFactory(IConnectionListenerFactory transport
                 // A draining worker takes no connection: the others answer its tokens as gone, and its clients negotiate anew.
                 lameDuck.Draining.Register(affinity.Handoff.Dispose);
             }
-            var listener = new AffinityListener(endpoint, (int)handle.FileHandle, affinity.Hubs, affinity.Handoff, affinity.Loggers, lameDuck.Draining);
+            var listener = new AffinityListener(endpoint, (int)handle.FileHandle, affinity.Hubs, affinity.Handoff, affinity.Loggers, affinity.Transport,
+                lameDuck.Draining);
             _affinityListeners.Add(listener);
             WorkerLog.HubAffinity(logger, affinity.Identity.WorkerId, Environment.ProcessId, $"fd {(int)handle.FileHandle}", string.Join(", ", affinity.Hubs.HubPaths));
             return listener;
