@@ -191,6 +191,53 @@ public sealed class FugueOptions
     public int ReplacementNice { get; set; } = 10;
 
     /// <summary>
+    /// A worker that has served this many requests (counted from its first accept; warm-up requests do not count) is
+    /// recycled: a replacement takes its slot first (a ready spare, or a new worker once it is ready), then it drains.
+    /// Gunicorn's <c>max_requests</c>. Default 0: off.
+    /// </summary>
+    public int MaxRequests { get; set; }
+
+    /// <summary>
+    /// Each worker adds a random number of requests from 0 to this to <see cref="MaxRequests"/>, so that workers
+    /// started together are not recycled together. Default 0.
+    /// </summary>
+    public int MaxRequestsJitter { get; set; }
+
+    /// <summary>
+    /// A worker that has run this long is recycled, a replacement first (<see cref="MaxRequests"/>). Default: zero, off.
+    /// </summary>
+    public TimeSpan MaxLifetime { get; set; }
+
+    /// <summary>Each worker adds a random time from zero to this to <see cref="MaxLifetime"/>. Default: zero.</summary>
+    public TimeSpan MaxLifetimeJitter { get; set; }
+
+    /// <summary>
+    /// A worker younger than this is not recycled (its reason waits until it is this old), and one that exits unasked
+    /// younger than this counts as an early exit: its slot backs off, and <see cref="MaxRestarts"/> of them in a row
+    /// stop the master. Default 10 s.
+    /// </summary>
+    public TimeSpan MinLifetime { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A worker whose private dirty memory (the pages only it has written: managed heap, native allocations, stacks;
+    /// <c>Private_Dirty</c> plus <c>Swap</c> of <c>/proc/&lt;pid&gt;/smaps_rollup</c>) stays above this many bytes for
+    /// two samples in a row, five seconds apart, is recycled, a replacement first. Code, mapped files and memory shared
+    /// with other processes do not count: they are not the worker's to give back. Default 0: off.
+    /// </summary>
+    public long MemoryLimit { get; set; }
+
+    /// <summary>How many workers may be recycled at once (replacements starting). Default 1.</summary>
+    public int RecycleConcurrency { get; set; } = 1;
+
+    /// <summary>
+    /// After this many early exits in a row in one slot (workers that exited unasked younger than
+    /// <see cref="MinLifetime"/>: a crash at start, a boot timeout), the master stops the cluster and exits with status
+    /// 1, so that systemd's <c>Restart=</c> or Kubernetes sees a failed service instead of one that backs off forever.
+    /// PM2's <c>max_restarts</c>. Default 10; 0: never.
+    /// </summary>
+    public int MaxRestarts { get; set; } = 10;
+
+    /// <summary>
     /// Runs in the master once every worker has reported ready for the first time (the seed's <c>started</c> callback).
     /// </summary>
     public Action<FugueReadyContext>? OnAllWorkersReady { get; set; }

@@ -68,6 +68,10 @@ internal static class MasterEvents
     public const int SpareReady = 60;
     public const int SparePromoted = 61;
     public const int SpareNotPromoted = 62;
+    public const int Recycling = 63;
+    public const int RecycleFailed = 64;
+    public const int MemoryOverLimit = 65;
+    public const int CrashLoop = 66;
     public const int MasterGone = 101;
     public const int Serving = 102;
     public const int MasterHung = 103;
@@ -81,6 +85,7 @@ internal static class MasterEvents
     public const int HubAffinityUnavailable = 111;
     public const int TookSlot = 112;
     public const int JitNotQuiet = 113;
+    public const int RecycleRequested = 114;
     public const int SingleProcess = 201;
     public const int SingleProcessUnsupported = 202;
 }

@@ -75,6 +75,21 @@ internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
         {
             errors.Add($"{Section}:LameDuckPeriod = {options.LameDuckPeriod}: must be 0 or more and less than {Section}:WorkerKillTimeout ({options.WorkerKillTimeout}).");
         }
+        NotNegative(errors, nameof(options.MaxRequests), options.MaxRequests);
+        NotNegative(errors, nameof(options.MaxRequestsJitter), options.MaxRequestsJitter);
+        NotNegative(errors, nameof(options.MemoryLimit), options.MemoryLimit);
+        NotNegative(errors, nameof(options.MaxRestarts), options.MaxRestarts);
+        NotNegative(errors, nameof(options.MaxLifetime), options.MaxLifetime);
+        NotNegative(errors, nameof(options.MaxLifetimeJitter), options.MaxLifetimeJitter);
+        NotNegative(errors, nameof(options.MinLifetime), options.MinLifetime);
+        if (options.RecycleConcurrency < 1)
+        {
+            errors.Add($"{Section}:RecycleConcurrency = {options.RecycleConcurrency}: must be 1 or more.");
+        }
+        if (options.MaxLifetime > TimeSpan.Zero && options.MaxLifetime < options.MinLifetime)
+        {
+            errors.Add($"{Section}:MaxLifetime = {options.MaxLifetime}: must be at least {Section}:MinLifetime ({options.MinLifetime}), or zero (off).");
+        }
         try
         {
             Credentials.Resolve(options.User, options.Group);
@@ -84,6 +99,22 @@ internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
             errors.Add(e.Message);
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void NotNegative(List<string> errors, string key, long value)
+    {
+        if (value < 0)
+        {
+            errors.Add($"{Section}:{key} = {value}: must be 0 (off) or more.");
+        }
+    }
+
+    private static void NotNegative(List<string> errors, string key, TimeSpan value)
+    {
+        if (value < TimeSpan.Zero)
+        {
+            errors.Add($"{Section}:{key} = {value}: must be zero (off) or more (e.g. 06:00:00).");
+        }
     }
 
     private static void Positive(List<string> errors, string key, TimeSpan value)

@@ -138,6 +138,11 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         }
         services.AddHostedService(sp => sp.GetRequiredService<LameDuck>());
         services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<LameDuck>());
+        if (options.MaxRequests > 0)
+        {
+            services.AddSingleton<RequestCounter>();
+            services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<RequestCounter>());
+        }
         services.AddSingleton<IFugue>(sp => new WorkerContext(identity, sp.GetRequiredService<WorkerChannel>()));
         // Kestrel drains in-flight requests for up to the host's shutdown timeout.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = options.WorkerKillTimeout);

@@ -56,6 +56,17 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
     /// <summary>The lower priority (nice) it was started at, given back when it is ready; null: started at normal priority.</summary>
     public int? StartedAtNice { get; set; }
 
+    /// <summary>Why it is to be recycled once a replacement can take its slot; null: it is not.</summary>
+    public RecycleReason? Recycle { get; set; }
+
+    /// <summary>What it adds to Fugue:MaxLifetime, drawn once, the first time its lifetime is looked at.</summary>
+    public TimeSpan? LifetimeJitter { get; set; }
+
+    /// <summary>Its private memory at the last sample (Fugue:MemoryLimit), and how many samples in a row were above it.</summary>
+    public long? PrivateMemory { get; set; }
+
+    public int MemorySamplesOver { get; set; }
+
     /// <summary>Its cell in the <see cref="ConnectionTable"/> (workers only), freed when it is reaped.</summary>
     public int? ConnectionCell { get; set; }
 

@@ -51,6 +51,9 @@ internal interface IMasterSystem
     /// <summary>What a child uses now, as far as it can be read (for <c>fugue status</c>).</summary>
     ProcessUsage Usage(ChildProcess child);
 
+    /// <summary>A worker's private dirty memory in bytes (Fugue:MemoryLimit); null when it cannot be read.</summary>
+    long? PrivateMemory(ChildProcess child);
+
     /// <summary>A child's open connections, as its cell in the connection table counts them; null without one. Any thread.</summary>
     int? Connections(ChildProcess child);
 }

@@ -264,6 +264,10 @@ internal sealed class MasterHost(
         });
         supervisor.Contain("closing the control socket", controlSocket.Stop);
         MasterLog.Stopped(logger, _pid);
+        if (supervisor.ExitCode != 0)
+        {
+            Environment.ExitCode = supervisor.ExitCode;
+        }
         lifetime.StopApplication();
     }
 

@@ -190,4 +190,16 @@ internal static partial class MasterLog
 
     [LoggerMessage(62, LogLevel.Warning, "Spare worker (pid {Pid}) could not be given slot {WorkerId} (its channel is full or gone): stopping it")]
     public static partial void SpareNotPromoted(ILogger logger, int pid, int workerId);
+
+    [LoggerMessage(63, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) recycled ({Reason}): {How}, then it drains")]
+    public static partial void Recycling(ILogger logger, int workerId, int pid, string reason, string how);
+
+    [LoggerMessage(64, LogLevel.Warning, "Worker {WorkerId} not recycled: {Reason}; it serves on, next try in {Delay:0.#}s")]
+    public static partial void RecycleFailed(ILogger logger, int workerId, string reason, double delay);
+
+    [LoggerMessage(65, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) holds {PrivateMiB} MiB of private memory, above Fugue:MemoryLimit ({LimitMiB} MiB) {Samples} samples in a row")]
+    public static partial void MemoryOverLimit(ILogger logger, int workerId, int pid, long privateMiB, long limitMiB, int samples);
+
+    [LoggerMessage(66, LogLevel.Critical, "Worker {WorkerId} exited unasked {Exits} times in a row, each younger than Fugue:MinLifetime ({MinLifetime}s); Fugue:MaxRestarts is {MaxRestarts}: the master stops and exits with status 1. Last exit: {Status}; last stderr: {LastOutput}")]
+    public static partial void CrashLoop(ILogger logger, int workerId, int exits, double minLifetime, int maxRestarts, string status, string lastOutput);
 }

@@ -12,6 +12,7 @@ internal sealed class MasterMetrics : IDisposable
     public const string MeterName = "Fugue.Hosting";
 
     private readonly Counter<long> _restarts;
+    private readonly Counter<long> _recycles;
     private readonly Counter<long> _reloads;
     private readonly Histogram<double> _reloadDuration;
     private readonly Counter<long> _reexecs;
@@ -26,6 +27,7 @@ internal sealed class MasterMetrics : IDisposable
         Meter.CreateObservableGauge("fugue.worker.connections", () => _snapshot.Connections.Select(c => new Measurement<int>(c.Open(), new KeyValuePair<string, object?>("fugue.worker.id", c.WorkerId))),
             "{connection}", "Open connections of each serving worker (with connection balance)");
         _restarts = Meter.CreateCounter<long>("fugue.worker.restarts", "{restart}", "Workers that exited unasked, by reason: crash, hung, boot_timeout");
+        _recycles = Meter.CreateCounter<long>("fugue.worker.recycles", "{recycle}", "Healthy workers replaced, by reason: max_requests, max_lifetime, memory");
         _reloads = Meter.CreateCounter<long>("fugue.reloads", "{reload}", "Reloads (HUP, fugue reload) by outcome: done, aborted, refused");
         _reloadDuration = Meter.CreateHistogram<double>("fugue.reload.duration", "s", "From a reload's start to its roll done or aborted");
         _reexecs = Meter.CreateCounter<long>("fugue.reexecs", "{reexec}", "Re-execs (USR2, fugue reexec) by outcome: done, rolled_back, failed");
@@ -35,6 +37,8 @@ internal sealed class MasterMetrics : IDisposable
     public Meter Meter { get; }
 
     public void Restarted(string reason) => _restarts.Add(1, new KeyValuePair<string, object?>("fugue.restart.reason", reason));
+
+    public void Recycled(string reason) => _recycles.Add(1, new KeyValuePair<string, object?>("fugue.recycle.reason", reason));
 
     public void Reloaded(string outcome, TimeSpan? duration) => Record(_reloads, _reloadDuration, outcome, duration);
 

@@ -72,6 +72,8 @@ internal sealed class PosixMasterSystem(
         }
     }
 
+    public long? PrivateMemory(ChildProcess child) => Master.PrivateMemory.Of(child.Pid);
+
     public int? Connections(ChildProcess child) => child.ConnectionCell is int cell ? connections!.Count(cell) : null;
 
     public bool TellOldMaster(int channelFd)

@@ -44,6 +44,7 @@ internal sealed partial class Supervisor
         {
             MasterLog.AppliedOnReexec(logger, key, old, value);
         }
+        CancelRecycles();
         _options = candidate;
         _launcher = launcher;
         _generation++;
@@ -123,7 +124,7 @@ internal sealed partial class Supervisor
             slot.Incoming = null;
             late.MarkKilled();
             system.Signal(late.Pid, Posix.SIGKILL);
-            AbortRoll($"the new worker {late.WorkerId} (pid {late.Pid}) was not ready within {late.Settings.BootTimeout.TotalSeconds}s; last stderr: {late.LastOutput}");
+            ReplacementFailed(slot, $"the new worker {late.WorkerId} (pid {late.Pid}) was not ready within {late.Settings.BootTimeout.TotalSeconds}s; last stderr: {late.LastOutput}");
         }
         // A worker starting in its own slot (first start, after a crash, TTIN) that is late fails like a crash: its
         // reaping backs the slot off.

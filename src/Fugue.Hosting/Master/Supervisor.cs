@@ -42,6 +42,7 @@ internal sealed partial class Supervisor(
     private long? _heapLimit;
     private bool _heapLimitLogged;
     private int _generation = 1;
+    private int _exitCode;
     private volatile WorkerInfo[] _snapshot = [];
 
     /// <summary>The running workers in slot order; safe to read from any thread.</summary>
@@ -51,6 +52,9 @@ internal sealed partial class Supervisor(
     internal IReadOnlyList<WorkerSlot> Slots => _slots;
 
     internal int Generation => _generation;
+
+    /// <summary>The status the master exits with: 1 after a crash loop (Fugue:MaxRestarts), else 0.</summary>
+    public int ExitCode => _exitCode;
 
     /// <summary>Whether the master has stopped every child and may exit.</summary>
     public bool Finished => _stopping && Children().Count == 0;
@@ -81,6 +85,7 @@ internal sealed partial class Supervisor(
             Contain("resizing", Resize);
             Contain("starting workers", StartDueWorkers);
             Contain("keeping spares", MaintainSpares);
+            Contain("recycling workers", Recycle);
             Contain("advancing the rolling restart", AdvanceRoll);
         }
         Contain("raising starved replacements", RaiseStarvedReplacements);
@@ -172,6 +177,9 @@ internal sealed partial class Supervisor(
             case ControlMessage.Ready when starting && InSlot(child):
                 child.Heard();
                 OnReady(child);
+                break;
+            case ControlMessage.RecycleRequested when serving && child.Settings.MaxRequests > 0:
+                OnRecycleRequested(child);
                 break;
             case ControlMessage.StopCluster when serving:
                 MasterLog.ClusterStopRequested(logger, child.WorkerId, child.Pid);
@@ -392,7 +400,7 @@ internal sealed partial class Supervisor(
             catch (IOException e)
             {
                 MasterLog.SpawnFailed(logger, slot.Id, e);
-                var delay = slot.RecordFailure(TimeSpan.Zero);
+                var delay = slot.RecordFailure(TimeSpan.Zero, _options.MinLifetime);
                 MasterLog.RestartDelayed(logger, slot.Id, delay.TotalSeconds, slot.EarlyExits);
             }
         }
@@ -479,7 +487,7 @@ internal sealed partial class Supervisor(
             {
                 incomingOf.Incoming = null;
                 MasterLog.WorkerDied(logger, child.WorkerId, child.Pid, status.ToString(), child.Uptime.TotalSeconds, child.LastOutput);
-                AbortRoll($"the new worker {child.WorkerId} (pid {child.Pid}) exited with {status} before it was ready");
+                ReplacementFailed(incomingOf, $"the new worker {child.WorkerId} (pid {child.Pid}) exited with {status} before it was ready");
                 continue;
             }
             var slot = _slots.FirstOrDefault(s => s.Current == child) ?? _spares.FirstOrDefault(s => s.Current == child);
@@ -497,7 +505,14 @@ internal sealed partial class Supervisor(
             {
                 metrics?.Restarted(child.BootTimedOut ? "boot_timeout" : child.Hung ? "hung" : "crash");
                 slot.LastExit = status.ToString();
-                var delay = slot.RecordFailure(child.Uptime);
+                var delay = slot.RecordFailure(child.Uptime, _options.MinLifetime);
+                if (slot.Id != 0 && _options.MaxRestarts > 0 && slot.EarlyExits >= _options.MaxRestarts)
+                {
+                    MasterLog.CrashLoop(logger, slot.Id, slot.EarlyExits, _options.MinLifetime.TotalSeconds, _options.MaxRestarts, status.ToString(), child.LastOutput);
+                    _exitCode = 1;
+                    BeginStop($"worker {slot.Id} crash loop");
+                    continue;
+                }
                 if (delay > TimeSpan.Zero)
                 {
                     MasterLog.RestartDelayed(logger, slot.Id, delay.TotalSeconds, slot.EarlyExits);
@@ -553,7 +568,7 @@ internal sealed partial class Supervisor(
     private void Publish()
     {
         _snapshot = _slots.Where(s => s.Current is not null).Select(s => new WorkerInfo(s.Id, s.Current!.Pid, s.Current.Ready)).ToArray();
-        bool allReady = !_stopping && _roll is null && _slots.Count == _target && _slots.All(s => s.Current?.Ready == true && s.Incoming is null);
+        bool allReady = !_stopping && _roll is null && _slots.Count == _target && _slots.All(s => s.Current?.Ready == true);
         if (allReady && !_allReady)
         {
             MasterLog.AllReady(logger, _slots.Count);

@@ -6,9 +6,6 @@ namespace FugueHosting.Master;
 /// </summary>
 internal sealed class WorkerSlot(int id, TimeProvider time)
 {
-    /// <summary>A worker that lived this long was healthy: the next failure restarts at once again.</summary>
-    public static readonly TimeSpan HealthyUptime = TimeSpan.FromSeconds(10);
-
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(30);
 
     public int Id { get; } = id;
@@ -16,7 +13,7 @@ internal sealed class WorkerSlot(int id, TimeProvider time)
     /// <summary>The worker serving in this slot.</summary>
     public ChildProcess? Current { get; set; }
 
-    /// <summary>Its replacement during a rolling restart, until it is ready.</summary>
+    /// <summary>Its replacement during a rolling restart or a recycle, until it is ready.</summary>
     public ChildProcess? Incoming { get; set; }
 
     public int EarlyExits { get; private set; }
@@ -35,11 +32,22 @@ internal sealed class WorkerSlot(int id, TimeProvider time)
     /// <summary>No new worker starts here before <paramref name="delay"/> has passed.</summary>
     public void Defer(TimeSpan delay) => RestartAt = Math.Max(RestartAt, time.GetTimestamp() + (long)(delay.TotalSeconds * time.TimestampFrequency));
 
-    /// <summary>Records an unexpected exit and returns how long to wait before the next start: 0, then 1, 2, 4 ... 30 s.</summary>
-    public TimeSpan RecordFailure(TimeSpan uptime)
+    /// <summary>No recycle of this slot's worker starts before this <see cref="TimeProvider"/> timestamp (one failed).</summary>
+    public long RecycleAt { get; private set; }
+
+    public bool RecycleDue => time.GetTimestamp() >= RecycleAt;
+
+    /// <summary>A recycle's replacement failed: the worker serves on, and the next recycle waits <paramref name="delay"/>.</summary>
+    public void DeferRecycle(TimeSpan delay) => RecycleAt = time.GetTimestamp() + (long)(delay.TotalSeconds * time.TimestampFrequency);
+
+    /// <summary>
+    /// Records an unexpected exit and returns how long to wait before the next start: 0, then 1, 2, 4 ... 30 s. A
+    /// worker that lived <paramref name="healthy"/> (Fugue:MinLifetime) or longer ends a run of early exits.
+    /// </summary>
+    public TimeSpan RecordFailure(TimeSpan uptime, TimeSpan healthy)
     {
         Restarts++;
-        EarlyExits = uptime >= HealthyUptime ? 1 : EarlyExits + 1;
+        EarlyExits = uptime >= healthy && uptime > TimeSpan.Zero ? 1 : EarlyExits + 1;
         var delay = EarlyExits <= 1 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(Math.Pow(2, EarlyExits - 2), MaxDelay.TotalSeconds));
         RestartAt = time.GetTimestamp() + (long)(delay.TotalSeconds * time.TimestampFrequency);
         return delay;

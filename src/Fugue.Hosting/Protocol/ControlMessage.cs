@@ -30,6 +30,9 @@ internal enum ControlMessage : byte
     /// </summary>
     Promote = (byte)'P',
 
+    /// <summary>Worker to master: it has served its Fugue:MaxRequests; replace it, then stop it.</summary>
+    RecycleRequested = (byte)'Q',
+
     /// <summary>Not sent by anyone: what the master makes of a message that is not one byte long.</summary>
     Malformed = 0,
 }

@@ -34,7 +34,7 @@ internal sealed record MasterStatus(int Pid, int Generation, double UptimeSecond
 /// <param name="State"><c>starting</c>, <c>ready</c>, <c>spare</c> (ready to take a slot) or <c>stopping</c>.</param>
 /// <param name="UptimeSeconds">Since it was started.</param>
 /// <param name="Restarts">How often this slot's worker exited unasked (crash, hang, boot timeout) since the master started.</param>
-/// <param name="LastExit">How the slot's last worker that exited unasked ended, e.g. <c>signal 9 (SIGKILL)</c>.</param>
+/// <param name="LastExit">How the slot's last worker that exited unasked ended, e.g. <c>signal 9 (SIGKILL)</c>, or why it was last recycled, e.g. <c>recycled (memory)</c>.</param>
 /// <param name="Connections">Its open connections (null without connection balance).</param>
 /// <param name="RssBytes">Its resident memory.</param>
 /// <param name="CpuSeconds">The CPU time it has used, user and system.</param>

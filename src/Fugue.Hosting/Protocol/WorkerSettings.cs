@@ -24,12 +24,19 @@ internal sealed record WorkerSettings(
     /// <summary>Where the workers meet to hand connections over (absent in identities of older masters: the default).</summary>
     public string? TempPath { get; init; }
 
+    /// <summary>The requests after which the worker asks to be recycled, and its jitter (0: never).</summary>
+    public int MaxRequests { get; init; }
+
+    public int MaxRequestsJitter { get; init; }
+
     public static WorkerSettings From(FugueOptions o) =>
         new(o.WorkerKillTimeout, o.WorkerTimeout, o.WorkerBootTimeout, o.MasterPingInterval, o.LameDuckPeriod, o.WarmUpPath, o.WarmUpRequests)
         {
             ReadinessTag = o.ReadinessTag,
             HubAffinity = o.HubAffinity,
             TempPath = o.TempPath,
+            MaxRequests = o.MaxRequests,
+            MaxRequestsJitter = o.MaxRequestsJitter,
         };
 
     public void Write(Utf8JsonWriter w)
@@ -48,6 +55,11 @@ internal sealed record WorkerSettings(
             w.WriteBoolean(nameof(HubAffinity), hubAffinity);
         }
         w.String(nameof(TempPath), TempPath);
+        if (MaxRequests > 0)
+        {
+            w.WriteNumber(nameof(MaxRequests), MaxRequests);
+            w.WriteNumber(nameof(MaxRequestsJitter), MaxRequestsJitter);
+        }
     }
 
     public static WorkerSettings Read(JsonElement o) =>
@@ -58,6 +70,8 @@ internal sealed record WorkerSettings(
             ReadinessTag = o.StringOrNull(nameof(ReadinessTag)),
             HubAffinity = o.BoolOrNull(nameof(HubAffinity)),
             TempPath = o.StringOrNull(nameof(TempPath)),
+            MaxRequests = o.Int(nameof(MaxRequests)),
+            MaxRequestsJitter = o.Int(nameof(MaxRequestsJitter)),
         };
 
     /// <summary>The worker's options: these settings over the defaults.</summary>
@@ -73,5 +87,7 @@ internal sealed record WorkerSettings(
         ReadinessTag = ReadinessTag ?? FugueOptions.DefaultReadinessTag,
         HubAffinity = HubAffinity ?? true,
         TempPath = TempPath ?? Path.GetTempPath(),
+        MaxRequests = MaxRequests,
+        MaxRequestsJitter = MaxRequestsJitter,
     };
 }

@@ -21,7 +21,8 @@ internal sealed class WorkerChannel(
     LameDuck lameDuck,
     ILogger<WorkerChannel> logger,
     WarmUp? warmUp = null,
-    HealthGate? health = null) : IHostedService, IDisposable
+    HealthGate? health = null,
+    RequestCounter? requests = null) : IHostedService, IDisposable
 {
     private readonly Socket _socket = new(new SafeSocketHandle(identity.ControlFd, ownsHandle: true));
     private readonly CancellationTokenSource _stop = new();
@@ -71,6 +72,11 @@ internal sealed class WorkerChannel(
         if (!stopping.IsCancellationRequested)
         {
             Send(ControlMessage.Ready);
+            if (requests is not null)
+            {
+                requests.Start();
+                _ = requests.LimitReached.ContinueWith(_ => AskToBeRecycled(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            }
         }
     }
 
@@ -91,6 +97,12 @@ internal sealed class WorkerChannel(
     }
 
     public void RequestClusterStop() => Send(ControlMessage.StopCluster);
+
+    private void AskToBeRecycled()
+    {
+        WorkerLog.RecycleRequested(logger, identity.WorkerId, Environment.ProcessId, requests!.Served);
+        Send(ControlMessage.RecycleRequested);
+    }
 
     private void Send(ControlMessage message)
     {

@@ -46,4 +46,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(113, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}): its JIT still compiled {InLastRound} methods in its last warm-up round ({Methods} in all) after {Seconds:0.0}s, a quarter of WorkerBootTimeout: it is ready, and may compile as it serves")]
     public static partial void JitNotQuiet(ILogger logger, int workerId, int pid, long methods, long inLastRound, double seconds);
+
+    [LoggerMessage(114, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) served {Requests} requests (Fugue:MaxRequests): it asks the master to recycle it")]
+    public static partial void RecycleRequested(ILogger logger, int workerId, int pid, long requests);
 }

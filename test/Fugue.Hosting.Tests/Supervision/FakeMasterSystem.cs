@@ -120,6 +120,11 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
 
     public int? Connections(ChildProcess child) => child.Pid % 7;
 
+    /// <summary>Each worker's private memory, as the test sets it (absent: 50 MiB).</summary>
+    public Dictionary<int, long> PrivateBytes { get; } = [];
+
+    public long? PrivateMemory(ChildProcess child) => PrivateBytes.GetValueOrDefault(child.Pid, 50L << 20);
+
     public List<int> SignalledWith(int signal) => Signals.Where(s => s.Signal == signal).Select(s => s.Pid).ToList();
 
     private ChildProcess Launch(ChildKind kind, int workerId, int generation, WorkerSettings settings)

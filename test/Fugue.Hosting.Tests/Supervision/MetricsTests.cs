@@ -95,7 +95,7 @@ public sealed class MetricsTests
     }
 
     /// <summary>Every measurement of one meter instance, by instrument name, with its one tag value.</summary>
-    private sealed class Recorded : IDisposable
+    internal sealed class Recorded : IDisposable
     {
         private readonly MeterListener _listener = new();
         private readonly List<(string Name, string? Tag, double Value)> _measurements = [];

@@ -52,7 +52,7 @@ public sealed class SupervisorTests
         var fourth = h.Serving.Single();
 
         h.Ready(fourth);
-        h.Advance(WorkerSlot.HealthyUptime, () => h.Step(new MasterEvent.FromWorker(fourth, ControlMessage.Heartbeat)));
+        h.Advance(TimeSpan.FromSeconds(10), () => h.Step(new MasterEvent.FromWorker(fourth, ControlMessage.Heartbeat)));
         h.Processes.Exit(fourth.Pid);
         h.Step();
         Assert.Single(h.Serving); // it lived 10 s: at once again
