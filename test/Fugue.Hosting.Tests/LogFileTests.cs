@@ -51,6 +51,41 @@ public sealed class LogFileTests
     }
 
     [Fact]
+    public async Task A_fifo_planted_at_the_LogFile_path_is_refused_on_usr1_and_the_master_answers_on()
+    {
+        string dir = Directory.CreateTempSubdirectory("fugue-test-logs-").FullName;
+        string log = Path.Combine(dir, "app.log");
+        try
+        {
+            using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__LogFile"] = log });
+            string url = WaitForUrlIn(master, log);
+            WaitForEvent(master, log, AllReady, e => e.Int("Count") == 2);
+            // A worker's line cannot forge one of the master's: its NUL, CR and escape sequences arrive as text.
+            await Http.GetAsync($"{url}/log?text=a%00b%1b%5b2J%0d{Uri.EscapeDataString("info: FugueHosting.Master.Supervisor[7] All 9 workers ready")}");
+            string forged = WaitForText(master, log, " says a");
+            Assert.EndsWith(@" says a\x00b\x1B[2J\x0Dinfo: FugueHosting.Master.Supervisor[7] All 9 workers ready", forged, StringComparison.Ordinal);
+
+            File.Move(log, log + ".1");
+            using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [log]))
+            {
+                mkfifo.WaitForExit();
+            }
+            master.Signal(10);
+
+            var refused = WaitForEvent(master, log + ".1", SignalReceived, e => e.Text("Signal") == "SIGUSR1");
+            Assert.StartsWith("log files not reopened: Fugue:LogFile = '" + log + "': cannot be opened for writing", refused.Text("Action"), StringComparison.Ordinal);
+            var (code, output, _) = master.Fugue("status");
+            Assert.Equal(0, code);
+            Assert.Contains("serving", output, StringComparison.Ordinal);
+            Assert.Equal(2, LogEvent.ReadFile(log + ".1").Count(e => e.Id == WorkerStarted)); // no worker stopped meanwhile
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_crashing_workers_trace_lands_in_LogFile_attributed()
     {
         string dir = Directory.CreateTempSubdirectory("fugue-test-logs-").FullName;
@@ -86,7 +121,7 @@ public sealed class LogFileTests
     private static string WaitForUrlIn(MasterProcess master, string log) => WaitForEvent(master, log, Listening).Text("Url");
 
     private static LogEvent WaitForEvent(MasterProcess master, string log, int id, Func<LogEvent, bool>? where = null) =>
-        master.WaitFor(() => LogEvent.ReadFile(log).FirstOrDefault(e => e.Id == id && (where is null || where(e))), $"event {id} in {log}")!;
+        master.WaitFor(() => (File.Exists(log) ? LogEvent.ReadFile(log) : []).FirstOrDefault(e => e.Id == id && (where is null || where(e))), $"event {id} in {log}")!;
 
     private static string WaitForText(MasterProcess master, string log, string text) =>
         master.WaitFor(() => File.Exists(log) ? File.ReadLines(log).FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) : null, $"'{text}' in {log}")!;

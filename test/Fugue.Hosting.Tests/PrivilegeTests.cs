@@ -5,6 +5,15 @@ namespace Fugue.Hosting.Tests;
 /// <summary>Workers drop privileges; the master keeps its own and lets only its own user (or root) talk to it.</summary>
 public sealed class PrivilegeTests
 {
+    [RootFact]
+    public void Group_without_User_in_a_root_master_is_refused_rather_than_leave_the_workers_root()
+    {
+        var refused = Assert.Throws<InvalidOperationException>(() => FugueHosting.Native.Credentials.Resolve(null, "65534"));
+
+        Assert.Equal("Fugue:Group = '65534': without Fugue:User the workers keep uid 0 (root); set Fugue:User too.", refused.Message);
+        Assert.Equal((65534u, 65534u), FugueHosting.Native.Credentials.Resolve("65534", "65534") is { } both ? (both.Uid, both.Gid) : default);
+    }
+
     [RootFact(AsOtherUser = true)]
     public async Task Workers_run_as_User_with_its_groups_and_the_master_stays_root()
     {

@@ -1,6 +1,10 @@
+using System.Diagnostics;
+using System.Net.Sockets;
 using System.Text;
 using FugueHosting;
+using FugueHosting.Hosting;
 using FugueHosting.Master;
+using FugueHosting.Native;
 
 namespace Fugue.Hosting.Tests;
 
@@ -37,5 +41,168 @@ public sealed class UntrustedInputTests
         Assert.NotEqual(0, Tmds.Linux.LibC.ftruncate(table.Fd, 0));
         Assert.NotEqual(0, Tmds.Linux.LibC.ftruncate(table.Fd, 1 << 20));
         Assert.Equal(1, table.Allocate()); // still usable
+    }
+
+    [Fact]
+    public void Control_characters_in_a_workers_lines_are_escaped_but_tab_and_text_are_not()
+    {
+        var lines = new LineSplitter(64);
+        byte[] bytes = Encoding.UTF8.GetBytes("a\0b\x1b[2Jc\rd\te\x7f\u0085\u00e9\u202e\n");
+        bytes.CopyTo(lines.Free.Span);
+
+        Assert.Equal(["a\\x00b\\x1B[2Jc\\x0Dd\te\\x7F\\x85\u00e9\u202e"], lines.Add(bytes.Length));
+        Assert.Same("plain", ControlCharacters.Escape("plain"));
+    }
+
+    [Fact]
+    public void A_log_file_that_is_a_fifo_a_hard_link_or_another_users_file_is_refused_at_once()
+    {
+        string dir = Directory.CreateTempSubdirectory("fugue-test-logs-").FullName;
+        try
+        {
+            string fifo = Path.Combine(dir, "fifo.log");
+            Assert.Equal(0, Run("mkfifo", fifo));
+            var opening = Stopwatch.StartNew();
+            Assert.Contains("fifo.log': cannot be opened for writing", Refusal(fifo), StringComparison.Ordinal); // ENXIO: no reader, no wait
+            int reader = OpenReader(fifo);
+            try
+            {
+                Assert.EndsWith("is not a regular file (nor a character device).", Refusal(fifo), StringComparison.Ordinal); // with a reader: opened, refused
+            }
+            finally
+            {
+                Posix.Close(reader);
+            }
+            Assert.True(opening.Elapsed < TimeSpan.FromSeconds(5), "open(2) blocked");
+
+            string target = Path.Combine(dir, "target");
+            File.WriteAllText(target, "");
+            string link = Path.Combine(dir, "linked.log");
+            File.CreateSymbolicLink(link, target);
+            Assert.Contains("cannot be opened for writing", Refusal(link), StringComparison.Ordinal);
+            File.Delete(link);
+            Assert.Equal(0, Run("ln", target, link));
+            Assert.EndsWith("has 2 hard links (a log file has one).", Refusal(link), StringComparison.Ordinal);
+
+            Posix.Close(Posix.OpenForAppend(Path.Combine(dir, "mine.log"), "LogFile"));
+            Posix.Close(Posix.OpenForAppend("/dev/null", "LogFile"));
+            if (Posix.EffectiveUid == 0)
+            {
+                string theirs = Path.Combine(dir, "theirs.log");
+                File.WriteAllText(theirs, "");
+                Assert.Equal(0, Run("chown", "65534", theirs));
+                Assert.EndsWith("belongs to uid 65534, not to this master's user (uid 0).", Refusal(theirs), StringComparison.Ordinal);
+            }
+
+            string open = Path.Combine(dir, "open");
+            Directory.CreateDirectory(open);
+            File.SetUnixFileMode(open, (UnixFileMode)0x1FF); // 0777, no sticky bit
+            Assert.Contains("its directory is writable by every user and has no sticky bit", Refusal(Path.Combine(open, "app.log")), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_pid_file_is_read_only_as_a_regular_file_and_only_so_far()
+    {
+        string dir = Directory.CreateTempSubdirectory("fugue-test-pid-").FullName;
+        try
+        {
+            string pid = Path.Combine(dir, "app.pid"), link = Path.Combine(dir, "link.pid"), fifo = Path.Combine(dir, "fifo.pid");
+            File.WriteAllText(pid, "4242\n" + new string('x', 100));
+            File.CreateSymbolicLink(link, pid);
+            Assert.Equal(0, Run("mkfifo", fifo));
+
+            Assert.Equal("4242\nxxxxxxxxxxx", Encoding.ASCII.GetString(Posix.ReadRegularFile(pid, 16)!));
+            Assert.Null(Posix.ReadRegularFile(link, 16));
+            Assert.Null(Posix.ReadRegularFile(fifo, 16)); // at once: no writer is waited for
+            Assert.Null(Posix.ReadRegularFile(Path.Combine(dir, "none"), 16));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [RootFact("/usr/bin/setpriv")] // the squatter runs as uid 65534, in perl-base's perl
+    public void The_client_does_not_trust_an_answer_from_another_user_nor_an_endless_one()
+    {
+        string dir = Directory.CreateTempSubdirectory("fugue-test-control-").FullName;
+        File.SetUnixFileMode(dir, (UnixFileMode)0x1FF);
+        string path = Path.Combine(dir, "app.sock");
+        using var squatter = Process.Start(new ProcessStartInfo("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/perl", "-MIO::Socket::UNIX", "-e",
+            "$|=1; my $s=IO::Socket::UNIX->new(Type=>SOCK_STREAM(), Local=>$ARGV[0], Listen=>1) or die $!; print \"up\\n\"; " +
+            "my $c=$s->accept; print $c \"{\\\"ok\\\":true,\\\"message\\\":\\\"forged\\\"}\\n\"; close $c;", path])
+        { RedirectStandardOutput = true })!;
+        try
+        {
+            Assert.Equal("up", squatter.StandardOutput.ReadLine());
+            var (output, error) = (new StringWriter(), new StringWriter());
+
+            int code = FugueCommand.Run(["status"], path, output, error);
+
+            Assert.Equal(3, code);
+            Assert.Contains("runs as uid 65534, neither this user (uid 0) nor root", error.ToString(), StringComparison.Ordinal);
+            Assert.Empty(output.ToString());
+        }
+        finally
+        {
+            squatter.Kill();
+            squatter.WaitForExit();
+            Directory.Delete(dir, recursive: true);
+        }
+
+        using var endless = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        string endlessPath = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.sock");
+        endless.Bind(new UnixDomainSocketEndPoint(endlessPath));
+        endless.Listen();
+        var serve = Task.Run(() =>
+        {
+            using var client = endless.Accept();
+            byte[] chunk = new byte[1 << 16];
+            chunk.AsSpan().Fill((byte)'x');
+            try
+            {
+                for (int sent = 0; sent <= FugueCommand.MaxReply; sent += chunk.Length)
+                {
+                    client.Send(chunk);
+                }
+            }
+            catch (SocketException)
+            {
+                // the client stopped reading
+            }
+        });
+        try
+        {
+            var (output, error) = (new StringWriter(), new StringWriter());
+            Assert.Equal(1, FugueCommand.Run(["status"], endlessPath, output, error));
+            Assert.Contains("closed the connection without an answer", error.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(endlessPath);
+        }
+        Assert.True(serve.Wait(MasterProcess.Deadline));
+    }
+
+    private static string Refusal(string path) => Assert.Throws<InvalidOperationException>(() => Posix.OpenForAppend(path, "LogFile")).Message;
+
+    private static unsafe int OpenReader(string fifo)
+    {
+        fixed (byte* path = Encoding.UTF8.GetBytes(fifo + "\0"))
+        {
+            return Tmds.Linux.LibC.open(path, Tmds.Linux.LibC.O_RDONLY | Tmds.Linux.LibC.O_NONBLOCK | Tmds.Linux.LibC.O_CLOEXEC, 0);
+        }
+    }
+
+    private static int Run(string file, params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, arguments))!;
+        process.WaitForExit();
+        return process.ExitCode;
     }
 }

@@ -59,13 +59,20 @@ internal static class FugueCommand
                 $"<{FugueOptions.SectionName}:TempPath>/fugue-<uid>/<application name>.sock, read from this app's configuration as uid {Posix.EffectiveUid}");
             return NoMaster;
         }
+        // Whoever binds the path answers: on a shared /tmp another user could have, and its words are not the master's.
+        var (uid, pid) = Posix.PeerCredentials(socket);
+        if (uid != 0 && uid != Posix.EffectiveUid)
+        {
+            error.WriteLine($"fugue: the process answering at {socketPath} (pid {pid}) runs as uid {uid}, neither this user (uid {Posix.EffectiveUid}) nor root: not a master of this app");
+            return NoMaster;
+        }
         using var stream = new NetworkStream(socket);
         using var reader = new StreamReader(stream, Encoding.UTF8);
         string? answer;
         try
         {
             stream.Write(Encoding.UTF8.GetBytes(request + "\n"));
-            answer = reader.ReadLine();
+            answer = ReadLine(reader, MaxReply);
         }
         catch (IOException)
         {
@@ -79,7 +86,7 @@ internal static class FugueCommand
         var reply = JsonSerializer.Deserialize(answer, ControlJson.Default.ControlReply);
         if (reply is null || !reply.Ok)
         {
-            error.WriteLine($"fugue {request}: {reply?.Message ?? answer}");
+            error.WriteLine($"fugue {request}: {ControlCharacters.Escape(reply?.Message ?? answer)}");
             return Failed;
         }
         if (reply.Status is { } status)
@@ -87,13 +94,32 @@ internal static class FugueCommand
             output.Write(json ? JsonSerializer.Serialize(status, ControlJson.Default.ClusterStatus) + "\n" : StatusTable.Format(status));
             return Done;
         }
-        output.WriteLine(reply.Message);
+        output.WriteLine(ControlCharacters.Escape(reply.Message));
         if (request.Verb == ControlVerb.Stop)
         {
             reader.ReadToEnd(); // end of file: the master has exited
             output.WriteLine("stopped");
         }
         return Done;
+    }
+
+    /// <summary>The longest answer read: a status of the most workers a master runs fits many times over.</summary>
+    internal const int MaxReply = 16 << 20;
+
+    /// <summary>One line of at most <paramref name="max"/> characters; null at end of file or past the limit.</summary>
+    private static string? ReadLine(TextReader reader, int max)
+    {
+        var line = new StringBuilder();
+        int c;
+        while ((c = reader.Read()) is not (-1 or '\n'))
+        {
+            if (line.Length == max)
+            {
+                return null;
+            }
+            line.Append((char)c);
+        }
+        return c == -1 && line.Length == 0 ? null : line.ToString();
     }
 
     /// <summary>The whole client as <c>UseFugue</c> runs it: from the configuration to the exit code.</summary>

@@ -12,7 +12,7 @@ internal static class StatusTable
     {
         var m = status.Master;
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"master {m.Pid}  {m.State}  generation {m.Generation}  up {Duration(m.UptimeSeconds)}  workers {m.Workers}");
+        text.Append(CultureInfo.InvariantCulture, $"master {m.Pid}  {ControlCharacters.Escape(m.State)}  generation {m.Generation}  up {Duration(m.UptimeSeconds)}  workers {m.Workers}");
         if (m.NewMasterPid is int successor)
         {
             text.Append(CultureInfo.InvariantCulture, $"  new master {successor}");
@@ -21,7 +21,8 @@ internal static class StatusTable
         var rows = new List<string[]> { Header };
         rows.AddRange(status.Workers.Select(w => new[]
         {
-            Number(w.Id), Number(w.Pid), Number(w.Generation), w.State, Duration(w.UptimeSeconds), Number(w.Restarts), w.LastExit ?? "-",
+            Number(w.Id), Number(w.Pid), Number(w.Generation), ControlCharacters.Escape(w.State), Duration(w.UptimeSeconds), Number(w.Restarts),
+            ControlCharacters.Escape(w.LastExit ?? "-"),
             w.Connections is int c ? Number(c) : "-",
             w.RssBytes is long rss ? (rss / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture) + " MiB" : "-",
             w.CpuSeconds is double cpu ? cpu.ToString("0.00", CultureInfo.InvariantCulture) + "s" : "-",

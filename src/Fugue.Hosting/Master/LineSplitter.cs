@@ -4,7 +4,8 @@ namespace FugueHosting.Master;
 
 /// <summary>
 /// Splits a byte stream into lines in a buffer of fixed size: a line longer than the buffer is cut there, marked, and
-/// the rest of it up to its newline dropped. Memory stays one buffer whatever the stream holds.
+/// the rest of it up to its newline dropped. Memory stays one buffer whatever the stream holds. Control characters in a
+/// line are escaped (<see cref="ControlCharacters"/>): the stream is a worker's, and its lines go into the master's log.
 /// </summary>
 internal sealed class LineSplitter(int maxLine)
 {
@@ -51,6 +52,6 @@ internal sealed class LineSplitter(int maxLine)
     private string Decode(int start, int length)
     {
         var span = _buffer.AsSpan(start, length);
-        return Encoding.UTF8.GetString(span.EndsWith("\r"u8) ? span[..^1] : span);
+        return ControlCharacters.Escape(Encoding.UTF8.GetString(span.EndsWith("\r"u8) ? span[..^1] : span));
     }
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using FugueHosting.Native;
 using Microsoft.Win32.SafeHandles;
 
@@ -33,7 +34,8 @@ internal sealed class PidFile(string path) : IDisposable
             if (!Posix.TryLockExclusive(handle))
             {
                 handle.Dispose();
-                string holder = File.Exists(Path) ? File.ReadAllText(Path).Trim() : "unknown";
+                string holder = Posix.ReadRegularFile(Path, 16) is { } content && int.TryParse(Encoding.ASCII.GetString(content).Trim(),
+                    System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid) ? pid.ToString(System.Globalization.CultureInfo.InvariantCulture) : "unknown";
                 throw new InvalidOperationException($"{FugueOptions.SectionName}:PidFile = '{Path}': another master (pid {holder}) holds it.");
             }
             _lock = new FileStream(handle, FileAccess.ReadWrite);

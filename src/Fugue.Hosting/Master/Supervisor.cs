@@ -223,6 +223,9 @@ internal sealed partial class Supervisor(
             case Posix.SIGUSR2:
                 StartReexec(name);
                 break;
+            case Posix.SIGTTIN when _target >= ControlRequest.MaxWorkers:
+                MasterLog.SignalReceived(logger, name, $"ignored: {_target} workers is the most a master runs");
+                break;
             case Posix.SIGTTIN:
                 Scale(_target + 1, name);
                 break;

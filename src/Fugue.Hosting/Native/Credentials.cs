@@ -53,6 +53,11 @@ internal sealed unsafe record Credentials(uint Uid, uint Gid, IReadOnlyList<uint
             string asked = string.IsNullOrEmpty(user) ? $"Fugue:Group = '{group}'" : $"Fugue:User = '{user}'";
             throw new InvalidOperationException($"{asked}: changing user or group needs root (the master runs as uid {LibC.geteuid()}).");
         }
+        if (string.IsNullOrEmpty(user) && uid == 0)
+        {
+            // setgid alone leaves root root: the workers would have every power and only look unprivileged.
+            throw new InvalidOperationException($"Fugue:Group = '{group}': without Fugue:User the workers keep uid 0 (root); set Fugue:User too.");
+        }
         return new Credentials(uid, gid, groups);
     }
 

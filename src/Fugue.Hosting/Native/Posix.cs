@@ -133,21 +133,78 @@ internal static unsafe class Posix
         }
     }
 
-    /// <summary>Opens a log file for appending (created 0644), or fails naming the option and the path.</summary>
+    /// <summary>
+    /// Opens a log file for appending (created 0644), or fails naming the option and the path. A worker's user who can
+    /// write into the directory must not make a root master write elsewhere or hang: the open follows no symlink and
+    /// does not block (a FIFO would hold the master's loop in open(2)), and the file must be a regular file of this
+    /// user's with one link (not one planted or hard-linked by another), or a character device, in a directory that not
+    /// everyone may write.
+    /// </summary>
     public static int OpenForAppend(string path, string option)
+    {
+        string Refused(string why) => $"Fugue:{option} = '{path}': {why}.";
+        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
+        byte[] dir = Encoding.UTF8.GetBytes((System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)) ?? "/") + "\0");
+        fixed (byte* p = bytes, d = dir)
+        {
+            stat st;
+            if (LibC.stat(d, &st) == 0 && (st.st_mode & 0x2) != 0 && (st.st_mode & 0x200) == 0)
+            {
+                throw new InvalidOperationException(Refused("its directory is writable by every user and has no sticky bit: anyone could replace the file"));
+            }
+            int fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0x1A4 /* 0644 */);
+            if (fd < 0)
+            {
+                throw new InvalidOperationException(Refused($"cannot be opened for writing: {new System.ComponentModel.Win32Exception(errno_get()).Message}"));
+            }
+            bool device = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR; // /dev/null, a terminal: only root makes one
+            string? wrong = device ? null
+                : (st.st_mode & S_IFMT) != S_IFREG ? "is not a regular file (nor a character device)"
+                : (int)(uint)st.st_uid != EffectiveUid ? $"belongs to uid {(uint)st.st_uid}, not to this master's user (uid {EffectiveUid})"
+                : st.st_nlink != 1 ? $"has {st.st_nlink} hard links (a log file has one)"
+                : null;
+            if (wrong is null && fcntl(fd, F_SETFL, O_WRONLY | O_APPEND) != 0)
+            {
+                wrong = $"cannot be made blocking: {new System.ComponentModel.Win32Exception(errno_get()).Message}";
+            }
+            if (wrong is not null)
+            {
+                Close(fd);
+                throw new InvalidOperationException(Refused(wrong));
+            }
+            return fd;
+        }
+    }
+
+    /// <summary>
+    /// The first <paramref name="max"/> bytes of a regular file, opened without following a symlink or blocking; null
+    /// when it is not there or not a regular file (a link or a FIFO someone else put at a path the master reads).
+    /// </summary>
+    public static byte[]? ReadRegularFile(string path, int max)
     {
         byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
         fixed (byte* p = bytes)
         {
-            // Not through a symlink: a worker's user who can write into the directory must not point root's writes elsewhere.
-            int fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0x1A4 /* 0644 */);
+            int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0);
             if (fd < 0)
             {
-                int errno = errno_get();
-                throw new InvalidOperationException(
-                    $"Fugue:{option} = '{path}': cannot be opened for writing: {new System.ComponentModel.Win32Exception(errno).Message}.");
+                return null;
             }
-            return fd;
+            try
+            {
+                stat st;
+                byte[] content = new byte[max];
+                long n;
+                fixed (byte* c = content)
+                {
+                    n = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? read(fd, c, max) : -1;
+                }
+                return n < 0 ? null : content[..(int)n];
+            }
+            finally
+            {
+                Close(fd);
+            }
         }
     }
 

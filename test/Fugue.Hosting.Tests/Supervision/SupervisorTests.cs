@@ -307,6 +307,20 @@ public sealed class SupervisorTests
     }
 
     [Fact]
+    public void Ttin_stops_at_the_most_workers_a_master_runs()
+    {
+        using var h = new SupervisorHarness(new() { ["Fugue:Workers"] = "1" });
+        h.StartAll();
+        Assert.True(h.Command($"scale {ControlRequest.MaxWorkers - 1}").Reply is null); // answered when they are ready
+
+        h.Signal(Posix.SIGTTIN);
+        h.Signal(Posix.SIGTTIN);
+
+        Assert.Equal(ControlRequest.MaxWorkers, h.Supervisor.Slots.Count);
+        Assert.Contains($"ignored: {ControlRequest.MaxWorkers} workers is the most a master runs", h.Last(SignalReceived), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_second_ready_or_an_unknown_message_is_logged_once_and_ignored()
     {
         using var h = new SupervisorHarness();
