@@ -226,6 +226,22 @@ public sealed class FugueOptions
     /// </summary>
     public long MemoryLimit { get; set; }
 
+    /// <summary>
+    /// A request that runs longer than this makes its worker hung: the worker reports it (from a thread of its own), and
+    /// the master takes it out of service at once (a ready spare or a new worker takes its slot), has its runtime write
+    /// every thread's managed stacks to a file in <see cref="StacksPath"/> (named in the log) while that request still
+    /// runs, and lets its other requests finish for up to <see cref="WorkerKillTimeout"/>. Default: zero, off.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; set; }
+
+    /// <summary>
+    /// Where workers' stacks are written (a request past <see cref="RequestTimeout"/>, a worker killed for
+    /// <see cref="WorkerTimeout"/>, <c>fugue stacks N</c>): by each worker's own runtime, as the workers' user. Default:
+    /// with <see cref="User"/>, <c>/var/lib/fugue/&lt;app&gt;/stacks</c>; otherwise <c>stacks</c> beside the default control
+    /// socket, in <c>&lt;TempPath&gt;/fugue-&lt;uid&gt;/</c>. Made by the master for the workers' user (mode 0700).
+    /// </summary>
+    public string? StacksPath { get; set; }
+
     /// <summary>How many workers may be recycled at once (replacements starting). Default 1.</summary>
     public int RecycleConcurrency { get; set; } = 1;
 

@@ -82,6 +82,7 @@ app.MapGet("/slow", async (int ms) =>
     await Task.Delay(ms);
     return $"slow {ms} worker {FugueCluster.WorkerId} pid {Environment.ProcessId}";
 });
+app.MapGet("/sleep", (int ms) => Hang.Sleep(ms));
 app.MapGet("/child-env", () =>
 {
     using var child = Process.Start(new ProcessStartInfo("/usr/bin/env") { RedirectStandardOutput = true })!;
@@ -223,4 +224,15 @@ internal sealed class PidHub : Microsoft.AspNetCore.SignalR.Hub
 #pragma warning disable CA1822 // SignalR calls hub methods on an instance
     public int Pid() => Environment.ProcessId;
 #pragma warning restore CA1822
+}
+
+/// <summary>A request that blocks its thread, as a hung one does, in a frame a stack trace names.</summary>
+internal static class Hang
+{
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    public static string Sleep(int ms)
+    {
+        Thread.Sleep(ms);
+        return $"worker {FugueCluster.WorkerId} pid {Environment.ProcessId} slept {ms} ms";
+    }
 }

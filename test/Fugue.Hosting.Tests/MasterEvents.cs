@@ -72,6 +72,9 @@ internal static class MasterEvents
     public const int RecycleFailed = 64;
     public const int MemoryOverLimit = 65;
     public const int CrashLoop = 66;
+    public const int RequestTimedOut = 67;
+    public const int StacksWritten = 68;
+    public const int StacksNotWritten = 69;
     public const int MasterGone = 101;
     public const int Serving = 102;
     public const int MasterHung = 103;
@@ -86,6 +89,7 @@ internal static class MasterEvents
     public const int TookSlot = 112;
     public const int JitNotQuiet = 113;
     public const int RecycleRequested = 114;
+    public const int WorkerRequestTimedOut = 115;
     public const int SingleProcess = 201;
     public const int SingleProcessUnsupported = 202;
 }

@@ -1,10 +1,13 @@
+using FugueHosting;
 using FugueHosting.Hosting;
 using FugueHosting.Master;
 using FugueHosting.Worker;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Fugue.Hosting.Tests;
 
-/// <summary>What recycling measures: a worker's private memory, and the requests it counts.</summary>
+/// <summary>What recycling and hang detection measure: a worker's private memory, its requests, their age; and the stacks report.</summary>
 public sealed class RecyclingUnitTests
 {
     [Fact]
@@ -75,5 +78,49 @@ public sealed class RecyclingUnitTests
         var result = new FugueOptionsValidator().Validate(null, options);
 
         Assert.Contains(message, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_request_is_reported_once_when_it_has_run_past_the_timeout()
+    {
+        var time = new FakeTimeProvider();
+        var deadline = new RequestDeadline(TimeSpan.FromSeconds(5), time);
+        var release = new TaskCompletionSource();
+        var app = new Microsoft.AspNetCore.Builder.ApplicationBuilder(new ServiceCollection().BuildServiceProvider());
+        deadline.Configure(a => Microsoft.AspNetCore.Builder.RunExtensions.Run(a, _ => release.Task))(app);
+        var pipeline = app.Build();
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Request.Path = "/hang";
+        var request = pipeline(context);
+
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.False(deadline.Check());
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(deadline.Check());
+        Assert.Equal(("/hang", TimeSpan.FromSeconds(6)), await deadline.Overran);
+
+        release.SetResult();
+        await request;
+        Assert.False(deadline.Check()); // nothing runs any more
+    }
+
+    [Fact]
+    public void A_stacks_report_prints_each_threads_named_frames_escaped()
+    {
+        const string report = """
+            {"payload":{"threads":[
+              {"is_managed":"true","native_thread_id":"0x10","stack_frames":[
+                {"is_managed":"false","unmanaged_name":"pthread_cond_wait","native_module":"libc.so.6"},
+                {"is_managed":"false","native_module":"libcoreclr.so"},
+                {"is_managed":"true","method_name":"Hang.Sleep(Int32)"},
+                {"is_managed":"true","method_name":"Forged\u001b[2J"}]},
+              {"is_managed":"false","native_thread_id":"0x11","stack_frames":[]}]}}
+            """;
+
+        Assert.Equal("Thread 0x10 (managed)\n  at pthread_cond_wait (libc.so.6)\n  at Hang.Sleep(Int32)\n  at Forged\\x1B[2J\nThread 0x11\n",
+            StacksReport.Format(System.Text.Encoding.UTF8.GetBytes(report)));
+        Assert.Equal(ControlVerb.Stacks, ControlRequest.Parse("stacks 2", out _)!.Verb);
+        Assert.Null(ControlRequest.Parse("stacks 0", out string error));
+        Assert.Contains("stacks takes the id of a serving worker", error, StringComparison.Ordinal);
     }
 }

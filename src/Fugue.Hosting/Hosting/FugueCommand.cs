@@ -26,6 +26,7 @@ internal static class FugueCommand
           scale N           run N workers (as TTIN/TTOU); answers when they are ready
           stop              stop the cluster gracefully (as TERM); answers when the master has exited
           reopen-logs       reopen LogFile and MasterLogFile (as USR1)
+          stacks N          print worker N's managed stacks, every thread's (written by its runtime to StacksPath)
         exit codes: 0 done, 1 refused or failed (the reason on stderr), 2 usage, 3 no master found
         """;
 
@@ -92,6 +93,11 @@ internal static class FugueCommand
         if (reply.Status is { } status)
         {
             output.Write(json ? JsonSerializer.Serialize(status, ControlJson.Default.ClusterStatus) + "\n" : StatusTable.Format(status));
+            return Done;
+        }
+        if (request.Verb == ControlVerb.Stacks)
+        {
+            output.Write(StacksReport.Read(reply.Message) ?? $"the stacks were written to {ControlCharacters.Escape(reply.Message)}, which this user cannot read as a report\n");
             return Done;
         }
         output.WriteLine(ControlCharacters.Escape(reply.Message));

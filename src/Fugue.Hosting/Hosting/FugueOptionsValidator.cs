@@ -82,6 +82,11 @@ internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
         NotNegative(errors, nameof(options.MaxLifetime), options.MaxLifetime);
         NotNegative(errors, nameof(options.MaxLifetimeJitter), options.MaxLifetimeJitter);
         NotNegative(errors, nameof(options.MinLifetime), options.MinLifetime);
+        NotNegative(errors, nameof(options.RequestTimeout), options.RequestTimeout);
+        if (options.StacksPath is { } stacks && !Path.IsPathRooted(stacks))
+        {
+            errors.Add($"{Section}:StacksPath = '{stacks}': must be an absolute path.");
+        }
         if (options.RecycleConcurrency < 1)
         {
             errors.Add($"{Section}:RecycleConcurrency = {options.RecycleConcurrency}: must be 1 or more.");

@@ -138,6 +138,11 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         }
         services.AddHostedService(sp => sp.GetRequiredService<LameDuck>());
         services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<LameDuck>());
+        if (options.RequestTimeout > TimeSpan.Zero)
+        {
+            services.AddSingleton(new RequestDeadline(options.RequestTimeout));
+            services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<RequestDeadline>());
+        }
         if (options.MaxRequests > 0)
         {
             services.AddSingleton<RequestCounter>();

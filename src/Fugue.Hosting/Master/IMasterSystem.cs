@@ -51,6 +51,12 @@ internal interface IMasterSystem
     /// <summary>What a child uses now, as far as it can be read (for <c>fugue status</c>).</summary>
     ProcessUsage Usage(ChildProcess child);
 
+    /// <summary>
+    /// Has a worker's runtime write the managed stacks of all its threads (<see cref="StackCapture"/>); completes with
+    /// the file, or fails with an <see cref="IOException"/> saying why not. Runs beside the loop, bounded in time.
+    /// </summary>
+    Task<string> CaptureStacks(ChildProcess worker, string why);
+
     /// <summary>A worker's private dirty memory in bytes (Fugue:MemoryLimit); null when it cannot be read.</summary>
     long? PrivateMemory(ChildProcess child);
 

@@ -76,7 +76,10 @@ internal sealed class MasterHost(
             }
             string? sharedKeyRing = PrepareKeyRing();
             var priority = PlanPriority(inherited);
-            var system = new PosixMasterSystem(listeners, controlSocket.Path, logFiles?.WorkerOut, OpenConnectionTable(), priority, sharedKeyRing, inbox, time);
+            var system = new PosixMasterSystem(listeners, controlSocket.Path, logFiles?.WorkerOut, OpenConnectionTable(), priority, sharedKeyRing, inbox, time)
+            {
+                Stacks = PrepareStacks(),
+            };
             _supervisor = new Supervisor(_options, configuration, system, systemd, time, logger,
                 new MasterStart(_pid, _pidFile, inherited, priority, RunReadyHook, controlSocket.TakePath), logFiles, metrics);
         }
@@ -99,6 +102,27 @@ internal sealed class MasterHost(
             MasterLog.SocketActivated(logger, _pid, socket.Fd, socket.Name, entry.ListenEntry);
         }
         return handed;
+    }
+
+    /// <summary>Makes Fugue:StacksPath (or its default) for the workers' user; what it is, or why there is none.</summary>
+    private StacksDirectory PrepareStacks()
+    {
+        string path = _options.StacksPath ?? (!string.IsNullOrEmpty(_options.User)
+            ? Path.Combine("/var/lib/fugue", keyRing.ApplicationName, "stacks")
+            : Path.Combine(_options.TempPath, $"fugue-{Posix.EffectiveUid}", keyRing.ApplicationName + "-stacks"));
+        try
+        {
+            if (_options.StacksPath is null && string.IsNullOrEmpty(_options.User))
+            {
+                Posix.EnsurePrivateDirectory(Path.GetDirectoryName(path)!);
+            }
+            SharedKeyRing.Prepare(path, Credentials.Resolve(_options.User, _options.Group));
+            return new StacksDirectory(path, null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            return new StacksDirectory(null, $"{FugueOptions.SectionName}:StacksPath = '{path}' cannot be made for the workers: {e.Message}");
+        }
     }
 
     /// <summary>

@@ -202,4 +202,13 @@ internal static partial class MasterLog
 
     [LoggerMessage(66, LogLevel.Critical, "Worker {WorkerId} exited unasked {Exits} times in a row, each younger than Fugue:MinLifetime ({MinLifetime}s); Fugue:MaxRestarts is {MaxRestarts}: the master stops and exits with status 1. Last exit: {Status}; last stderr: {LastOutput}")]
     public static partial void CrashLoop(ILogger logger, int workerId, int exits, double minLifetime, int maxRestarts, string status, string lastOutput);
+
+    [LoggerMessage(67, LogLevel.Error, "Worker {WorkerId} (pid {Pid}) has a request running past Fugue:RequestTimeout ({Timeout}s): it leaves its slot and drains, and its stacks are written")]
+    public static partial void RequestTimedOut(ILogger logger, int workerId, int pid, double timeout);
+
+    [LoggerMessage(68, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}): stacks written to {Path}")]
+    public static partial void StacksWritten(ILogger logger, int workerId, int pid, string path);
+
+    [LoggerMessage(69, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}): stacks not written: {Reason}")]
+    public static partial void StacksNotWritten(ILogger logger, int workerId, int pid, string reason);
 }

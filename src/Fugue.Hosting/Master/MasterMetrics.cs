@@ -26,7 +26,7 @@ internal sealed class MasterMetrics : IDisposable
             "{worker}", "Worker processes by state: starting, ready, spare (ready to take a slot), stopping, and backoff (an empty slot waiting to restart)");
         Meter.CreateObservableGauge("fugue.worker.connections", () => _snapshot.Connections.Select(c => new Measurement<int>(c.Open(), new KeyValuePair<string, object?>("fugue.worker.id", c.WorkerId))),
             "{connection}", "Open connections of each serving worker (with connection balance)");
-        _restarts = Meter.CreateCounter<long>("fugue.worker.restarts", "{restart}", "Workers that exited unasked, by reason: crash, hung, boot_timeout");
+        _restarts = Meter.CreateCounter<long>("fugue.worker.restarts", "{restart}", "Workers that exited unasked, by reason: crash, hung, boot_timeout; or were taken out for a request past RequestTimeout: request_timeout");
         _recycles = Meter.CreateCounter<long>("fugue.worker.recycles", "{recycle}", "Healthy workers replaced, by reason: max_requests, max_lifetime, memory");
         _reloads = Meter.CreateCounter<long>("fugue.reloads", "{reload}", "Reloads (HUP, fugue reload) by outcome: done, aborted, refused");
         _reloadDuration = Meter.CreateHistogram<double>("fugue.reload.duration", "s", "From a reload's start to its roll done or aborted");

@@ -72,6 +72,17 @@ internal sealed class PosixMasterSystem(
         }
     }
 
+    /// <summary>Where the workers' runtimes write their stacks, as the master prepared it at start.</summary>
+    public StacksDirectory Stacks { get; init; } = new(null, "no stacks directory");
+
+    public Task<string> CaptureStacks(ChildProcess worker, string why) =>
+        Stacks.Path is not { } dir ? Task.FromException<string>(new IOException(Stacks.Problem))
+        : Task.Run(() => StackCapture.CaptureAsync(worker.Pid,
+            Path.Combine(dir, $"worker-{worker.WorkerId}-pid-{worker.Pid}-{why}-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}"), CaptureTimeout));
+
+    /// <summary>How long a worker's runtime may take to write its stacks (a stopped process never does).</summary>
+    private static readonly TimeSpan CaptureTimeout = TimeSpan.FromSeconds(10);
+
     public long? PrivateMemory(ChildProcess child) => Master.PrivateMemory.Of(child.Pid);
 
     public int? Connections(ChildProcess child) => child.ConnectionCell is int cell ? connections!.Count(cell) : null;
@@ -90,3 +101,6 @@ internal sealed class PosixMasterSystem(
         }
     }
 }
+
+/// <summary>Where the workers write their stacks; null, with the reason, when it could not be made.</summary>
+internal sealed record StacksDirectory(string? Path, string? Problem);

@@ -1,8 +1,8 @@
 namespace FugueHosting.Master;
 
 /// <summary>
-/// The control socket's requests (<c>&lt;app&gt; fugue status|reload|reexec|scale N|stop|reopen-logs</c>): each does what
-/// the matching signal does, and is answered when the master has done it (a roll done or aborted, a new master serving
+/// The control socket's requests (<c>&lt;app&gt; fugue status|reload|reexec|scale N|stop|reopen-logs|stacks N</c>): each
+/// does what the matching signal does, and is answered when the master has done it (a roll done or aborted, a new master serving
 /// or rolled back, the workers ready at the new count), or at once when it cannot be done.
 /// </summary>
 internal sealed partial class Supervisor
@@ -41,6 +41,9 @@ internal sealed partial class Supervisor
                 break;
             case ControlVerb.ReopenLogs:
                 reply.Complete(ReopenLogs(source));
+                break;
+            case ControlVerb.Stacks:
+                CaptureStacks(request.Workers, reply);
                 break;
         }
     }

@@ -92,6 +92,7 @@ internal sealed partial class Supervisor(
         Contain("checking boot timeouts", CheckBootTimeouts);
         Contain("checking heartbeats", KillHungWorkers);
         Contain("killing late workers", KillLateWorkers);
+        Contain("following up stack captures", FinishCaptures);
         Contain("publishing", Publish);
         Contain("petting the watchdog", PetWatchdog);
         Contain("telling systemd", systemd.Flush);
@@ -177,6 +178,9 @@ internal sealed partial class Supervisor(
             case ControlMessage.Ready when starting && InSlot(child):
                 child.Heard();
                 OnReady(child);
+                break;
+            case ControlMessage.RequestTimedOut when serving && child.Settings.RequestTimeout > TimeSpan.Zero:
+                OnRequestTimedOut(child);
                 break;
             case ControlMessage.RecycleRequested when serving && child.Settings.MaxRequests > 0:
                 OnRecycleRequested(child);
@@ -547,9 +551,7 @@ internal sealed partial class Supervisor(
             else if (worker.Silence > worker.Settings.Timeout)
             {
                 MasterLog.KillingHungWorker(logger, worker.WorkerId, worker.Pid, worker.Silence.TotalSeconds);
-                worker.Hung = true;
-                system.Signal(worker.Pid, Posix.SIGKILL);
-                worker.Heard(); // one kill; the reap restarts the slot
+                CaptureThenKill(worker);
             }
         }
     }

@@ -33,6 +33,9 @@ internal enum ControlMessage : byte
     /// <summary>Worker to master: it has served its Fugue:MaxRequests; replace it, then stop it.</summary>
     RecycleRequested = (byte)'Q',
 
+    /// <summary>Worker to master: one of its requests has run past its Fugue:RequestTimeout; it is hung.</summary>
+    RequestTimedOut = (byte)'D',
+
     /// <summary>Not sent by anyone: what the master makes of a message that is not one byte long.</summary>
     Malformed = 0,
 }

@@ -29,6 +29,9 @@ internal sealed record WorkerSettings(
 
     public int MaxRequestsJitter { get; init; }
 
+    /// <summary>How long a request may run before the worker reports itself hung (zero: never).</summary>
+    public TimeSpan RequestTimeout { get; init; }
+
     public static WorkerSettings From(FugueOptions o) =>
         new(o.WorkerKillTimeout, o.WorkerTimeout, o.WorkerBootTimeout, o.MasterPingInterval, o.LameDuckPeriod, o.WarmUpPath, o.WarmUpRequests)
         {
@@ -37,6 +40,7 @@ internal sealed record WorkerSettings(
             TempPath = o.TempPath,
             MaxRequests = o.MaxRequests,
             MaxRequestsJitter = o.MaxRequestsJitter,
+            RequestTimeout = o.RequestTimeout,
         };
 
     public void Write(Utf8JsonWriter w)
@@ -60,6 +64,10 @@ internal sealed record WorkerSettings(
             w.WriteNumber(nameof(MaxRequests), MaxRequests);
             w.WriteNumber(nameof(MaxRequestsJitter), MaxRequestsJitter);
         }
+        if (RequestTimeout > TimeSpan.Zero)
+        {
+            w.Time(nameof(RequestTimeout), RequestTimeout);
+        }
     }
 
     public static WorkerSettings Read(JsonElement o) =>
@@ -72,6 +80,7 @@ internal sealed record WorkerSettings(
             TempPath = o.StringOrNull(nameof(TempPath)),
             MaxRequests = o.Int(nameof(MaxRequests)),
             MaxRequestsJitter = o.Int(nameof(MaxRequestsJitter)),
+            RequestTimeout = o.Member(nameof(RequestTimeout)) is null ? TimeSpan.Zero : o.Time(nameof(RequestTimeout)),
         };
 
     /// <summary>The worker's options: these settings over the defaults.</summary>
@@ -89,5 +98,6 @@ internal sealed record WorkerSettings(
         TempPath = TempPath ?? Path.GetTempPath(),
         MaxRequests = MaxRequests,
         MaxRequestsJitter = MaxRequestsJitter,
+        RequestTimeout = RequestTimeout,
     };
 }

@@ -22,7 +22,8 @@ internal sealed class WorkerChannel(
     ILogger<WorkerChannel> logger,
     WarmUp? warmUp = null,
     HealthGate? health = null,
-    RequestCounter? requests = null) : IHostedService, IDisposable
+    RequestCounter? requests = null,
+    RequestDeadline? deadline = null) : IHostedService, IDisposable
 {
     private readonly Socket _socket = new(new SafeSocketHandle(identity.ControlFd, ownsHandle: true));
     private readonly CancellationTokenSource _stop = new();
@@ -77,6 +78,13 @@ internal sealed class WorkerChannel(
                 requests.Start();
                 _ = requests.LimitReached.ContinueWith(_ => AskToBeRecycled(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
             }
+            if (deadline is not null)
+            {
+                deadline.Start();
+                // Sent from the deadline's own thread: a hung app's thread pool may never run a continuation.
+                _ = deadline.Overran.ContinueWith(t => ReportHung(t.Result.Path, t.Result.Ran), CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
         }
     }
 
@@ -97,6 +105,12 @@ internal sealed class WorkerChannel(
     }
 
     public void RequestClusterStop() => Send(ControlMessage.StopCluster);
+
+    private void ReportHung(string path, TimeSpan ran)
+    {
+        Send(ControlMessage.RequestTimedOut);
+        WorkerLog.RequestTimedOut(logger, identity.WorkerId, Environment.ProcessId, path, ran.TotalSeconds, deadline!.Timeout.TotalSeconds);
+    }
 
     private void AskToBeRecycled()
     {

@@ -49,4 +49,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(114, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) served {Requests} requests (Fugue:MaxRequests): it asks the master to recycle it")]
     public static partial void RecycleRequested(ILogger logger, int workerId, int pid, long requests);
+
+    [LoggerMessage(115, LogLevel.Error, "Worker {WorkerId} (pid {Pid}): a request to {Path} has run {Seconds:0.0}s, past Fugue:RequestTimeout ({Timeout}s): it tells the master it is hung")]
+    public static partial void RequestTimedOut(ILogger logger, int workerId, int pid, string path, double seconds, double timeout);
 }

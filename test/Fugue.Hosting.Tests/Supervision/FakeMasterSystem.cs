@@ -120,6 +120,23 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
 
     public int? Connections(ChildProcess child) => child.Pid % 7;
 
+    /// <summary>The stack captures asked for: the worker and why, and how each completes.</summary>
+    public List<(ChildProcess Worker, string Why, TaskCompletionSource<string> Done)> Captures { get; } = [];
+
+    /// <summary>Whether captures wait for the test to complete them; otherwise each is written at once.</summary>
+    public bool HoldCaptures { get; set; }
+
+    public Task<string> CaptureStacks(ChildProcess worker, string why)
+    {
+        var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Captures.Add((worker, why, done));
+        if (!HoldCaptures)
+        {
+            done.SetResult($"/stacks/{worker.Pid}-{why}.crashreport.json");
+        }
+        return done.Task;
+    }
+
     /// <summary>Each worker's private memory, as the test sets it (absent: 50 MiB).</summary>
     public Dictionary<int, long> PrivateBytes { get; } = [];
 

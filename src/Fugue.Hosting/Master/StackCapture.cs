@@ -1,0 +1,125 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Text;
+
+namespace FugueHosting.Master;
+
+/// <summary>
+/// A worker's managed stacks, every thread's, written by the worker's own runtime: over its diagnostics IPC socket
+/// (the protocol <c>dotnet-dump</c> speaks) the master asks for a crash report only (no dump), which the runtime has
+/// its <c>createdump</c> write, as the worker's user and while the worker runs on, to <c>&lt;name&gt;.crashreport.json</c>.
+/// The master reads nothing of the worker's memory itself, needs no debugger library and no privilege over the worker,
+/// and the runtime's diagnostics server answers from a native thread of its own: a worker whose managed threads are
+/// all blocked still writes its stacks. A Native AOT worker's runtime refuses (it has no createdump).
+/// </summary>
+internal static class StackCapture
+{
+    private const byte DumpCommandSet = 0x01, GenerateCoreDump3 = 0x03, ServerCommandSet = 0xFF, Ok = 0x00;
+    private const uint NormalDump = 1, CrashReportOnly = 0x08;
+    private static readonly byte[] Magic = "DOTNET_IPC_V1\0"u8.ToArray();
+
+    /// <summary>The file a capture named <paramref name="name"/> writes.</summary>
+    public static string ReportPath(string name) => name + ".crashreport.json";
+
+    /// <summary>
+    /// Has worker <paramref name="pid"/> write its stacks; the report's path, or an
+    /// <see cref="IOException"/> that says why not.
+    /// </summary>
+    public static async Task<string> CaptureAsync(int pid, string name, TimeSpan timeout)
+    {
+        string socketPath = SocketOf(pid);
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancel.Token).ConfigureAwait(false);
+            // Anyone may bind a name in /tmp: only the worker's own socket is told where to write.
+            if (Native.Posix.PeerCredentials(socket).Pid != pid)
+            {
+                throw new IOException($"{socketPath} is not pid {pid}'s");
+            }
+            await socket.SendAsync(Request(name), cancel.Token).ConfigureAwait(false);
+            byte[] header = new byte[20];
+            await ReceiveExactlyAsync(socket, header, cancel.Token).ConfigureAwait(false);
+            if (!header.AsSpan(0, Magic.Length).SequenceEqual(Magic) || header[16] != ServerCommandSet)
+            {
+                throw new IOException($"{socketPath} answered something other than the diagnostics protocol");
+            }
+            int size = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(14));
+            byte[] payload = new byte[Math.Max(0, size - header.Length)];
+            await ReceiveExactlyAsync(socket, payload, cancel.Token).ConfigureAwait(false);
+            uint result = payload.Length >= 4 ? BinaryPrimitives.ReadUInt32LittleEndian(payload) : uint.MaxValue;
+            if (header[17] != Ok || result != 0)
+            {
+                throw new IOException($"the runtime of pid {pid} did not write its stacks (0x{result:x8}{ErrorText(payload)})");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new IOException($"the runtime of pid {pid} did not answer within {timeout.TotalSeconds:0.#}s");
+        }
+        catch (SocketException e)
+        {
+            throw new IOException($"{socketPath}: {e.Message}", e);
+        }
+        return ReportPath(name);
+    }
+
+    /// <summary>The runtime's diagnostics socket of <paramref name="pid"/>, in its TMPDIR.</summary>
+    private static string SocketOf(int pid)
+    {
+        string dir = "/tmp";
+        try
+        {
+            foreach (string variable in File.ReadAllText($"/proc/{pid}/environ").Split('\0'))
+            {
+                if (variable.StartsWith("TMPDIR=", StringComparison.Ordinal) && variable.Length > "TMPDIR=".Length)
+                {
+                    dir = variable["TMPDIR=".Length..];
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"pid {pid} is gone", e);
+        }
+        return Directory.EnumerateFileSystemEntries(dir, $"dotnet-diagnostic-{pid}-*-socket").Order(StringComparer.Ordinal).LastOrDefault() ?? throw new IOException($"pid {pid} has no diagnostics socket in {dir} (a Native AOT app, or DOTNET_EnableDiagnostics=0)");
+    }
+
+    private static byte[] Request(string name)
+    {
+        byte[] utf16 = Encoding.Unicode.GetBytes(name + "\0");
+        var message = new byte[20 + 4 + utf16.Length + 8];
+        var m = message.AsSpan();
+        Magic.CopyTo(m);
+        BinaryPrimitives.WriteUInt16LittleEndian(m[14..], (ushort)message.Length);
+        m[16] = DumpCommandSet;
+        m[17] = GenerateCoreDump3;
+        BinaryPrimitives.WriteUInt32LittleEndian(m[20..], (uint)(name.Length + 1));
+        utf16.CopyTo(m[24..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(m[(24 + utf16.Length)..], NormalDump);
+        BinaryPrimitives.WriteUInt32LittleEndian(m[(28 + utf16.Length)..], CrashReportOnly);
+        return message;
+    }
+
+    /// <summary>The runtime's own words after the status, if it sent any (UTF-16, length first).</summary>
+    private static string ErrorText(byte[] payload)
+    {
+        if (payload.Length < 8)
+        {
+            return "";
+        }
+        int chars = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(payload.AsSpan(4)), (uint)(payload.Length - 8) / 2);
+        string text = Encoding.Unicode.GetString(payload, 8, chars * 2).TrimEnd('\0');
+        return text.Length == 0 ? "" : ": " + ControlCharacters.Escape(text);
+    }
+
+    private static async Task ReceiveExactlyAsync(Socket socket, byte[] buffer, CancellationToken cancel)
+    {
+        for (int read = 0; read < buffer.Length;)
+        {
+            int n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, cancel).ConfigureAwait(false);
+            read += n > 0 ? n : throw new IOException("the runtime closed its diagnostics connection before answering");
+        }
+    }
+}
