@@ -78,7 +78,7 @@ internal sealed class MasterHost(
             var priority = PlanPriority(inherited);
             var system = new PosixMasterSystem(listeners, controlSocket.Path, logFiles?.WorkerOut, OpenConnectionTable(), priority, sharedKeyRing, inbox, time)
             {
-                Stacks = PrepareStacks(),
+                Stacks = new Lazy<StacksDirectory>(PrepareStacks),
             };
             _supervisor = new Supervisor(_options, configuration, system, systemd, time, logger,
                 new MasterStart(_pid, _pidFile, inherited, priority, RunReadyHook, controlSocket.TakePath), logFiles, metrics);
@@ -104,7 +104,10 @@ internal sealed class MasterHost(
         return handed;
     }
 
-    /// <summary>Makes Fugue:StacksPath (or its default) for the workers' user; what it is, or why there is none.</summary>
+    /// <summary>
+    /// Makes Fugue:StacksPath (or its default) for the workers' user, as it stood at start, when the first stacks are
+    /// written; what it is, or why there is none.
+    /// </summary>
     private StacksDirectory PrepareStacks()
     {
         string path = _options.StacksPath ?? (!string.IsNullOrEmpty(_options.User)

@@ -72,11 +72,11 @@ internal sealed class PosixMasterSystem(
         }
     }
 
-    /// <summary>Where the workers' runtimes write their stacks, as the master prepared it at start.</summary>
-    public StacksDirectory Stacks { get; init; } = new(null, "no stacks directory");
+    /// <summary>Where the workers' runtimes write their stacks, made when first needed.</summary>
+    public Lazy<StacksDirectory> Stacks { get; init; } = new(new StacksDirectory(null, "no stacks directory"));
 
     public Task<string> CaptureStacks(ChildProcess worker, string why) =>
-        Stacks.Path is not { } dir ? Task.FromException<string>(new IOException(Stacks.Problem))
+        Stacks.Value.Path is not { } dir ? Task.FromException<string>(new IOException(Stacks.Value.Problem))
         : Task.Run(() => StackCapture.CaptureAsync(worker.Pid,
             Path.Combine(dir, $"worker-{worker.WorkerId}-pid-{worker.Pid}-{why}-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}"), CaptureTimeout));
 
