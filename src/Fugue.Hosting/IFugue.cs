@@ -22,7 +22,9 @@ public interface IFugue
     string? MasterSocketPath { get; }
 
     /// <summary>
-    /// Stops the whole cluster gracefully: the workers drain and exit, then the master. In a single process it stops the host.
+    /// Stops the whole cluster gracefully: the workers drain and exit, then the master, with exit status 0 when asked in
+    /// the master and 1 when asked in a worker (a service manager that restarts on failure starts it again). In a single
+    /// process it stops the host.
     /// </summary>
     void StopCluster();
 }

@@ -27,10 +27,12 @@ public sealed class PrivilegeTests
             Assert.Contains("Uid:\t65534\t65534\t65534\t65534", status);
             Assert.Contains("Gid:\t65534\t65534\t65534\t65534", status);
             Assert.Contains("Groups:\t65534 ", status);
+            Assert.Contains("NoNewPrivs:\t1", status); // a set-user-id program it runs gains nothing
             var runsAs = master.WaitForEvent(RunsAs, pid);
             Assert.Equal((65534, "the startup hook, before Main"), (runsAs.Int("Uid"), runsAs.Text("ChangedBy")));
         }
         Assert.Contains("Uid:\t0\t0\t0\t0", File.ReadAllLines($"/proc/{master.Pid}/status"));
+        Assert.Contains("NoNewPrivs:\t0", File.ReadAllLines($"/proc/{master.Pid}/status"));
         string childEnv = await Http.GetAsync(url + "/child-env");
         Assert.DoesNotContain("DOTNET_STARTUP_HOOKS", childEnv, StringComparison.Ordinal); // nothing of it reaches the app's children
         // The worker's environment is its user's, not root's (HOME is where DataProtection and user secrets look).

@@ -120,6 +120,7 @@ public sealed partial class SignalTests
         using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         notify.Bind(new UnixDomainSocketEndPoint(path));
         notify.ReceiveTimeout = (int)MasterProcess.Deadline.TotalMilliseconds;
+        PassCredentials(notify);
         try
         {
             using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["NOTIFY_SOCKET"] = path });
@@ -133,7 +134,8 @@ public sealed partial class SignalTests
             master.Signal(12);
             string reexec = Receive(notify);
             int successor = int.Parse(Regex.Match(reexec, @"^RELOADING=1\nMONOTONIC_USEC=\d+\nSTATUS=re-executing: new master pid (\d+)$").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-            Assert.Equal($"MAINPID={successor}\nREADY=1\nSTATUS=2 workers ready, generation 1", Receive(notify));
+            // From the old master, the unit's main pid: under NotifyAccess=main systemd hears no other process.
+            Assert.Equal(($"MAINPID={successor}\nREADY=1\nSTATUS=new master {successor} serves", master.Pid), ReceiveWithSender(notify));
             Assert.True(master.WaitForExit());
 
             ProcessTree.Kill(successor, 15);
@@ -143,6 +145,30 @@ public sealed partial class SignalTests
         finally
         {
             File.Delete(path);
+        }
+    }
+
+    private static unsafe void PassCredentials(Socket socket)
+    {
+        int on = 1;
+        Assert.Equal(0, Tmds.Linux.LibC.setsockopt((int)socket.Handle, Tmds.Linux.LibC.SOL_SOCKET, Tmds.Linux.LibC.SO_PASSCRED, &on, sizeof(int)));
+    }
+
+    /// <summary>A datagram and the pid that sent it, as systemd reads it (SCM_CREDENTIALS).</summary>
+    private static unsafe (string Text, int Pid) ReceiveWithSender(Socket socket)
+    {
+        byte[] buffer = new byte[4096];
+        byte* control = stackalloc byte[64];
+        fixed (byte* data = buffer)
+        {
+            var iov = new Tmds.Linux.iovec { iov_base = data, iov_len = buffer.Length };
+            var message = new Tmds.Linux.msghdr { msg_iov = &iov, msg_iovlen = 1, msg_control = control, msg_controllen = 64 };
+            long n = Tmds.Linux.LibC.recvmsg((int)socket.Handle, &message, 0);
+            Assert.True(n >= 0, "recvmsg failed");
+            var header = Tmds.Linux.LibC.CMSG_FIRSTHDR(&message);
+            Assert.True(header is not null && header->cmsg_type == Tmds.Linux.LibC.SCM_CREDENTIALS, "no credentials");
+            var credentials = (Tmds.Linux.ucred*)Tmds.Linux.LibC.CMSG_DATA(header);
+            return (Encoding.UTF8.GetString(buffer, 0, (int)n), credentials->pid);
         }
     }
 

@@ -50,6 +50,8 @@ internal sealed partial class Supervisor
         successor.CloseChannel();
         _successor = null;
         _handedOverTo = successor.Pid;
+        // Still the unit's main pid: the only process systemd believes under NotifyAccess=main.
+        systemd.Notify(ServiceState.MainPid(successor.Pid), ServiceState.Ready, ServiceState.Status($"new master {successor.Pid} serves"));
         metrics?.Reexeced("done", successor.Uptime);
         Answer(_reexecWaiters, ControlReply.Done($"new master {successor.Pid} serves; this master ({_pid}) drains its workers and exits"));
         BeginStop($"handing over to new master {successor.Pid}");

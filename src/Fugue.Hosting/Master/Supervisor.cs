@@ -53,7 +53,7 @@ internal sealed partial class Supervisor(
 
     internal int Generation => _generation;
 
-    /// <summary>The status the master exits with: 1 after a crash loop (Fugue:MaxRestarts), else 0.</summary>
+    /// <summary>The status the master exits with: 1 after a crash loop (Fugue:MaxRestarts) or a worker's stop request, else 0.</summary>
     public int ExitCode => _exitCode;
 
     /// <summary>Whether the master has stopped every child and may exit.</summary>
@@ -187,6 +187,8 @@ internal sealed partial class Supervisor(
                 break;
             case ControlMessage.StopCluster when serving:
                 MasterLog.ClusterStopRequested(logger, child.WorkerId, child.Pid);
+                // A failure, not a clean stop: the app's code alone must not keep the service down (Restart=on-failure).
+                _exitCode = 1;
                 BeginStop($"worker {child.WorkerId} asked");
                 break;
             default:
@@ -620,12 +622,16 @@ internal sealed partial class Supervisor(
             {
                 RaiseSelf(serving);
             }
-            // A new master: clients and systemd find it before the old master goes.
+            // A new master: clients find it before the old master goes. systemd hears of it from the old master, the main
+            // pid it trusts (NotifyAccess=main), unless that one is gone.
             Contain("taking over the control socket", () => start.TakeControlSocket?.Invoke());
-            systemd.Notify(ServiceState.MainPid(_pid), ServiceState.Ready, StatusLine());
             if (system.TellOldMaster(inherited.ChannelFd))
             {
                 MasterLog.TookOver(logger, _pid, inherited.OldMasterPid);
+            }
+            else
+            {
+                systemd.Notify(ServiceState.MainPid(_pid), ServiceState.Ready, StatusLine());
             }
         }
         else

@@ -112,7 +112,10 @@ internal sealed unsafe record Credentials(uint Uid, uint Gid, IReadOnlyList<uint
             parts[2].Split('/', StringSplitOptions.RemoveEmptyEntries).Select(g => uint.Parse(g, CultureInfo.InvariantCulture)).ToList());
     }
 
-    /// <summary>Becomes this user: supplementary groups, then gid, then uid (after which nothing can be changed back).</summary>
+    /// <summary>
+    /// Becomes this user: supplementary groups, then gid, then uid, then no new privileges; and checks that root cannot
+    /// be taken back.
+    /// </summary>
     public void Apply()
     {
         if (LibC.getuid() == Uid && LibC.geteuid() == Uid && LibC.getgid() == Gid)
@@ -134,6 +137,15 @@ internal sealed unsafe record Credentials(uint Uid, uint Gid, IReadOnlyList<uint
         if (LibC.setuid(Uid) != 0)
         {
             throw Posix.Error("setuid", LibC.errno);
+        }
+        // Nothing it runs regains what it gave up: no set-user-id program, no file capability.
+        if (Libc.prctl(Libc.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        {
+            throw Posix.Error("prctl(PR_SET_NO_NEW_PRIVS)", LibC.errno);
+        }
+        if (Uid != 0 && (LibC.setuid(0) == 0 || LibC.getuid() != Uid || LibC.geteuid() != Uid || LibC.getgid() != Gid || LibC.getegid() != Gid))
+        {
+            throw new InvalidOperationException($"the worker could not give up root for uid {Uid}, gid {Gid}: it stops rather than serve as root");
         }
     }
 }
