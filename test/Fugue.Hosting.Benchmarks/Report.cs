@@ -5,7 +5,7 @@ using System.Text;
 /// <summary>
 /// What a run found: every scenario's table, printed as it comes, and the summary of figures against their targets.
 /// A full run writes all of it, with the raw numbers and the machine, to docs/benchmarks/results.md, and the summary
-/// into the README's Performance section.
+/// into docs/benchmarks/README.md.
 /// </summary>
 internal static class Report
 {
@@ -69,22 +69,22 @@ internal static class Report
         WriteIntoReadme(started);
     }
 
-    /// <summary>The README's Performance section shows the latest summary, between two marker lines.</summary>
+    /// <summary>docs/benchmarks/README.md shows the latest summary, between two marker lines.</summary>
     private static void WriteIntoReadme(DateTime started)
     {
         const string Begin = "<!-- latest full benchmark run, written by build/bench.sh -->", End = "<!-- end of the latest full benchmark run -->";
-        string path = Path.Combine(Directory, "..", "..", "README.md");
+        string path = Path.Combine(Directory, "README.md");
         string readme = File.ReadAllText(path);
         int from = readme.IndexOf(Begin, StringComparison.Ordinal), to = readme.IndexOf(End, StringComparison.Ordinal);
         if (from < 0 || to < from)
         {
-            Console.Error.WriteLine($"README.md has no '{Begin}' ... '{End}' section; not updated");
+            Console.Error.WriteLine($"{path} has no '{Begin}' ... '{End}' section; not updated");
             return;
         }
         var text = new StringBuilder().AppendLine(Begin).AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"Run of {started:yyyy-MM-dd HH:mm} UTC on {Machine()}.").AppendLine();
         text.Append(Summary()).AppendLine();
-        text.AppendLine("![requests per second and p99 latency across a rolling restart and a re-exec](docs/benchmarks/reloads.svg)").AppendLine();
+        text.AppendLine("![requests per second and p99 latency across a rolling restart and a re-exec](reloads.svg)").AppendLine();
         File.WriteAllText(path, readme[..from] + text + readme[to..]);
     }
 

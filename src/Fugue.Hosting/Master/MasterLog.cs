@@ -152,7 +152,7 @@ internal static partial class MasterLog
     [LoggerMessage(49, LogLevel.Warning, "Master {Pid} DataProtection: the default key ring {Path} cannot be made ({Reason}); each worker falls back as ASP.NET Core does alone (set Fugue:DataProtectionKeysPath)")]
     public static partial void KeyRingUnavailable(ILogger logger, int pid, string path, string reason);
 
-    [LoggerMessage(50, LogLevel.Warning, "Master {Pid} runs {Workers} workers for an app that uses SignalR, with Fugue:HubAffinity off: a default client negotiates with one worker and may connect to another (404 \"No Connection with that ID\"); give clients SkipNegotiation with WebSockets and automatic reconnect (see the README)")]
+    [LoggerMessage(50, LogLevel.Warning, "Master {Pid} runs {Workers} workers for an app that uses SignalR, with Fugue:HubAffinity off: a default client negotiates with one worker and may connect to another (404 \"No Connection with that ID\"); give clients SkipNegotiation with WebSockets and automatic reconnect (see docs/aspnetcore.md)")]
     public static partial void SignalRAcrossWorkers(ILogger logger, int pid, int workers);
 
     [LoggerMessage(51, LogLevel.Information, "Rolling restart to generation {Generation}: {Workers} workers, {Batch} at a time ({Request})")]
