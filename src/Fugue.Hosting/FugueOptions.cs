@@ -212,9 +212,8 @@ public sealed class FugueOptions
     public TimeSpan MaxLifetimeJitter { get; set; }
 
     /// <summary>
-    /// A worker younger than this is not recycled (its reason waits until it is this old), and one that exits unasked
-    /// younger than this counts as an early exit: its slot backs off, and <see cref="MaxRestarts"/> of them in a row
-    /// stop the master. Default 10 s.
+    /// A worker younger than this is not recycled: its reason waits until it is this old, so that no setting can make a
+    /// slot recycle in a loop. Default 10 s.
     /// </summary>
     public TimeSpan MinLifetime { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -247,10 +246,10 @@ public sealed class FugueOptions
     public int RecycleConcurrency { get; set; } = 1;
 
     /// <summary>
-    /// After this many early exits in a row in one slot (workers that exited unasked younger than
-    /// <see cref="MinLifetime"/>: a crash at start, a boot timeout), the master stops the cluster and exits with status
+    /// After this many failed starts in a row in one slot (workers that exited or were killed before they were ready,
+    /// or within a second of it: a crash at start, a boot timeout), the master stops the cluster and exits with status
     /// 1, so that systemd's <c>Restart=</c> or Kubernetes sees a failed service instead of one that backs off forever.
-    /// PM2's <c>max_restarts</c>. Default 10; 0: never.
+    /// A worker that served restarts at once and ends the run. Default 10; 0: never.
     /// </summary>
     public int MaxRestarts { get; set; } = 10;
 

@@ -42,7 +42,20 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
     /// <summary>The settings of the configuration it was launched with, for its whole life.</summary>
     public WorkerSettings Settings { get; } = settings;
 
-    public bool Ready { get; set; }
+    private long? _readyAt;
+
+    /// <summary>Whether it has said it is ready (it accepts, or as a spare could).</summary>
+    public bool Ready
+    {
+        get => _readyAt is not null;
+        set => _readyAt = value ? _readyAt ?? time.GetTimestamp() : null;
+    }
+
+    /// <summary>
+    /// Whether its start held: it was ready for <see cref="WorkerSlot.StartHeld"/>. One whose start did not hold (an exit
+    /// or a kill before it was ready, or right after) is an early exit, which backs its slot off.
+    /// </summary>
+    public bool StartHeld => _readyAt is long at && time.GetElapsedTime(at) >= WorkerSlot.StartHeld;
 
     /// <summary>Set once it was killed for not becoming ready within its WorkerBootTimeout; its exit then counts as a crash.</summary>
     public bool BootTimedOut { get; set; }

@@ -200,8 +200,8 @@ internal static partial class MasterLog
     [LoggerMessage(65, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) holds {PrivateMiB} MiB of private memory, above Fugue:MemoryLimit ({LimitMiB} MiB) {Samples} samples in a row")]
     public static partial void MemoryOverLimit(ILogger logger, int workerId, int pid, long privateMiB, long limitMiB, int samples);
 
-    [LoggerMessage(66, LogLevel.Critical, "Worker {WorkerId} exited unasked {Exits} times in a row, each younger than Fugue:MinLifetime ({MinLifetime}s); Fugue:MaxRestarts is {MaxRestarts}: the master stops and exits with status 1. Last exit: {Status}; last stderr: {LastOutput}")]
-    public static partial void CrashLoop(ILogger logger, int workerId, int exits, double minLifetime, int maxRestarts, string status, string lastOutput);
+    [LoggerMessage(66, LogLevel.Critical, "Worker {WorkerId} failed to start {Exits} times in a row (Fugue:MaxRestarts is {MaxRestarts}): the master stops and exits with status 1. Last exit: {Status}; last stderr: {LastOutput}")]
+    public static partial void CrashLoop(ILogger logger, int workerId, int exits, int maxRestarts, string status, string lastOutput);
 
     [LoggerMessage(67, LogLevel.Error, "Worker {WorkerId} (pid {Pid}) has a request running past Fugue:RequestTimeout ({Timeout}s): it leaves its slot and drains, and its stacks are written")]
     public static partial void RequestTimedOut(ILogger logger, int workerId, int pid, double timeout);

@@ -48,7 +48,7 @@ internal sealed partial class Supervisor
             catch (IOException e)
             {
                 MasterLog.SpawnFailed(logger, 0, e);
-                MasterLog.RestartDelayed(logger, 0, place.RecordFailure(TimeSpan.Zero, _options.MinLifetime).TotalSeconds, place.EarlyExits);
+                MasterLog.RestartDelayed(logger, 0, place.RecordFailure(early: true).TotalSeconds, place.EarlyExits);
             }
         }
     }

@@ -409,7 +409,7 @@ internal sealed partial class Supervisor(
             catch (IOException e)
             {
                 MasterLog.SpawnFailed(logger, slot.Id, e);
-                var delay = slot.RecordFailure(TimeSpan.Zero, _options.MinLifetime);
+                var delay = slot.RecordFailure(early: true);
                 MasterLog.RestartDelayed(logger, slot.Id, delay.TotalSeconds, slot.EarlyExits);
             }
         }
@@ -514,10 +514,10 @@ internal sealed partial class Supervisor(
             {
                 metrics?.Restarted(child.BootTimedOut ? "boot_timeout" : child.Hung ? "hung" : "crash");
                 slot.LastExit = status.ToString();
-                var delay = slot.RecordFailure(child.Uptime, _options.MinLifetime);
+                var delay = slot.RecordFailure(early: !child.StartHeld);
                 if (slot.Id != 0 && _options.MaxRestarts > 0 && slot.EarlyExits >= _options.MaxRestarts)
                 {
-                    MasterLog.CrashLoop(logger, slot.Id, slot.EarlyExits, _options.MinLifetime.TotalSeconds, _options.MaxRestarts, status.ToString(), child.LastOutput);
+                    MasterLog.CrashLoop(logger, slot.Id, slot.EarlyExits, _options.MaxRestarts, status.ToString(), child.LastOutput);
                     _exitCode = 1;
                     BeginStop($"worker {slot.Id} crash loop");
                     continue;

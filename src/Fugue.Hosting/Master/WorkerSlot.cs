@@ -6,6 +6,13 @@ namespace FugueHosting.Master;
 /// </summary>
 internal sealed class WorkerSlot(int id, TimeProvider time)
 {
+    /// <summary>
+    /// How long a worker must have been ready for its exit not to count as an early one: a worker that served restarts
+    /// at once, as Unicorn's and Gunicorn's do; one that fails to start, or dies as it starts to serve (a background
+    /// service that throws at start, a poisonous first request), backs its slot off.
+    /// </summary>
+    public static readonly TimeSpan StartHeld = TimeSpan.FromSeconds(1);
+
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(30);
 
     public int Id { get; } = id;
@@ -41,13 +48,13 @@ internal sealed class WorkerSlot(int id, TimeProvider time)
     public void DeferRecycle(TimeSpan delay) => RecycleAt = time.GetTimestamp() + (long)(delay.TotalSeconds * time.TimestampFrequency);
 
     /// <summary>
-    /// Records an unexpected exit and returns how long to wait before the next start: 0, then 1, 2, 4 ... 30 s. A
-    /// worker that lived <paramref name="healthy"/> (Fugue:MinLifetime) or longer ends a run of early exits.
+    /// Records an unexpected exit and returns how long to wait before the next start: 0, then 1, 2, 4 ... 30 s for
+    /// early exits in a row (<paramref name="early"/>: the worker's start did not hold); a worker that served ends a run.
     /// </summary>
-    public TimeSpan RecordFailure(TimeSpan uptime, TimeSpan healthy)
+    public TimeSpan RecordFailure(bool early)
     {
         Restarts++;
-        EarlyExits = uptime >= healthy && uptime > TimeSpan.Zero ? 1 : EarlyExits + 1;
+        EarlyExits = early ? EarlyExits + 1 : 0;
         var delay = EarlyExits <= 1 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(Math.Pow(2, EarlyExits - 2), MaxDelay.TotalSeconds));
         RestartAt = time.GetTimestamp() + (long)(delay.TotalSeconds * time.TimestampFrequency);
         return delay;

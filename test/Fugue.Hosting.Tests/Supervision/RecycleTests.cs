@@ -172,14 +172,15 @@ public sealed class RecycleTests
     }
 
     [Fact]
-    public void A_slot_that_keeps_dying_young_stops_the_master_with_status_1_after_MaxRestarts()
+    public void A_slot_whose_workers_keep_failing_to_start_stops_the_master_with_status_1_after_MaxRestarts()
     {
         using var h = Cluster(("Workers", "2"), ("MaxRestarts", "3"));
-        h.StartAll();
+        h.Ready(h.Serving[1]);
         for (int exit = 1; exit <= 3; exit++)
         {
-            h.Advance(TimeSpan.FromSeconds(5));
+            h.Advance(TimeSpan.FromSeconds(5)); // past each backoff; the worker is never ready
             var worker = h.Serving.Single(w => w.WorkerId == 1);
+            Assert.Equal(0, h.Count(CrashLoop));
             h.Processes.Exit(worker.Pid, code: 134);
         }
         h.Step();
@@ -191,21 +192,32 @@ public sealed class RecycleTests
     }
 
     [Fact]
-    public void A_worker_that_lived_MinLifetime_ends_the_run_of_early_exits()
+    public void A_worker_that_served_restarts_at_once_however_young_and_ends_the_run_of_failed_starts()
     {
-        using var h = Cluster(("Workers", "1"), ("MaxRestarts", "2"), ("MinLifetime", "00:00:05"));
+        using var h = Cluster(("Workers", "1"), ("MaxRestarts", "2"));
         var worker = h.StartAll()[0];
         h.Processes.Exit(worker.Pid);
         h.Step();
         worker = h.Serving.Single();
         h.Ready(worker);
-        Live(h, TimeSpan.FromSeconds(6));
+        Live(h, TimeSpan.FromSeconds(2)); // served: a kill now is no failed start
 
-        h.Processes.Exit(worker.Pid);
+        h.Processes.Exit(worker.Pid, signal: Posix.SIGKILL);
         h.Step();
 
         Assert.Equal(0, h.Count(CrashLoop));
+        Assert.Equal(0, h.Count(RestartDelayed));
         Assert.Equal(0, h.Supervisor.ExitCode);
         Assert.Single(h.Serving);
+
+        for (int start = 1; start <= 2; start++)
+        {
+            var young = h.Serving.Single();
+            h.Ready(young);
+            h.Processes.Exit(young.Pid); // dies as it starts to serve: a failed start
+            h.Step();
+        }
+        Assert.Equal(1, h.Count(CrashLoop)); // two failed starts in a row since the one that served
+        Assert.Equal(1, h.Supervisor.ExitCode);
     }
 }
