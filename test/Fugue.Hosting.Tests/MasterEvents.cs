@@ -90,6 +90,7 @@ internal static class MasterEvents
     public const int JitNotQuiet = 113;
     public const int RecycleRequested = 114;
     public const int WorkerRequestTimedOut = 115;
+    public const int WarmUpConnectionRefused = 116;
     public const int SingleProcess = 201;
     public const int SingleProcessUnsupported = 202;
 }

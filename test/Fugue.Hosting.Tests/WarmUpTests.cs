@@ -31,6 +31,11 @@ public sealed class WarmUpTests
                 Assert.Contains(Pid(await Http.GetAsync(url)), old);
             }
             Assert.Equal(0, master.CountEvents(WorkerReady, fresh));
+            // Its private warm-up endpoint serves no one else: another local process's connection gets no answer.
+            int cluster = new Uri(url).Port;
+            int warmUpPort = ListeningPorts(fresh).Single(p => p != cluster);
+            Assert.Equal("", await AskAsync(warmUpPort));
+            Assert.Contains("127.0.0.1:", master.WaitForEvent(WarmUpConnectionRefused, fresh).Text("Remote"), StringComparison.Ordinal);
 
             await File.WriteAllTextAsync(gate, "open");
             var warmed = master.WaitForEvent(WarmedUp, fresh);
@@ -124,4 +129,43 @@ public sealed class WarmUpTests
     }
 
     private static int Pid(string answer) => int.Parse(Regex.Match(answer, @"pid (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The TCP ports process <paramref name="pid"/> listens on: its socket inodes, found in /proc/net/tcp as LISTEN.</summary>
+    private static List<int> ListeningPorts(int pid)
+    {
+        var inodes = Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd")
+            .Select(fd => new FileInfo(fd).LinkTarget ?? "")
+            .Where(target => target.StartsWith("socket:[", StringComparison.Ordinal))
+            .Select(target => target["socket:[".Length..^1])
+            .ToHashSet();
+        return File.ReadAllLines($"/proc/{pid}/net/tcp").Skip(1)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(f => f[3] == "0A" && inodes.Contains(f[9]))
+            .Select(f => int.Parse(f[1].Split(':')[1], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture))
+            .ToList();
+    }
+
+    /// <summary>What a GET on its own connection to 127.0.0.1:<paramref name="port"/> gets back, until the server closes.</summary>
+    private static async Task<string> AskAsync(int port)
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await socket.ConnectAsync(System.Net.IPAddress.Loopback, port);
+        await socket.SendAsync("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"u8.ToArray());
+        var answer = new List<byte>();
+        byte[] buffer = new byte[4096];
+        using var deadline = new CancellationTokenSource(MasterProcess.Deadline);
+        try
+        {
+            int n;
+            while ((n = await socket.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, deadline.Token)) > 0)
+            {
+                answer.AddRange(buffer.AsSpan(0, n).ToArray());
+            }
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            // reset: aborted, as it should be
+        }
+        return System.Text.Encoding.ASCII.GetString(answer.ToArray());
+    }
 }

@@ -36,7 +36,11 @@ internal sealed class WarmUp(WorkerIdentity identity, string path, int requests,
     private static readonly TimeSpan Retry = TimeSpan.FromMilliseconds(500);
 
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The local ports of the warm-up's own client sockets: the only connections its listener serves.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, bool> _ownPorts = new();
     private IConnectionListener? _private;
+    private int _refused;
 
     /// <summary>Completes when the warm-up is over (or skipped, or the worker stops): the shared sockets may be accepted from.</summary>
     public Task Done => _done.Task;
@@ -48,7 +52,17 @@ internal sealed class WarmUp(WorkerIdentity identity, string path, int requests,
     public async ValueTask<IConnectionListener> BindAsync(IConnectionListenerFactory transport, CancellationToken cancellationToken)
     {
         _private = await transport.BindAsync(new IPEndPoint(IPAddress.Loopback, 0), cancellationToken).ConfigureAwait(false);
-        return _private;
+        return new OwnConnectionsListener(_private, IsOwn, Refused);
+    }
+
+    private bool IsOwn(EndPoint? remote) => remote is IPEndPoint { Address: var address } peer && IPAddress.IsLoopback(address) && _ownPorts.ContainsKey(peer.Port);
+
+    private void Refused(EndPoint? remote)
+    {
+        if (Interlocked.Exchange(ref _refused, 1) == 0)
+        {
+            WorkerLog.WarmUpConnectionRefused(logger, identity.WorkerId, Environment.ProcessId, remote?.ToString() ?? "unknown");
+        }
     }
 
     /// <summary>Sends rounds of requests until one is all 2xx (or the worker stops), then lets the shared sockets be accepted from. Never throws.</summary>
@@ -154,9 +168,25 @@ internal sealed class WarmUp(WorkerIdentity identity, string path, int requests,
     /// One request on a connection of its own, read to the end; the status code (0: no HTTP/1.x status line). A plain
     /// socket, not HttpClient: its first request would cost the worker over 100 ms of JIT for code it never serves with.
     /// </summary>
-    private static async Task<int> GetAsync(IPEndPoint endpoint, byte[] request, byte[] buffer, CancellationToken stopping)
+    private async Task<int> GetAsync(IPEndPoint endpoint, byte[] request, byte[] buffer, CancellationToken stopping)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        // Bound before it connects, so that the listener knows it as the warm-up's own when it accepts it.
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        int port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        _ownPorts[port] = true;
+        try
+        {
+            return await ExchangeAsync(socket, endpoint, request, buffer, stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            _ownPorts.TryRemove(port, out _);
+        }
+    }
+
+    private static async Task<int> ExchangeAsync(Socket socket, IPEndPoint endpoint, byte[] request, byte[] buffer, CancellationToken stopping)
+    {
         await socket.ConnectAsync(endpoint, stopping).ConfigureAwait(false);
         await socket.SendAsync(request, SocketFlags.None, stopping).ConfigureAwait(false);
         int length = 0, read;

@@ -52,4 +52,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(115, LogLevel.Error, "Worker {WorkerId} (pid {Pid}): a request to {Path} has run {Seconds:0.0}s, past Fugue:RequestTimeout ({Timeout}s): it tells the master it is hung")]
     public static partial void RequestTimedOut(ILogger logger, int workerId, int pid, string path, double seconds, double timeout);
+
+    [LoggerMessage(116, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) refused a connection to its warm-up endpoint from {Remote}: it serves only its own warm-up requests (further ones are not logged)")]
+    public static partial void WarmUpConnectionRefused(ILogger logger, int workerId, int pid, string remote);
 }
