@@ -16,6 +16,7 @@ switch (scenario)
         Affinity.Run(3);
         Startup.Run(5);
         Footprint.Run(500);
+        Recycling.Run(100);
         Report.Write(started);
         Console.WriteLine("## Summary");
         Console.WriteLine();
@@ -49,8 +50,11 @@ switch (scenario)
     case "restarts":
         Footprint.Run(Count(500));
         break;
+    case "recycling":
+        Recycling.Run(Count(100));
+        break;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: all, throughput [rounds], reloads [count] [wrk|hey], timeline, balance, affinity [rounds], startup [repeats], restarts [count], resuscitation [kills] [Key=Value ...]");
+        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: all, throughput [rounds], reloads [count] [wrk|hey], timeline, balance, affinity [rounds], startup [repeats], restarts [count], recycling [count], resuscitation [kills] [Key=Value ...]");
         return 2;
 }
 return 0;
