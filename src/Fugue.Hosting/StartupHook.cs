@@ -16,16 +16,13 @@ internal static class StartupHook
     [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "Empty when bundled: then no hook is set, and WorkerUser says how the user changed.")]
     public static string Path => typeof(StartupHook).Assembly.Location;
 
-    /// <summary>Whether this process's startup hooks name this assembly (read before <see cref="Initialize"/> removes it).</summary>
-    public static bool Loaded => Path.Length > 0
-        && (Environment.GetEnvironmentVariable(VariableName) ?? "").Split(System.IO.Path.PathSeparator).Contains(Path);
-
     public static void Initialize()
     {
         WorkerUser.TakeOn("the startup hook, before Main");
         string rest = string.Join(System.IO.Path.PathSeparator, (Environment.GetEnvironmentVariable(VariableName) ?? "")
             .Split(System.IO.Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Where(p => p != Path));
-        Environment.SetEnvironmentVariable(VariableName, rest.Length > 0 ? rest : null);
+        // In the C library's environment too: a native library that starts a process reads that one.
+        FugueHosting.Native.Posix.ReplaceEnvironmentVariable(VariableName, rest.Length > 0 ? rest : null);
     }
 
     /// <summary>The value for a worker's DOTNET_STARTUP_HOOKS: this assembly first, then the app's own hooks; null when there is nothing to set.</summary>

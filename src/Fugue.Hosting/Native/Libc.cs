@@ -71,6 +71,9 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int unsetenv(byte* name);
 
+    [LibraryImport(Lib)]
+    public static partial int setenv(byte* name, byte* value, int overwrite);
+
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int flock(int fd, int operation);
 

@@ -431,6 +431,22 @@ internal static unsafe class Posix
         return value;
     }
 
+    /// <summary>Sets (or, null, removes) a variable in .NET's environment and in the C library's.</summary>
+    public static void ReplaceEnvironmentVariable(string name, string? value)
+    {
+        if (value is null)
+        {
+            UnsetEnvironmentVariable(name);
+            return;
+        }
+        Environment.SetEnvironmentVariable(name, value);
+        byte[] n = Encoding.UTF8.GetBytes(name + "\0"), v = Encoding.UTF8.GetBytes(value + "\0");
+        fixed (byte* pn = n, pv = v)
+        {
+            _ = Libc.setenv(pn, pv, 1);
+        }
+    }
+
     private static void UnsetEnvironmentVariable(string name)
     {
         Environment.SetEnvironmentVariable(name, null);

@@ -18,13 +18,11 @@ internal static class WorkerUser
 #pragma warning restore CA2255
     internal static void Initialize()
     {
+        // Under the JIT the startup hook itself takes the user on, when (and only if) the runtime runs it: what the log
+        // then says is what ran, not what the environment asked for.
         if (!RuntimeFeature.IsDynamicCodeSupported)
         {
             TakeOn("the module initializer, before Main (Native AOT)");
-        }
-        else if (StartupHook.Loaded)
-        {
-            TakeOn("the startup hook, before Main");
         }
     }
 
