@@ -60,6 +60,7 @@ internal sealed partial class Supervisor
                 continue;
             }
             MasterLog.Recycling(logger, slot.Id, old.Pid, reason.Name(), $"replacement pid {slot.Incoming.Pid} starts");
+            _compactDue = true;
             starting++;
         }
     }

@@ -43,6 +43,9 @@ internal sealed partial class Supervisor(
     private bool _heapLimitLogged;
     private int _generation = 1;
     private int _exitCode;
+
+    /// <summary>Set when a recycle started a worker: once every slot serves again, the master gives the memory back.</summary>
+    private bool _compactDue;
     private volatile WorkerInfo[] _snapshot = [];
 
     /// <summary>The running workers in slot order; safe to read from any thread.</summary>
@@ -590,6 +593,11 @@ internal sealed partial class Supervisor(
             {
                 systemd.Notify(ServiceState.Ready, StatusLine());
             }
+        }
+        else if (allReady && _compactDue && _slots.All(s => s.Incoming is null) && _retiring.Count == 0)
+        {
+            _compactDue = false;
+            system.Compact();
         }
         _allReady = allReady;
         AnswerScaleWaiters(allReady);

@@ -109,9 +109,10 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
 
     public void Pin(int pid, CpuMask cpus) => Pins.Add((pid, cpus.ToString()));
 
-    public void Compact()
-    {
-    }
+    /// <summary>How often the master gave its memory back.</summary>
+    public int Compactions { get; private set; }
+
+    public void Compact() => Compactions++;
 
     public bool TellOldMaster(int channelFd) => true;
 

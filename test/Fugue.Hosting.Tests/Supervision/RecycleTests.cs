@@ -44,6 +44,7 @@ public sealed class RecycleTests
         h.Step();
         Assert.Equal(1, h.Count(WorkerStopped));
         Assert.Equal(1, h.Count(AllReady)); // a recycle is no new "all ready"
+        Assert.Equal(2, h.Processes.Compactions); // at the first "all ready", and once the recycle is over
         var status = h.Command("status").Reply!.Status!;
         Assert.Equal((1, "recycled (max_requests)", 0), (status.Workers[0].Id, status.Workers[0].LastExit, status.Workers[0].Restarts));
         Assert.Equal(1, metrics.Sum("fugue.worker.recycles", "max_requests"));
