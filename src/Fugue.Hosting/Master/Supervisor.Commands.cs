@@ -23,7 +23,7 @@ internal sealed partial class Supervisor
         switch (request.Verb)
         {
             case ControlVerb.Status:
-                reply.Complete(new ControlReply(true, StateName(), StatusNow()));
+                reply.Complete(new ControlReply(true, Phase.Name(), StatusNow()));
                 break;
             case ControlVerb.Reload:
                 Await(StartRoll(source), _roll is not null, _reloadWaiters, reply, $"generation {_generation} was already serving");
@@ -108,9 +108,6 @@ internal sealed partial class Supervisor
         _scaleWaiters.Clear();
     }
 
-    private string StateName() =>
-        _stopping ? "stopping" : _successor is not null ? "re-executing" : _roll is not null ? "rolling" : _servedOnce ? "serving" : "starting";
-
     /// <summary>The cluster as <c>fugue status</c> shows it, read on the loop's thread (one consistent moment).</summary>
     private ClusterStatus StatusNow()
     {
@@ -123,7 +120,7 @@ internal sealed partial class Supervisor
             workers.Add(new WorkerStatus(child.WorkerId, child.Pid, child.Generation, state,
                 Math.Round(child.Uptime.TotalSeconds, 1), slot?.Restarts ?? 0, slot?.LastExit, usage.Connections, usage.RssBytes, usage.CpuSeconds));
         }
-        var master = new MasterStatus(_pid, _generation, Math.Round(time.GetElapsedTime(_startedAt).TotalSeconds, 1), StateName(), _target,
+        var master = new MasterStatus(_pid, _generation, Math.Round(time.GetElapsedTime(_startedAt).TotalSeconds, 1), Phase.Name(), _target,
             _successor?.Pid ?? _handedOverTo);
         return new ClusterStatus(ClusterStatus.CurrentVersion, master, workers);
     }

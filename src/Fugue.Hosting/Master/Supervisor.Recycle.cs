@@ -25,7 +25,7 @@ internal sealed partial class Supervisor
     /// <summary>Marks the workers that are due, then starts as many replacements as Fugue:RecycleConcurrency allows.</summary>
     private void Recycle()
     {
-        if (_roll is not null || _successor is not null)
+        if (Phase != ClusterPhase.Serving)
         {
             return;
         }

@@ -152,8 +152,8 @@ internal sealed partial class Supervisor
     /// </summary>
     private string? Refuse(string request, bool reexec = false)
     {
-        string? why = _roll is not null ? "a rolling restart is under way"
-            : _successor is not null ? $"a re-exec is under way (new master pid {_successor.Pid})"
+        string? why = Phase == ClusterPhase.Rolling ? "a rolling restart is under way"
+            : Phase == ClusterPhase.Reexecuting ? $"a re-exec is under way (new master pid {_successor!.Pid})"
             : reexec && _pid == 1 ? "this master is PID 1, a container's main process: its exit at the handover would end the container "
                 + "and every process in it. Roll out a new image for new code; HUP (fugue reload) restarts the workers in place"
             : null;

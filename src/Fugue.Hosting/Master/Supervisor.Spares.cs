@@ -20,7 +20,7 @@ internal sealed partial class Supervisor
     /// The spares wanted now: none before the cluster first served (the slots' first workers come first), while it
     /// stops, rolls or re-execs (a spare is of one generation), or with no workers to stand in for.
     /// </summary>
-    private int SparesWanted => _stopping || !_servedOnce || _roll is not null || _successor is not null || _target == 0 ? 0 : _options.SpareWorkers;
+    private int SparesWanted => Phase == ClusterPhase.Serving && _target > 0 ? _options.SpareWorkers : 0;
 
     /// <summary>Spares of an older generation and places beyond the count go; places without a spare start one when due.</summary>
     private void MaintainSpares()

@@ -59,6 +59,14 @@ internal sealed partial class Supervisor(
     /// <summary>The status the master exits with: 1 after a crash loop (Fugue:MaxRestarts) or a worker's stop request, else 0.</summary>
     public int ExitCode => _exitCode;
 
+    /// <summary>Where the cluster is: the one place its phase is derived from the state below.</summary>
+    internal ClusterPhase Phase =>
+        _stopping ? ClusterPhase.Stopping
+        : _successor is not null ? ClusterPhase.Reexecuting
+        : _roll is not null ? ClusterPhase.Rolling
+        : _servedOnce ? ClusterPhase.Serving
+        : ClusterPhase.Starting;
+
     /// <summary>Whether the master has stopped every child and may exit.</summary>
     public bool Finished => _stopping && Children().Count == 0;
 
@@ -578,7 +586,7 @@ internal sealed partial class Supervisor(
     private void Publish()
     {
         _snapshot = _slots.Where(s => s.Current is not null).Select(s => new WorkerInfo(s.Id, s.Current!.Pid, s.Current.Ready)).ToArray();
-        bool allReady = !_stopping && _roll is null && _slots.Count == _target && _slots.All(s => s.Current?.Ready == true);
+        bool allReady = Phase is not (ClusterPhase.Stopping or ClusterPhase.Rolling) && _slots.Count == _target && _slots.All(s => s.Current?.Ready == true);
         if (allReady && !_allReady)
         {
             MasterLog.AllReady(logger, _slots.Count);
