@@ -83,6 +83,12 @@ app.MapGet("/slow", async (int ms) =>
     return $"slow {ms} worker {FugueCluster.WorkerId} pid {Environment.ProcessId}";
 });
 app.MapGet("/sleep", (int ms) => Hang.Sleep(ms));
+app.MapGet("/spawn-sleeper", (int seconds) =>
+{
+    // Inherits the worker's stdout and stderr, and outlives it.
+    using var sleeper = Process.Start(new ProcessStartInfo("sleep", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)) { UseShellExecute = false })!;
+    return $"worker {FugueCluster.WorkerId} pid {Environment.ProcessId} started sleeper {sleeper.Id}";
+});
 app.MapGet("/child-env", () =>
 {
     using var child = Process.Start(new ProcessStartInfo("/usr/bin/env") { RedirectStandardOutput = true })!;

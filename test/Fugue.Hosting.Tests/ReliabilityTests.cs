@@ -14,6 +14,32 @@ namespace Fugue.Hosting.Tests;
 public sealed partial class ReliabilityTests
 {
     [Fact]
+    public async Task A_process_a_dead_worker_left_holding_its_output_does_not_keep_the_masters_descriptors()
+    {
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__Workers"] = "1" });
+        string url = master.WaitForUrl();
+        master.WaitForAllReady(1);
+        int worker = master.StartedWorkers()[1];
+        int baseline = Directory.GetFileSystemEntries($"/proc/{master.Pid}/fd").Length;
+        string answer = await Http.GetAsync(url + "/spawn-sleeper?seconds=300");
+        int sleeper = int.Parse(Regex.Match(answer, @"sleeper (\d+)$").Groups[1].Value, CultureInfo.InvariantCulture);
+        try
+        {
+            ProcessTree.Kill(worker, 9);
+            master.WaitForEvent(WorkerDied, worker);
+            master.WaitForAllReady(1, skip: 1);
+
+            master.WaitFor(() => Directory.GetFileSystemEntries($"/proc/{master.Pid}/fd").Length <= baseline ? (bool?)true : null,
+                $"the master's descriptors back to {baseline}");
+            Assert.True(ProcessTree.IsAlive(sleeper)); // it still holds the dead worker's output
+        }
+        finally
+        {
+            ProcessTree.Kill(sleeper, 9);
+        }
+    }
+
+    [Fact]
     public void Hup_with_a_broken_or_invalid_configuration_is_refused_and_the_workers_keep_serving_until_it_is_repaired()
     {
         string config = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.json");

@@ -19,6 +19,7 @@ internal sealed class WorkerOutput : IDisposable
     private readonly Queue<string> _tail = new();
     private readonly (int Master, int Worker) _stdout = Posix.StreamPair();
     private readonly (int Master, int Worker) _stderr = Posix.StreamPair();
+    private readonly List<Socket> _reading = [];
     private Task _pumps = Task.CompletedTask;
 
     /// <summary>The ends the worker gets as its fd 1 and 2; the master closes its copies once the worker runs.</summary>
@@ -39,14 +40,32 @@ internal sealed class WorkerOutput : IDisposable
 
     /// <summary>
     /// Waits (briefly: a process the worker started may hold its output open) until everything the exited worker
-    /// wrote has been read, so that its last words make it into the log line about its death.
+    /// wrote has been read, so that its last words make it into the log line about its death; then stops reading. A
+    /// process the worker left behind that still holds its output writes into a closed socket from then on: it is not
+    /// the master's to relay, and it must not keep the master's descriptors and readers for as long as it lives.
     /// </summary>
-    public void WaitForEnd(TimeSpan limit) => _pumps.Wait(limit);
+    public void WaitForEnd(TimeSpan limit)
+    {
+        if (!_pumps.Wait(limit))
+        {
+            lock (_reading)
+            {
+                foreach (var socket in _reading)
+                {
+                    socket.Dispose();
+                }
+            }
+        }
+    }
 
     /// <summary>Copies lines until the worker's end closes (it exited).</summary>
     private async Task PumpAsync(int fd, TextWriter to, string prefix, bool keep)
     {
         using var socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+        lock (_reading)
+        {
+            _reading.Add(socket);
+        }
         var lines = new LineSplitter(MaxLine);
         try
         {
