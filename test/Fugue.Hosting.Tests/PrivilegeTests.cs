@@ -89,8 +89,7 @@ public sealed class PrivilegeTests
         try
         {
             string squatted = Path.Combine(temp, "fugue-0");
-            Directory.CreateDirectory(squatted);
-            FugueHosting.Native.Posix.ChangeOwner(squatted, 65534, 65534);
+            FugueHosting.Native.Posix.PrepareDirectory(squatted, new FugueHosting.Native.Credentials(65534, 65534, [65534]));
 
             using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__TempPath"] = temp });
 

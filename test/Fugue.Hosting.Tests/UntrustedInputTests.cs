@@ -127,6 +127,31 @@ public sealed class UntrustedInputTests
         }
     }
 
+    [Fact]
+    public void A_directory_prepared_for_the_workers_is_never_a_symlinks_target()
+    {
+        string dir = Directory.CreateTempSubdirectory("fugue-test-prepare-").FullName;
+        try
+        {
+            string target = Path.Combine(dir, "elsewhere");
+            Directory.CreateDirectory(target);
+            File.SetUnixFileMode(target, (UnixFileMode)0x1ED); // 0755
+            string planted = Path.Combine(dir, "keys");
+            File.CreateSymbolicLink(planted, target);
+
+            Assert.Throws<IOException>(() => Posix.PrepareDirectory(planted, null));
+            Assert.Equal((UnixFileMode)0x1ED, File.GetUnixFileMode(target)); // not chmodded through the link
+
+            string made = Path.Combine(dir, "made", "keys");
+            Posix.PrepareDirectory(made, Posix.EffectiveUid == 0 ? new FugueHosting.Native.Credentials(65534, 65534, [65534]) : null);
+            Assert.Equal((UnixFileMode)0x1C0, File.GetUnixFileMode(made));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [RootFact("/usr/bin/setpriv")] // the squatter runs as uid 65534, in perl-base's perl
     public void The_client_does_not_trust_an_answer_from_another_user_nor_an_endless_one()
     {

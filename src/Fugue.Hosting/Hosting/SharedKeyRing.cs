@@ -35,15 +35,7 @@ internal static class SharedKeyRing
             : Path.Combine(Environment.GetEnvironmentVariable("HOME") is { Length: > 0 } home ? home : options.TempPath, ".aspnet", "DataProtection-Keys");
 
     /// <summary>Master: makes the directory (and its parents), owned by the workers' user, mode 0700.</summary>
-    public static void Prepare(string path, Credentials? workers)
-    {
-        Directory.CreateDirectory(path);
-        if (workers is not null)
-        {
-            Posix.ChangeOwner(path, workers.Uid, workers.Gid);
-        }
-        Posix.SetMode(path, 0x1C0 /* 0700 */);
-    }
+    public static void Prepare(string path, Credentials? workers) => Posix.PrepareDirectory(path, workers);
 
     /// <summary>Worker: persist keys in <paramref name="path"/> under the app's stable name.</summary>
     public static void Use(IServiceCollection services, string path, string applicationName) =>

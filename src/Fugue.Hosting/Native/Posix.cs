@@ -321,27 +321,38 @@ internal static unsafe class Posix
         }
     }
 
-    public static void SetMode(string path, int mode)
-    {
-        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
-        fixed (byte* p = bytes)
-        {
-            if (chmod(p, (mode_t)(uint)mode) != 0)
-            {
-                throw Error($"chmod({path})", errno_get());
-            }
-        }
-    }
-
     /// <summary>chown, not following a symlink at the last component.</summary>
-    public static void ChangeOwner(string path, uint uid, uint gid)
+    /// <summary>
+    /// Makes <paramref name="path"/> a directory (its parents too) of <paramref name="owner"/> (null: this process's),
+    /// mode 0700, acting on the directory itself: opened without following a symlink, then fchown and fchmod. A root
+    /// master prepares directories for workers whose user may own the parent: a symlink planted there must not turn
+    /// root's chown and chmod onto /etc.
+    /// </summary>
+    public static void PrepareDirectory(string path, Credentials? owner)
     {
+        Directory.CreateDirectory(path);
         byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
         fixed (byte* p = bytes)
         {
-            if (lchown(p, uid, gid) != 0)
+            int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+            if (fd < 0)
             {
-                throw Error($"lchown({path})", errno_get());
+                throw new IOException($"{path} is not a directory of its own (a symlink, or unreadable): {new System.ComponentModel.Win32Exception(errno_get()).Message}");
+            }
+            try
+            {
+                if (owner is not null && fchown(fd, owner.Uid, owner.Gid) != 0)
+                {
+                    throw Error($"fchown({path})", errno_get());
+                }
+                if (fchmod(fd, (mode_t)0x1C0u) != 0)
+                {
+                    throw Error($"fchmod({path})", errno_get());
+                }
+            }
+            finally
+            {
+                Close(fd);
             }
         }
     }
