@@ -39,11 +39,11 @@ master() { cat app.pid 2>/dev/null || cat app.pid.oldbin; }
 count() { grep -c "$1" master.log || true; }
 # The master's own word (its control socket): how many of its workers are ready, and none starting.
 ready() {
-  local pid sock
+  local pid
   pid=$(cat app.pid 2>/dev/null) || return 1
   [ -f app.pid.oldbin ] && return 1
-  sock=$(grep -o "Master $pid control socket at .*" master.log | sed 's/.* at //') || return 1
-  python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect('$sock'); print(s.recv(65536).decode())" 2>/dev/null \
+  grep -q "Master $pid control socket at " master.log || return 1
+  "$dir/HelloWeb" fugue status 2>/dev/null \
     | awk -v n="$1" '/ starting/ { bad = 1 } / ready/ { r++ } END { exit !(r == n && !bad) }'
 }
 grows() { (( $(count "$1") > $2 )); }
