@@ -1,5 +1,4 @@
 using FugueHosting.Master;
-using FugueHosting.Native;
 using FugueHosting.Worker;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -130,7 +129,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         // Whatever the worker count: TTIN may add workers, and a roll runs old and new ones side by side.
         if (options.HubAffinity)
         {
-            services.AddSingleton(sp => new ConnectionHandoff(Path.Combine(options.TempPath, $"fugue-{Posix.EffectiveUid}"), sp.GetRequiredService<ILogger<ConnectionHandoff>>()));
+            services.AddSingleton(sp => new ConnectionHandoff(ControlSocketPath.PrivateDirectory(options), sp.GetRequiredService<ILogger<ConnectionHandoff>>()));
             services.AddSingleton<HubAffinity>();
             services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<HubAffinity>());
             services.AddSingleton(sp => new WorkerListenerFactory.Affinity(sp.GetRequiredService<HubAffinity>(), sp.GetRequiredService<ConnectionHandoff>(), identity,

@@ -24,6 +24,9 @@ internal static class SharedKeyRing
         services.Any(d => d.ServiceType == typeof(IXmlRepository)
             || (d.ServiceType == typeof(IConfigureOptions<KeyManagementOptions>) && d.ImplementationType?.Name != "KeyManagementOptionsSetup"));
 
+    /// <summary>The app's directory under /var/lib/fugue, where a root master keeps what it makes for workers of another user.</summary>
+    public static string StateDirectory(string applicationName) => Path.Combine("/var/lib/fugue", applicationName);
+
     /// <summary>
     /// Where the ring lives when Fugue:DataProtectionKeysPath is not set: with workers of another user (User/Group), a
     /// directory of the app under /var/lib/fugue that the master (root) makes for them; otherwise ASP.NET Core's own
@@ -31,7 +34,7 @@ internal static class SharedKeyRing
     /// </summary>
     public static string DefaultPath(FugueOptions options, string applicationName) =>
         !string.IsNullOrEmpty(options.User) || !string.IsNullOrEmpty(options.Group)
-            ? Path.Combine("/var/lib/fugue", applicationName, "DataProtection-Keys")
+            ? Path.Combine(StateDirectory(applicationName), "DataProtection-Keys")
             : Path.Combine(Environment.GetEnvironmentVariable("HOME") is { Length: > 0 } home ? home : options.TempPath, ".aspnet", "DataProtection-Keys");
 
     /// <summary>Master: makes the directory (and its parents), owned by the workers' user, mode 0700.</summary>

@@ -10,7 +10,13 @@ internal static class ControlSocketPath
 
     /// <summary>Fugue:ControlSocket, else <c>&lt;TempPath&gt;/fugue-&lt;uid&gt;/&lt;application name&gt;.sock</c>.</summary>
     public static string Of(FugueOptions options, string applicationName) =>
-        options.ControlSocket ?? Path.Combine(options.TempPath, $"fugue-{Posix.EffectiveUid}", $"{applicationName}.sock");
+        options.ControlSocket ?? Path.Combine(PrivateDirectory(options), $"{applicationName}.sock");
+
+    /// <summary>
+    /// <c>&lt;TempPath&gt;/fugue-&lt;uid&gt;</c>: this user's directory for the default control socket and what else only
+    /// its processes may reach (made private with <see cref="Posix.EnsurePrivateDirectory"/>).
+    /// </summary>
+    public static string PrivateDirectory(FugueOptions options) => Path.Combine(options.TempPath, $"fugue-{Posix.EffectiveUid}");
 
     /// <summary>Whether the default path is in use (its directory is then made private by the master).</summary>
     public static bool IsDefault(FugueOptions options) => options.ControlSocket is null;

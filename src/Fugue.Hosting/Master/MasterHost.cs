@@ -111,8 +111,8 @@ internal sealed class MasterHost(
     private StacksDirectory PrepareStacks()
     {
         string path = _options.StacksPath ?? (!string.IsNullOrEmpty(_options.User)
-            ? Path.Combine("/var/lib/fugue", keyRing.ApplicationName, "stacks")
-            : Path.Combine(_options.TempPath, $"fugue-{Posix.EffectiveUid}", keyRing.ApplicationName + "-stacks"));
+            ? Path.Combine(SharedKeyRing.StateDirectory(keyRing.ApplicationName), "stacks")
+            : Path.Combine(ControlSocketPath.PrivateDirectory(_options), keyRing.ApplicationName + "-stacks"));
         try
         {
             if (_options.StacksPath is null && string.IsNullOrEmpty(_options.User))
