@@ -45,7 +45,7 @@ internal static class StacksReport
                     : Text(frame, "unmanaged_name") is { } native ? $"{native} ({Text(frame, "native_module")})" : null;
                 if (name is not null)
                 {
-                    text.Append("  at ").Append(ControlCharacters.Escape(name)).Append('\n');
+                    text.Append("  at ").Append(name).Append('\n'); // its parts are escaped (Text)
                 }
             }
         }

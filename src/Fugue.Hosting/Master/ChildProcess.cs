@@ -45,11 +45,10 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
     private long? _readyAt;
 
     /// <summary>Whether it has said it is ready (it accepts, or as a spare could).</summary>
-    public bool Ready
-    {
-        get => _readyAt is not null;
-        set => _readyAt = value ? _readyAt ?? time.GetTimestamp() : null;
-    }
+    public bool Ready => _readyAt is not null;
+
+    /// <summary>Records that it said it is ready (the first time counts).</summary>
+    public void MarkReady() => _readyAt ??= time.GetTimestamp();
 
     /// <summary>
     /// Whether its start held: it was ready for <see cref="WorkerSlot.StartHeld"/>. One whose start did not hold (an exit
@@ -75,9 +74,7 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
     /// <summary>What it adds to Fugue:MaxLifetime, drawn once, the first time its lifetime is looked at.</summary>
     public TimeSpan? LifetimeJitter { get; set; }
 
-    /// <summary>Its private memory at the last sample (Fugue:MemoryLimit), and how many samples in a row were above it.</summary>
-    public long? PrivateMemory { get; set; }
-
+    /// <summary>How many of its private-memory samples in a row were above Fugue:MemoryLimit.</summary>
     public int MemorySamplesOver { get; set; }
 
     /// <summary>Its cell in the <see cref="ConnectionTable"/> (workers only), freed when it is reaped.</summary>

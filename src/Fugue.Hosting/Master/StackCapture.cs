@@ -39,15 +39,16 @@ internal static class StackCapture
                 throw new IOException($"{socketPath} is not pid {pid}'s");
             }
             await socket.SendAsync(Request(name), cancel.Token).ConfigureAwait(false);
+            using var answer = new NetworkStream(socket, ownsSocket: false);
             byte[] header = new byte[20];
-            await ReceiveExactlyAsync(socket, header, cancel.Token).ConfigureAwait(false);
+            await answer.ReadExactlyAsync(header, cancel.Token).ConfigureAwait(false);
             if (!header.AsSpan(0, Magic.Length).SequenceEqual(Magic) || header[16] != ServerCommandSet)
             {
                 throw new IOException($"{socketPath} answered something other than the diagnostics protocol");
             }
             int size = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(14));
             byte[] payload = new byte[Math.Max(0, size - header.Length)];
-            await ReceiveExactlyAsync(socket, payload, cancel.Token).ConfigureAwait(false);
+            await answer.ReadExactlyAsync(payload, cancel.Token).ConfigureAwait(false);
             uint result = payload.Length >= 4 ? BinaryPrimitives.ReadUInt32LittleEndian(payload) : uint.MaxValue;
             if (header[17] != Ok || result != 0)
             {
@@ -61,6 +62,10 @@ internal static class StackCapture
         catch (SocketException e)
         {
             throw new IOException($"{socketPath}: {e.Message}", e);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new IOException("the runtime closed its diagnostics connection before answering", e);
         }
         return ReportPath(name);
     }
@@ -112,14 +117,5 @@ internal static class StackCapture
         int chars = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(payload.AsSpan(4)), (uint)(payload.Length - 8) / 2);
         string text = Encoding.Unicode.GetString(payload, 8, chars * 2).TrimEnd('\0');
         return text.Length == 0 ? "" : ": " + ControlCharacters.Escape(text);
-    }
-
-    private static async Task ReceiveExactlyAsync(Socket socket, byte[] buffer, CancellationToken cancel)
-    {
-        for (int read = 0; read < buffer.Length;)
-        {
-            int n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, cancel).ConfigureAwait(false);
-            read += n > 0 ? n : throw new IOException("the runtime closed its diagnostics connection before answering");
-        }
     }
 }

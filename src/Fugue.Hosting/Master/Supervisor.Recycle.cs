@@ -84,11 +84,11 @@ internal sealed partial class Supervisor
             _lastMemorySample = time.GetTimestamp();
             foreach (var worker in ServingWorkers.Where(w => w.Recycle is null))
             {
-                worker.PrivateMemory = system.PrivateMemory(worker);
-                worker.MemorySamplesOver = worker.PrivateMemory > _options.MemoryLimit ? worker.MemorySamplesOver + 1 : 0;
+                long? bytes = system.PrivateMemory(worker);
+                worker.MemorySamplesOver = bytes > _options.MemoryLimit ? worker.MemorySamplesOver + 1 : 0;
                 if (worker.MemorySamplesOver >= MemorySamplesOver)
                 {
-                    MasterLog.MemoryOverLimit(logger, worker.WorkerId, worker.Pid, worker.PrivateMemory!.Value >> 20, _options.MemoryLimit >> 20, MemorySamplesOver);
+                    MasterLog.MemoryOverLimit(logger, worker.WorkerId, worker.Pid, bytes!.Value >> 20, _options.MemoryLimit >> 20, MemorySamplesOver);
                     worker.Recycle = RecycleReason.Memory;
                 }
             }

@@ -42,8 +42,6 @@ internal sealed partial class Supervisor(
     private long? _heapLimit;
     private bool _heapLimitLogged;
     private int _generation = 1;
-    private int _exitCode;
-
     /// <summary>Set when a recycle started a worker: once every slot serves again, the master gives the memory back.</summary>
     private bool _compactDue;
     private volatile WorkerInfo[] _snapshot = [];
@@ -57,7 +55,7 @@ internal sealed partial class Supervisor(
     internal int Generation => _generation;
 
     /// <summary>The status the master exits with: 1 after a crash loop (Fugue:MaxRestarts) or a worker's stop request, else 0.</summary>
-    public int ExitCode => _exitCode;
+    public int ExitCode { get; private set; }
 
     /// <summary>Where the cluster is: the one place its phase is derived from the state below.</summary>
     internal ClusterPhase Phase =>
@@ -199,7 +197,7 @@ internal sealed partial class Supervisor(
             case ControlMessage.StopCluster when serving:
                 MasterLog.ClusterStopRequested(logger, child.WorkerId, child.Pid);
                 // A failure, not a clean stop: the app's code alone must not keep the service down (Restart=on-failure).
-                _exitCode = 1;
+                ExitCode = 1;
                 BeginStop($"worker {child.WorkerId} asked");
                 break;
             default:
@@ -289,7 +287,7 @@ internal sealed partial class Supervisor(
 
     private void OnReady(ChildProcess worker)
     {
-        worker.Ready = true;
+        worker.MarkReady();
         if (IsSpare(worker))
         {
             MasterLog.SpareReady(logger, worker.Pid);
@@ -529,7 +527,7 @@ internal sealed partial class Supervisor(
                 if (slot.Id != 0 && _options.MaxRestarts > 0 && slot.EarlyExits >= _options.MaxRestarts)
                 {
                     MasterLog.CrashLoop(logger, slot.Id, slot.EarlyExits, _options.MaxRestarts, status.ToString(), child.LastOutput);
-                    _exitCode = 1;
+                    ExitCode = 1;
                     BeginStop($"worker {slot.Id} crash loop");
                     continue;
                 }
