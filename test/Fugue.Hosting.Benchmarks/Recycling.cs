@@ -49,9 +49,10 @@ internal static partial class Recycling
         string report = Tools.Stop(load);
         double seconds = clock.Elapsed.TotalSeconds;
         var result = parse(report);
-        // Settled: every recycled worker reaped (the master compacts in that pass), and a moment for the kernel's count.
+        // Settled: every recycled worker reaped; the master compacts in that pass of its loop, which a status request,
+        // answered on the loop's next pass, is known to follow.
         master.WaitFor(() => master.CountEvents(MasterEvents.WorkerStopped) >= master.CountEvents(MasterEvents.Recycling) ? (bool?)true : null, "the recycled workers to be reaped");
-        Thread.Sleep(TimeSpan.FromSeconds(2));
+        master.Fugue("status");
         var (fdsAfter, rssAfter) = Master(master.Pid);
         double ratio = result.P99 / steady.P99;
         rows.Add([name, recycles.ToString(CultureInfo.InvariantCulture), Tools.F(seconds, "0"), Tools.F(result.Requests, "0"), Tools.F(result.Failures, "0"),
