@@ -1,6 +1,6 @@
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 
-namespace FugueHosting;
+namespace Fugue.Hosting;
 
 /// <summary>
 /// How many connections each running worker holds open, in a page of memory the master shares with its workers (a

@@ -1,7 +1,7 @@
-using FugueHosting.Worker;
+using Fugue.Hosting.Worker;
 using Microsoft.Extensions.Hosting;
 
-namespace FugueHosting;
+namespace Fugue.Hosting;
 
 /// <summary>A process that is not part of a cluster.</summary>
 internal sealed class StandaloneContext(IHostApplicationLifetime? lifetime) : IFugue

@@ -1,5 +1,4 @@
-using FugueHosting;
-using FugueHosting.Worker;
+using Fugue.Hosting.Worker;
 
 namespace Fugue.Hosting;
 

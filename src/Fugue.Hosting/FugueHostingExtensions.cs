@@ -1,6 +1,6 @@
-using FugueHosting.Hosting;
-using FugueHosting.Master;
-using FugueHosting.Worker;
+using Fugue.Hosting.Hosting;
+using Fugue.Hosting.Master;
+using Fugue.Hosting.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

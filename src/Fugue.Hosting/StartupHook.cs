@@ -1,5 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
-using FugueHosting.Worker;
+using Fugue.Hosting.Worker;
 
 #pragma warning disable CA1050 // The runtime finds a startup hook by this exact name, in the global namespace.
 /// <summary>
@@ -22,7 +22,7 @@ internal static class StartupHook
         string rest = string.Join(System.IO.Path.PathSeparator, (Environment.GetEnvironmentVariable(VariableName) ?? "")
             .Split(System.IO.Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Where(p => p != Path));
         // In the C library's environment too: a native library that starts a process reads that one.
-        FugueHosting.Native.Posix.ReplaceEnvironmentVariable(VariableName, rest.Length > 0 ? rest : null);
+        Fugue.Hosting.Native.Posix.ReplaceEnvironmentVariable(VariableName, rest.Length > 0 ? rest : null);
     }
 
     /// <summary>The value for a worker's DOTNET_STARTUP_HOOKS: this assembly first, then the app's own hooks; null when there is nothing to set.</summary>

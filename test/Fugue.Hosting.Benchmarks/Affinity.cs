@@ -30,7 +30,7 @@ internal static class Affinity
                     ["Fugue__Listen__0"] = $"http://127.0.0.1:{port}",
                     ["Fugue__HubAffinity"] = on ? "true" : "false",
                     ["Logging__LogLevel__Default"] = "Warning",
-                    ["Logging__LogLevel__FugueHosting"] = "Information",
+                    ["Logging__LogLevel__Fugue.Hosting"] = "Information",
                 });
                 master.WaitForAllReady(2);
                 keepAlive[on].Add(Tools.WrkRps(Tools.Run("wrk", $"-t2 -c32 -d5s http://127.0.0.1:{port}/")));

@@ -22,7 +22,7 @@ internal static partial class Tools
             ["Fugue__Listen__0"] = $"http://127.0.0.1:{port}",
             ["Fugue__Workers"] = workers.ToString(CultureInfo.InvariantCulture),
             ["Logging__LogLevel__Default"] = "Warning",
-            ["Logging__LogLevel__FugueHosting"] = "Information",
+            ["Logging__LogLevel__Fugue.Hosting"] = "Information",
             ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
         };
         if (workers == 0)

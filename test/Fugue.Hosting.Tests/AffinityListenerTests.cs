@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using FugueHosting.Worker;
+using Fugue.Hosting.Worker;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,5 @@
-using FugueHosting.Hosting;
-using FugueHosting.Master;
+using Fugue.Hosting.Hosting;
+using Fugue.Hosting.Master;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

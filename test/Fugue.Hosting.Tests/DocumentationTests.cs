@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
-using FugueHosting.Master;
+using Fugue.Hosting.Master;
 using Microsoft.Extensions.Logging;
 
 namespace Fugue.Hosting.Tests;

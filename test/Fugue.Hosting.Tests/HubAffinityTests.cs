@@ -202,7 +202,7 @@ public sealed class HubAffinityTests(Xunit.Abstractions.ITestOutputHelper output
         {
             ["TestApp__SignalR"] = "true",
             ["Fugue__Workers"] = workers.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Logging__LogLevel__FugueHosting.Worker.AffinityListener"] = "Debug", // event 109, each handoff
+            ["Logging__LogLevel__Fugue.Hosting.Worker.AffinityListener"] = "Debug", // event 109, each handoff
         };
         foreach (var (key, value) in settings)
         {

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using FugueHosting.Hosting;
+using Fugue.Hosting.Hosting;
 using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests;

@@ -122,7 +122,7 @@ public sealed class HygieneTests
         master.WaitForAllReady(2);
         string path = master.WaitForEvent(ControlSocket).Text("Path");
 
-        Assert.Equal(Path.Combine(master.TempPath, $"fugue-{FugueHosting.Native.Posix.EffectiveUid}", "Fugue.Hosting.TestApp.sock"), path);
+        Assert.Equal(Path.Combine(master.TempPath, $"fugue-{Fugue.Hosting.Native.Posix.EffectiveUid}", "Fugue.Hosting.TestApp.sock"), path);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(path)!));
         Assert.Equal([path], Directory.GetFileSystemEntries(Path.GetDirectoryName(path)!)); // the name it bound first is gone

@@ -11,8 +11,11 @@ namespace Fugue.Hosting.Tests;
 /// </summary>
 internal sealed partial record LogEvent(int Id, string Category, string Message, IReadOnlyDictionary<string, JsonElement> State)
 {
-    /// <summary>Whether Fugue logged it (its ids are stable; other libraries' ids may collide with them).</summary>
-    public bool IsFugue => Category.StartsWith("FugueHosting.", StringComparison.Ordinal);
+    /// <summary>Whether Fugue logged it (its ids are stable; other libraries' ids, the test apps' among them, may collide with them).</summary>
+    public bool IsFugue => FugueCategories.Any(prefix => Category.StartsWith(prefix, StringComparison.Ordinal));
+
+    private static readonly string[] FugueCategories =
+        ["Fugue.Hosting.Master.", "Fugue.Hosting.Worker.", "Fugue.Hosting.Hosting.", "Fugue.Hosting.Native.", "Fugue.Hosting.Protocol."];
 
     public int Int(string key) => State[key] is { ValueKind: JsonValueKind.Number } n ? n.GetInt32() : int.Parse(Text(key), CultureInfo.InvariantCulture);
 

@@ -41,9 +41,9 @@ public sealed class LogFileTests
     public Task A_fifo_planted_at_the_LogFile_path_is_refused_on_usr1_and_the_master_answers_on() => WithLogFileAsync(async (master, log, url) =>
     {
         // A worker's line cannot forge one of the master's: its NUL, CR and escape sequences arrive as text.
-        await Http.GetAsync($"{url}/log?text=a%00b%1b%5b2J%0d{Uri.EscapeDataString("info: FugueHosting.Master.Supervisor[7] All 9 workers ready")}");
+        await Http.GetAsync($"{url}/log?text=a%00b%1b%5b2J%0d{Uri.EscapeDataString("info: Fugue.Hosting.Master.Supervisor[7] All 9 workers ready")}");
         string forged = WaitForText(master, log, " says a");
-        Assert.EndsWith(@" says a\x00b\x1B[2J\x0Dinfo: FugueHosting.Master.Supervisor[7] All 9 workers ready", forged, StringComparison.Ordinal);
+        Assert.EndsWith(@" says a\x00b\x1B[2J\x0Dinfo: Fugue.Hosting.Master.Supervisor[7] All 9 workers ready", forged, StringComparison.Ordinal);
 
         File.Move(log, log + ".1");
         using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [log]))

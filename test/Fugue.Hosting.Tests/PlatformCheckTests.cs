@@ -1,4 +1,4 @@
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 
 namespace Fugue.Hosting.Tests;
 

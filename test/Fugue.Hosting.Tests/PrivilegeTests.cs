@@ -8,10 +8,10 @@ public sealed class PrivilegeTests
     [RootFact]
     public void Group_without_User_in_a_root_master_is_refused_rather_than_leave_the_workers_root()
     {
-        var refused = Assert.Throws<InvalidOperationException>(() => FugueHosting.Native.Credentials.Resolve(null, "65534"));
+        var refused = Assert.Throws<InvalidOperationException>(() => Fugue.Hosting.Native.Credentials.Resolve(null, "65534"));
 
         Assert.Equal("Fugue:Group = '65534': without Fugue:User the workers keep uid 0 (root); set Fugue:User too.", refused.Message);
-        Assert.Equal((65534u, 65534u), FugueHosting.Native.Credentials.Resolve("65534", "65534") is { } both ? (both.Uid, both.Gid) : default);
+        Assert.Equal((65534u, 65534u), Fugue.Hosting.Native.Credentials.Resolve("65534", "65534") is { } both ? (both.Uid, both.Gid) : default);
     }
 
     [RootFact(AsOtherUser = true)]
@@ -89,7 +89,7 @@ public sealed class PrivilegeTests
         try
         {
             string squatted = Path.Combine(temp, "fugue-0");
-            FugueHosting.Native.Posix.PrepareDirectory(squatted, new FugueHosting.Native.Credentials(65534, 65534, [65534]));
+            Fugue.Hosting.Native.Posix.PrepareDirectory(squatted, new Fugue.Hosting.Native.Credentials(65534, 65534, [65534]));
 
             using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__TempPath"] = temp });
 

@@ -1,7 +1,7 @@
-using FugueHosting;
-using FugueHosting.Master;
-using FugueHosting.Native;
-using FugueHosting.Worker;
+using Fugue.Hosting.Protocol;
+using Fugue.Hosting.Master;
+using Fugue.Hosting.Native;
+using Fugue.Hosting.Worker;
 
 namespace Fugue.Hosting.Tests;
 

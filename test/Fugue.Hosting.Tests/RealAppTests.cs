@@ -1,4 +1,4 @@
-using FugueHosting.Master;
+using Fugue.Hosting.Master;
 using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests;
@@ -74,8 +74,8 @@ public sealed class RealAppTests
         master.WaitForLine($@"\[{AllReady}\] ");
         master.Signal(1);
 
-        master.WaitForLine($@"^\d\d:\d\d:\d\d info: FugueHosting\.Master\.Supervisor\[{RollDone}\] ");
-        master.WaitForLine($@"^\d\d:\d\d:\d\d info: FugueHosting\.Master\.Supervisor\[{AllReady}\] ", skip: 1);
+        master.WaitForLine($@"^\d\d:\d\d:\d\d info: Fugue\.Hosting\.Master\.Supervisor\[{RollDone}\] ");
+        master.WaitForLine($@"^\d\d:\d\d:\d\d info: Fugue\.Hosting\.Master\.Supervisor\[{AllReady}\] ", skip: 1);
         Assert.Equal(0, master.CountLines($@"\[{SignalRAcrossWorkers}\] ")); // no SignalR there, no warning
     }
 

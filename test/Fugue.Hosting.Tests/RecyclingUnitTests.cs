@@ -1,7 +1,7 @@
-using FugueHosting;
-using FugueHosting.Hosting;
-using FugueHosting.Master;
-using FugueHosting.Worker;
+using Fugue.Hosting.Protocol;
+using Fugue.Hosting.Hosting;
+using Fugue.Hosting.Master;
+using Fugue.Hosting.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 

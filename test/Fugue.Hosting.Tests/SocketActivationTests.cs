@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
-using FugueHosting.Master;
+using Fugue.Hosting.Master;
 using Microsoft.Extensions.Configuration;
 using static Fugue.Hosting.Tests.MasterEvents;
 

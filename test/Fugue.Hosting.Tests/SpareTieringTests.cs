@@ -1,4 +1,4 @@
-using FugueHosting.Master;
+using Fugue.Hosting.Master;
 
 namespace Fugue.Hosting.Tests;
 

@@ -13,7 +13,7 @@ public sealed class SpareWorkerTests
             ["Fugue__SpareWorkers"] = "1",
             ["Fugue__WarmUpPath"] = "/",
             ["Fugue__WarmUpRequests"] = "20",
-            ["Logging__LogLevel__FugueHosting.Worker.WorkerChannel"] = "Debug", // event 112, the spare's own word that it took the slot
+            ["Logging__LogLevel__Fugue.Hosting.Worker.WorkerChannel"] = "Debug", // event 112, the spare's own word that it took the slot
         });
         string url = master.WaitForUrl();
         master.WaitForAllReady(2);

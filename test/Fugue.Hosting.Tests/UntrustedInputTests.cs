@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
-using FugueHosting;
-using FugueHosting.Hosting;
-using FugueHosting.Master;
-using FugueHosting.Native;
+using Fugue.Hosting.Protocol;
+using Fugue.Hosting.Hosting;
+using Fugue.Hosting.Master;
+using Fugue.Hosting.Native;
 
 namespace Fugue.Hosting.Tests;
 
@@ -143,7 +143,7 @@ public sealed class UntrustedInputTests
             Assert.Equal((UnixFileMode)0x1ED, File.GetUnixFileMode(target)); // not chmodded through the link
 
             string made = Path.Combine(dir, "made", "keys");
-            Posix.PrepareDirectory(made, Posix.EffectiveUid == 0 ? new FugueHosting.Native.Credentials(65534, 65534, [65534]) : null);
+            Posix.PrepareDirectory(made, Posix.EffectiveUid == 0 ? new Fugue.Hosting.Native.Credentials(65534, 65534, [65534]) : null);
             Assert.Equal((UnixFileMode)0x1C0, File.GetUnixFileMode(made));
         }
         finally

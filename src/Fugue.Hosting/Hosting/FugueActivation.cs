@@ -1,13 +1,13 @@
 using System.Diagnostics;
-using FugueHosting.Native;
-using FugueHosting.Worker;
+using Fugue.Hosting.Native;
+using Fugue.Hosting.Worker;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-namespace FugueHosting.Hosting;
+namespace Fugue.Hosting.Hosting;
 
 /// <summary>Decides what this process is, from the environment, the options and the services the app ended up with.</summary>
 internal static class FugueActivation

@@ -1,10 +1,12 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using FugueHosting.Master;
-using FugueHosting.Native;
+using Fugue.Hosting.Master;
+using Fugue.Hosting.Native;
 
-namespace FugueHosting.Hosting;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Hosting;
 
 /// <summary>
 /// <c>&lt;app&gt; fugue &lt;command&gt;</c>: the app is its own control client. <c>UseFugue</c> sees the verb before the

@@ -1,8 +1,8 @@
-using FugueHosting.Master;
-using FugueHosting.Native;
+using Fugue.Hosting.Master;
+using Fugue.Hosting.Native;
 using Microsoft.Extensions.Options;
 
-namespace FugueHosting.Hosting;
+namespace Fugue.Hosting.Hosting;
 
 /// <summary>Checks the options at start, before any worker exists; every message names the key and the value.</summary>
 internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>

@@ -1,5 +1,5 @@
-using FugueHosting.Master;
-using FugueHosting.Worker;
+using Fugue.Hosting.Master;
+using Fugue.Hosting.Worker;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -11,7 +11,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace FugueHosting.Hosting;
+namespace Fugue.Hosting.Hosting;
 
 /// <summary>
 /// Shapes the container once the app has registered everything, which is the first moment the role is certain

@@ -1,11 +1,11 @@
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace FugueHosting.Hosting;
+namespace Fugue.Hosting.Hosting;
 
 /// <summary>
 /// One ASP.NET Core DataProtection key ring for every worker of every generation, unless the app configures where its

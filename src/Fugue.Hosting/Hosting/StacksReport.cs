@@ -1,7 +1,9 @@
 using System.Text;
 using System.Text.Json;
 
-namespace FugueHosting.Hosting;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Hosting;
 
 /// <summary>
 /// <c>fugue stacks N</c> as a person reads it: each thread of a worker's crash report (what createdump writes, see

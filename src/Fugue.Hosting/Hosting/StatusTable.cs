@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 
-namespace FugueHosting.Hosting;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Hosting;
 
 /// <summary><c>fugue status</c> as a person reads it: the master on one line, then one row per worker process.</summary>
 internal static class StatusTable

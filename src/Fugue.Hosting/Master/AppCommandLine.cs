@@ -1,8 +1,8 @@
 using System.Collections;
 using System.Text;
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// How to start this same program again, as the user started it: from the start directory as the user named it

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// The memory limit of the cgroup a process runs in, as the runtime's own GC finds it: cgroup v2 <c>memory.max</c> or

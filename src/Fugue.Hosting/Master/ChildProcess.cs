@@ -1,7 +1,9 @@
 using System.Net.Sockets;
 using System.Threading.Channels;
 
-namespace FugueHosting.Master;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Master;
 
 /// <summary>What a child of the master is.</summary>
 internal enum ChildKind

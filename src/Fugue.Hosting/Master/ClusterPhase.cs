@@ -1,4 +1,4 @@
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// Where the cluster is, as <c>fugue status</c> and the state table of docs/supervisor.md name it. The supervisor

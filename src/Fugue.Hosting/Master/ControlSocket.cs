@@ -1,12 +1,14 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace FugueHosting.Master;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// The master's unix socket (mode 0600) at a path that stays the same across USR2 (<see cref="ControlSocketPath"/>):

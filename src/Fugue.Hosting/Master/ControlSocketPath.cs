@@ -1,6 +1,6 @@
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>Where the master's control socket is: the one rule both the master and the <c>fugue</c> client follow.</summary>
 internal static class ControlSocketPath

@@ -1,6 +1,6 @@
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// Shares out the CPUs the master may run on among the workers (Fugue:CpuAffinity), as nginx's

@@ -1,4 +1,4 @@
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// A master that cannot start (bad options, a port in use) says why in one line on stderr and exits with status 1,

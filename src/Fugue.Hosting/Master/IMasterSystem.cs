@@ -1,6 +1,8 @@
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 
-namespace FugueHosting.Master;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// Everything the supervisor does to processes, its own included: the seam between its decisions and the kernel, as

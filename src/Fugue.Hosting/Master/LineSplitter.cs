@@ -1,6 +1,8 @@
 using System.Text;
 
-namespace FugueHosting.Master;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// Splits a byte stream into lines in a buffer of fixed size: a line longer than the buffer is cut there, marked, and

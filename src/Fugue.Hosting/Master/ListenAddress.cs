@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>One parsed <c>Listen</c> entry: a TCP host and port, a unix socket path, or a socket systemd passes by name.</summary>
 internal sealed record ListenAddress(string Original, bool Https, string? Host, int Port, string? UnixPath, string? ActivatedName = null)

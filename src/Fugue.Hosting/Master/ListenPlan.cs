@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// Which addresses the master serves: the sockets systemd passed when they replace the entries (<see cref="SocketActivation"/>),

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>A socket the master bound and keeps for its whole life.</summary>
 /// <param name="Url">What it listens on, with the real port (for port 0) or path.</param>

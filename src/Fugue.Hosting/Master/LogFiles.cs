@@ -1,8 +1,8 @@
 using System.Text;
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 using Microsoft.Win32.SafeHandles;
 
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// LogFile and MasterLogFile. The master's own stdout and stderr become the master log (MasterLogFile, else LogFile),

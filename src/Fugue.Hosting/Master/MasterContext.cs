@@ -1,4 +1,4 @@
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>The cluster as the master sees it.</summary>
 internal sealed class MasterContext(MasterHost master, ControlSocket controlSocket, MasterInbox inbox) : IFugue

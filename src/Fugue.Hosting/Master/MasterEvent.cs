@@ -1,6 +1,8 @@
 using System.Threading.Channels;
 
-namespace FugueHosting.Master;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Master;
 
 /// <summary>Something the supervisor loop must look at. Signal handlers and socket readers only post these.</summary>
 internal abstract record MasterEvent

@@ -1,10 +1,10 @@
-using FugueHosting.Hosting;
-using FugueHosting.Native;
+using Fugue.Hosting.Hosting;
+using Fugue.Hosting.Native;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// The master as a hosted service: at start it takes the pid file, binds (or inherits) the sockets, opens the control

@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// Replaces ConsoleLifetime in the master: that one stops the host at the first SIGINT/SIGQUIT/SIGTERM, while the

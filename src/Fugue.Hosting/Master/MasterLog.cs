@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>Every transition of the master, one greppable line each.</summary>
 internal static partial class MasterLog

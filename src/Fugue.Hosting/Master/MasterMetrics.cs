@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// The master's <see cref="Meter"/>, <c>Fugue.Hosting</c>: <c>dotnet-counters monitor -p &lt;master&gt; --counters

@@ -1,8 +1,8 @@
 using System.Text;
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 using Microsoft.Win32.SafeHandles;
 
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// The master's pid file. A lock file beside it (<c>&lt;path&gt;.lock</c>, flock held for the master's life) makes a

@@ -1,7 +1,9 @@
 using System.Net.Sockets;
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 
-namespace FugueHosting.Master;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Master;
 
 /// <summary>The supervisor's effects, done to real processes.</summary>
 internal sealed class PosixMasterSystem(
@@ -47,10 +49,10 @@ internal sealed class PosixMasterSystem(
 
     public void Compact()
     {
-        // Left to itself the GC keeps a whole gen0 budget committed (about 20 MB on a 2-core machine) in a process that
-        // needs a few, and glibc keeps what the runtime freed in its arenas (6 MB after 100 worker restarts, growing).
+        // Left to itself the GC keeps a whole gen0 budget committed in a process that needs a fraction of it, and glibc
+        // keeps what the runtime freed in its arenas, growing with each worker started.
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        _ = Libc.malloc_trim(0);
+        Posix.TrimHeap();
     }
 
     public ProcessUsage Usage(ChildProcess child)

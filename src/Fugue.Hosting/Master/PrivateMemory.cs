@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// What Fugue:MemoryLimit measures: the pages a process alone has written, <c>Private_Dirty</c> plus <c>Swap</c> of

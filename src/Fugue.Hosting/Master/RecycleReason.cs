@@ -1,4 +1,6 @@
-namespace FugueHosting.Master;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Master;
 
 /// <summary>Why a healthy worker is replaced: the recycling options, each with its name in logs, status and metrics.</summary>
 internal enum RecycleReason

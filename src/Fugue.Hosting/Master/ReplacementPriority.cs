@@ -1,4 +1,4 @@
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// The nice values of a master whose replacements start below the serving processes (Fugue:ReplacementNice):

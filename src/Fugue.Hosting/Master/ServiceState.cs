@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>One sd_notify assignment (as the runtime's <c>ServiceState</c>); a notification is several, one a line.</summary>
 internal readonly record struct ServiceState(string Assignment)

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>One listening socket systemd passed (<c>LISTEN_FDS</c>), with its name and where it listens.</summary>
 internal sealed record ActivatedSocket(int Fd, string Name, EndPoint? LocalEndPoint)

@@ -1,4 +1,4 @@
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// A spare's JIT tiers up while it warms up, not once it serves. The runtime holds back all call counting and

@@ -2,7 +2,9 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Text;
 
-namespace FugueHosting.Master;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// A worker's managed stacks, every thread's, written by the worker's own runtime: over its diagnostics IPC socket

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 
-namespace FugueHosting.Master;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Master;
 
 /// <summary>One listening socket a new master inherits from the old one, and the Listen entry it was bound for.</summary>
 internal readonly record struct InheritedSocket(int Fd, string ListenEntry);

@@ -1,4 +1,6 @@
-namespace FugueHosting.Master;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// The control socket's requests (<c>&lt;app&gt; fugue status|reload|reexec|scale N|stop|reopen-logs|stacks N</c>): each

@@ -1,4 +1,4 @@
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// Recycling (Fugue:MaxRequests, MaxLifetime, MemoryLimit): a healthy worker that is due is replaced as a rolling

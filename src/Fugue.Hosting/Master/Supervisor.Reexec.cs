@@ -1,4 +1,6 @@
-namespace FugueHosting.Master;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// USR2: start a new master (new binary, new code) on the same sockets; hand over when all its workers are ready,

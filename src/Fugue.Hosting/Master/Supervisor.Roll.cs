@@ -1,6 +1,8 @@
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 
-namespace FugueHosting.Master;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Master;
 
 /// <summary>HUP: a rolling restart, one batch of slots at a time, each old worker going only once its replacement is ready.</summary>
 internal sealed partial class Supervisor

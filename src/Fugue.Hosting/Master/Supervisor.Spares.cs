@@ -1,4 +1,4 @@
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// Fugue:SpareWorkers: workers started, warmed up and ready ahead of need, that accept nothing until a slot's worker

@@ -1,6 +1,8 @@
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 
-namespace FugueHosting.Master;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// Forensics: a worker's managed stacks, written by its own runtime (<see cref="StackCapture"/>) when it is found hung

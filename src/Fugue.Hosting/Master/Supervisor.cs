@@ -1,7 +1,9 @@
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 using Microsoft.Extensions.Logging;
 
-namespace FugueHosting.Master;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// The master's decisions. It owns every piece of supervisor state (slots, workers, a rolling restart, a re-exec) and

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// sd_notify for a master run by systemd (Type=notify, NotifyAccess=all): READY, RELOADING, MAINPID, STOPPING and

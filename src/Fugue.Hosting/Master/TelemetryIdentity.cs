@@ -1,4 +1,4 @@
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// What tells one worker's telemetry from another's: the OpenTelemetry SDK reads <c>OTEL_RESOURCE_ATTRIBUTES</c> from

@@ -1,8 +1,10 @@
 using System.Net.Sockets;
-using FugueHosting.Native;
-using FugueHosting.Worker;
+using Fugue.Hosting.Native;
+using Fugue.Hosting.Worker;
 
-namespace FugueHosting.Master;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// Starts the master's children: workers (this program again, with the listeners and its end of a control channel)

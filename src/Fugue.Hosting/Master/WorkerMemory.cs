@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// Each worker's share of the memory limit. Every .NET process in a memory-limited cgroup lets its GC heap grow to 75%

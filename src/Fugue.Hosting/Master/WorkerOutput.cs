@@ -1,7 +1,7 @@
 using System.Net.Sockets;
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// A worker's stdout and stderr, read by the master. Every line goes out whole (never interleaved with another

@@ -1,4 +1,4 @@
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// A numbered place for one worker. The number is the worker id, stable across restarts; the slot remembers

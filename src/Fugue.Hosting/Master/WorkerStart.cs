@@ -1,4 +1,4 @@
-namespace FugueHosting.Master;
+namespace Fugue.Hosting.Master;
 
 /// <summary>Why a worker starts: that decides whether it warms up before it accepts, and at which priority it starts.</summary>
 internal enum WorkerStart

@@ -1,4 +1,4 @@
-namespace FugueHosting.Native;
+namespace Fugue.Hosting.Native;
 
 /// <summary>
 /// A set of CPUs as sched_setaffinity takes it (glibc's cpu_set_t, 1024 bits). Affinity belongs to a thread, and a

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Tmds.Linux;
 
-namespace FugueHosting.Native;
+namespace Fugue.Hosting.Native;
 
 /// <summary>
 /// Whom a worker runs as: the User/Group options resolved to ids, with the user's supplementary groups. A worker

@@ -1,7 +1,7 @@
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
-namespace FugueHosting.Native;
+namespace Fugue.Hosting.Native;
 
 /// <summary>Passing an open descriptor to another process over a unix socket (SCM_RIGHTS).</summary>
 internal static unsafe class DescriptorPassing

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace FugueHosting.Native;
+namespace Fugue.Hosting.Native;
 
 /// <summary>
 /// The libc calls Tmds.LibC does not declare. Everything native goes through this folder.
@@ -77,7 +77,7 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int flock(int fd, int operation);
 
-    /// <summary>Replaces the template's trailing XXXXXX in place and creates that directory, mode 0700.</summary>
+    /// <summary>Returns the free memory at the top of glibc's heaps and in its arenas to the kernel.</summary>
     [LibraryImport(Lib)]
     public static partial int malloc_trim(nuint pad);
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace FugueHosting.Native;
+namespace Fugue.Hosting.Native;
 
 /// <summary>
 /// Scheduling priority (nice, -20 to 19) of threads. Linux keeps it per thread, and a new thread or child process

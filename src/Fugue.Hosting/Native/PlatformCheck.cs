@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace FugueHosting.Native;
+namespace Fugue.Hosting.Native;
 
 /// <summary>
 /// Whether this C library has what Fugue calls. glibc 2.34 or later does; musl (Alpine) and older glibc lack

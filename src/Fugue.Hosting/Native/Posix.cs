@@ -3,7 +3,7 @@ using System.Text;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
-namespace FugueHosting.Native;
+namespace Fugue.Hosting.Native;
 
 /// <summary>Managed faces of the few POSIX calls Fugue needs; errors become exceptions that name the call.</summary>
 internal static unsafe class Posix
@@ -273,6 +273,9 @@ internal static unsafe class Posix
             Close(fresh);
         }
     }
+
+    /// <summary>Gives what glibc keeps of memory the runtime freed back to the kernel.</summary>
+    public static void TrimHeap() => _ = Libc.malloc_trim(0);
 
     public static int EffectiveUid => (int)(uint)geteuid();
 

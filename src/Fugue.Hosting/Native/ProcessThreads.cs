@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace FugueHosting.Native;
+namespace Fugue.Hosting.Native;
 
 /// <summary>
 /// Applies a per-thread setting (CPU affinity, nice) to every thread of a process. Linux keeps both per thread, and

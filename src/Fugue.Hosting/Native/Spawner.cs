@@ -2,7 +2,9 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Tmds.Linux;
 
-namespace FugueHosting.Native;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Native;
 
 /// <summary>
 /// Starts a child with posix_spawn so that it gets exactly stdin from /dev/null, stdout and stderr (the master's, or

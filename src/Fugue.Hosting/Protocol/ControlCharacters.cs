@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace FugueHosting;
+namespace Fugue.Hosting.Protocol;
 
 /// <summary>
 /// What a worker writes reaches logs, replies and terminals only as text: every C0 control character but TAB, DEL and

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace FugueHosting;
+namespace Fugue.Hosting.Protocol;
 
 /// <summary>The control socket's replies as JSON (source-generated), in the camelCase a user's tools expect.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

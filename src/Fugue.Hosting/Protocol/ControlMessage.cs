@@ -1,4 +1,4 @@
-namespace FugueHosting;
+namespace Fugue.Hosting.Protocol;
 
 /// <summary>
 /// The one-byte messages on the SOCK_SEQPACKET pair between the master and each worker. End of file on the pair

@@ -1,4 +1,4 @@
-namespace FugueHosting;
+namespace Fugue.Hosting.Protocol;
 
 /// <summary>
 /// The master's answer to one control request, as one line of JSON: whether it did what was asked, a sentence saying

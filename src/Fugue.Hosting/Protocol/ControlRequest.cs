@@ -1,4 +1,4 @@
-namespace FugueHosting;
+namespace Fugue.Hosting.Protocol;
 
 /// <summary>What a control client asks of the master.</summary>
 internal enum ControlVerb

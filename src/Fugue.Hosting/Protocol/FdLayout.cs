@@ -1,4 +1,4 @@
-namespace FugueHosting;
+namespace Fugue.Hosting.Protocol;
 
 /// <summary>
 /// Where a child finds what the master passes it: posix_spawn puts the listed descriptors at fixed numbers, in order,

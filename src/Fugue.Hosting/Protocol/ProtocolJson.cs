@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace FugueHosting;
+namespace Fugue.Hosting.Protocol;
 
 /// <summary>
 /// The identities a master gives its children, as JSON: version 2 of the wire format (version 1, the releases before it,

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace FugueHosting;
+namespace Fugue.Hosting.Protocol;
 
 /// <summary>
 /// The settings a child lives by, taken from the master's options when it is launched and kept until it is gone: a

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Logging;
 
-namespace FugueHosting.Worker;
+namespace Fugue.Hosting.Worker;
 
 /// <summary>
 /// An inherited plain-HTTP socket accepted from directly instead of through Kestrel's transport, when the app maps

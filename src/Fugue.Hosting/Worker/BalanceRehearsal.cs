@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Connections;
 
-namespace FugueHosting.Worker;
+namespace Fugue.Hosting.Worker;
 
 /// <summary>
 /// A spare's rehearsal of the code its promotion runs that no warm-up request reaches: the <see cref="ConnectionBalance"/>

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Connections;
 
-namespace FugueHosting.Worker;
+namespace Fugue.Hosting.Worker;
 
 /// <summary>
 /// This worker's part in the <see cref="ConnectionTable"/>: it counts its open connections there from its first

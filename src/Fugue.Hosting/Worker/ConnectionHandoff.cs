@@ -1,8 +1,8 @@
 using System.Net.Sockets;
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 using Microsoft.Extensions.Logging;
 
-namespace FugueHosting.Worker;
+namespace Fugue.Hosting.Worker;
 
 /// <summary>
 /// Accepted connections passed between the workers of a cluster (SCM_RIGHTS): each worker listens on

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace FugueHosting.Worker;
+namespace Fugue.Hosting.Worker;
 
 /// <summary>
 /// Readiness gated on the app's own health checks: a worker that listens but cannot do its work (no database) does not

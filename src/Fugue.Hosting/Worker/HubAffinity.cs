@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace FugueHosting.Worker;
+namespace Fugue.Hosting.Worker;
 
 /// <summary>
 /// Which worker owns a SignalR connection (hubs and connection handlers, Blazor Server's circuits among them). The

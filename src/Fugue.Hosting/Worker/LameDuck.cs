@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace FugueHosting.Worker;
+namespace Fugue.Hosting.Worker;
 
 /// <summary>
 /// A stopping worker stops accepting (the other workers, or its replacement, take new connections; when the whole

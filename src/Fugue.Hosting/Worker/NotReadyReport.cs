@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace FugueHosting.Worker;
+namespace Fugue.Hosting.Worker;
 
 /// <summary>
 /// Says why a worker is not ready yet, once per new reason: logged (event 106) and written to stderr, which the

@@ -1,6 +1,6 @@
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 
-namespace FugueHosting.Worker;
+namespace Fugue.Hosting.Worker;
 
 /// <summary>
 /// The one step that makes this process a worker, taken once, first thing in <c>UseFugue</c>: the identity leaves

@@ -1,11 +1,13 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace FugueHosting.Worker;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Worker;
 
 /// <summary>
 /// The worker's end of the control channel: says "ready" once Kestrel listens (and the <see cref="WarmUp"/> is done), and sends a heartbeat four times per

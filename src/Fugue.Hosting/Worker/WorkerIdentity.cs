@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
-using FugueHosting.Native;
+using Fugue.Hosting.Native;
 
-namespace FugueHosting.Worker;
+using Fugue.Hosting.Protocol;
+
+namespace Fugue.Hosting.Worker;
 
 /// <summary>One inherited listening socket: its descriptor number in the worker and whether Kestrel must add TLS.</summary>
 internal readonly record struct InheritedListener(int Fd, bool Https);

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace FugueHosting.Worker;
+namespace Fugue.Hosting.Worker;
 
 internal static partial class WorkerLog
 {

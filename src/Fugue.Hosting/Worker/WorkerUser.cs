@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace FugueHosting.Worker;
+namespace Fugue.Hosting.Worker;
 
 /// <summary>
 /// A worker with <c>Fugue:User</c>/<c>Group</c> takes them on as early as the platform allows: before the app's Main by

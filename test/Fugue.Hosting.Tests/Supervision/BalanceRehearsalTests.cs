@@ -1,5 +1,4 @@
-using FugueHosting;
-using FugueHosting.Worker;
+using Fugue.Hosting.Worker;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Fugue.Hosting.Tests.Supervision;

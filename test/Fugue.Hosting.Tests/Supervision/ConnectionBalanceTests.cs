@@ -1,5 +1,4 @@
-using FugueHosting;
-using FugueHosting.Worker;
+using Fugue.Hosting.Worker;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
-using FugueHosting;
-using FugueHosting.Master;
-using FugueHosting.Native;
+using Fugue.Hosting.Protocol;
+using Fugue.Hosting.Master;
+using Fugue.Hosting.Native;
 
 namespace Fugue.Hosting.Tests.Supervision;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
-using FugueHosting;
-using FugueHosting.Master;
-using FugueHosting.Native;
+using Fugue.Hosting.Protocol;
+using Fugue.Hosting.Master;
+using Fugue.Hosting.Native;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -84,9 +84,9 @@ public sealed class MetricsTests
     [Fact]
     public void The_master_keeps_opentelemetrys_hosted_service_so_that_its_metrics_are_exported()
     {
-        Assert.True(FugueHosting.Hosting.FugueServiceProviderFactory.IsTelemetry(
+        Assert.True(Fugue.Hosting.Hosting.FugueServiceProviderFactory.IsTelemetry(
             ServiceDescriptor.Singleton<IHostedService, OpenTelemetry.Extensions.Hosting.Implementation.TelemetryHostedService>()));
-        Assert.False(FugueHosting.Hosting.FugueServiceProviderFactory.IsTelemetry(ServiceDescriptor.Singleton<IHostedService, AppWork>()));
+        Assert.False(Fugue.Hosting.Hosting.FugueServiceProviderFactory.IsTelemetry(ServiceDescriptor.Singleton<IHostedService, AppWork>()));
     }
 
     private sealed class AppWork : BackgroundService

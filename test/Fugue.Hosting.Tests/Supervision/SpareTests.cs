@@ -1,5 +1,5 @@
-using FugueHosting.Master;
-using FugueHosting.Native;
+using Fugue.Hosting.Master;
+using Fugue.Hosting.Native;
 using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests.Supervision;

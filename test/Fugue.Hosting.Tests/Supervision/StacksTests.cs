@@ -1,6 +1,6 @@
-using FugueHosting;
-using FugueHosting.Master;
-using FugueHosting.Native;
+using Fugue.Hosting.Protocol;
+using Fugue.Hosting.Master;
+using Fugue.Hosting.Native;
 using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests.Supervision;

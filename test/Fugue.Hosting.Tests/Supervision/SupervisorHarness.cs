@@ -1,6 +1,6 @@
-using FugueHosting;
-using FugueHosting.Hosting;
-using FugueHosting.Master;
+using Fugue.Hosting.Protocol;
+using Fugue.Hosting.Hosting;
+using Fugue.Hosting.Master;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
-using FugueHosting.Master;
+using Fugue.Hosting.Master;
 
 namespace Fugue.Hosting.Tests.Supervision;
 

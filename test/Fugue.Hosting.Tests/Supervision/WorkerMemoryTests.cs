@@ -1,4 +1,4 @@
-using FugueHosting.Master;
+using Fugue.Hosting.Master;
 using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests.Supervision;
