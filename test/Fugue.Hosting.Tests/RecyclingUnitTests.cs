@@ -1,6 +1,6 @@
-using Fugue.Hosting.Protocol;
 using Fugue.Hosting.Hosting;
 using Fugue.Hosting.Master;
+using Fugue.Hosting.Protocol;
 using Fugue.Hosting.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;

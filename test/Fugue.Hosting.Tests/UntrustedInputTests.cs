@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
-using Fugue.Hosting.Protocol;
 using Fugue.Hosting.Hosting;
 using Fugue.Hosting.Master;
 using Fugue.Hosting.Native;
+using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Tests;
 

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Fugue.Hosting.Master;
 using Fugue.Hosting.Native;
-
 using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Hosting;

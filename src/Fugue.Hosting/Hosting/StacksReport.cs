@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-
 using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Hosting;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-
 using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Hosting;

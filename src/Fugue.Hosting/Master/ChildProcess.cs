@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Threading.Channels;
-
 using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master;

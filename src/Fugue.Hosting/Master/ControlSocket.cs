@@ -2,11 +2,10 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Fugue.Hosting.Native;
+using Fugue.Hosting.Protocol;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-
-using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master;
 

@@ -1,5 +1,4 @@
 using Fugue.Hosting.Native;
-
 using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master;

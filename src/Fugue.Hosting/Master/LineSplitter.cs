@@ -1,5 +1,4 @@
 using System.Text;
-
 using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master;

@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-
 using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master;

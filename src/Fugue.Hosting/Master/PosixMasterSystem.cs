@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using Fugue.Hosting.Native;
-
 using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master;

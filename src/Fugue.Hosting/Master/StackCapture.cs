@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Text;
-
 using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master;

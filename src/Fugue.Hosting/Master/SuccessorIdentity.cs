@@ -1,7 +1,5 @@
-using System.Globalization;
 using System.Text.Json;
 using Fugue.Hosting.Native;
-
 using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master;
@@ -13,17 +11,13 @@ internal readonly record struct InheritedSocket(int Fd, string ListenEntry);
 /// What an old master tells the new master it starts on USR2, in one environment variable (JSON: see
 /// <see cref="ProtocolJson"/>) that the new master removes once read: its channel to the old master, the old master's
 /// pid, the listening sockets, the pid-file lock and, when the new master starts below the serving processes'
-/// priority, that priority (it takes it on at handover). A new master reads an old master of the previous release
-/// (version 1, <c>key=value</c> lines) too.
+/// priority, that priority (it takes it on at handover).
 /// </summary>
 internal sealed record SuccessorIdentity(int OldMasterPid, int ChannelFd, int? LockFd, IReadOnlyList<InheritedSocket> Sockets, int? ServingNice = null)
 {
     public const string VariableName = "FUGUE_SUCCESSOR";
 
     private static readonly Lazy<SuccessorIdentity?> s_current = new(TakeFromEnvironment);
-
-    /// <summary>The wire format's version: 2 is JSON, 1 was <c>key=value</c> lines.</summary>
-    public int Version { get; init; } = 2;
 
     /// <summary>This process's inheritance if an old master started it; read once, then gone from the environment.</summary>
     public static SuccessorIdentity? Current => s_current.Value;
@@ -39,53 +33,16 @@ internal sealed record SuccessorIdentity(int OldMasterPid, int ChannelFd, int? L
             w.WriteString(nameof(s.ListenEntry), s.ListenEntry);
         });
         w.Number(nameof(ServingNice), ServingNice);
-        w.WriteNumber(nameof(Version), Version);
     });
 
-    public static SuccessorIdentity Parse(string value) => value.StartsWith('{') ? ProtocolJson.Read(value, Read) : ParseVersion1(value);
+    public static SuccessorIdentity Parse(string value) => ProtocolJson.Read(value, Read);
 
     private static SuccessorIdentity Read(JsonElement o) => new(
         o.Int(nameof(OldMasterPid)),
         o.Int(nameof(ChannelFd)),
         o.IntOrNull(nameof(LockFd)),
         o.Items(nameof(Sockets), s => new InheritedSocket(s.Int(nameof(InheritedSocket.Fd)), s.StringOrNull(nameof(InheritedSocket.ListenEntry)) ?? "")),
-        o.IntOrNull(nameof(ServingNice)))
-    {
-        Version = o.IntOrNull(nameof(Version)) ?? 2,
-    };
-
-    /// <summary>The previous release's format: <c>old=123</c>, <c>channel=3</c>, <c>lock=6</c>, <c>nice=0</c>, <c>listen=4 http://...</c> lines.</summary>
-    private static SuccessorIdentity ParseVersion1(string value)
-    {
-        int old = 0, channel = -1;
-        int? lockFd = null, nice = null;
-        var sockets = new List<InheritedSocket>();
-        foreach (string line in value.Split('\n'))
-        {
-            string[] kv = line.Split('=', 2);
-            string v = kv.Length > 1 ? kv[1] : "";
-            switch (kv[0])
-            {
-                case "old":
-                    old = int.Parse(v, CultureInfo.InvariantCulture);
-                    break;
-                case "channel":
-                    channel = int.Parse(v, CultureInfo.InvariantCulture);
-                    break;
-                case "lock" when v.Length > 0:
-                    lockFd = int.Parse(v, CultureInfo.InvariantCulture);
-                    break;
-                case "nice" when v.Length > 0:
-                    nice = int.Parse(v, CultureInfo.InvariantCulture);
-                    break;
-                case "listen":
-                    string[] parts = v.Split(' ', 2);
-                    sockets.Add(new InheritedSocket(int.Parse(parts[0], CultureInfo.InvariantCulture), parts[1]));
-                    break;
-            }
-        }
-        return new SuccessorIdentity(old, channel, lockFd, sockets, nice) { Version = 1 };
-    }
+        o.IntOrNull(nameof(ServingNice)));
 
     private static SuccessorIdentity? TakeFromEnvironment()
     {

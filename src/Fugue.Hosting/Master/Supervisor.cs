@@ -1,7 +1,6 @@
 using Fugue.Hosting.Native;
-using Microsoft.Extensions.Logging;
-
 using Fugue.Hosting.Protocol;
+using Microsoft.Extensions.Logging;
 
 namespace Fugue.Hosting.Master;
 

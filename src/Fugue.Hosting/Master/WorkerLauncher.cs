@@ -1,8 +1,7 @@
 using System.Net.Sockets;
 using Fugue.Hosting.Native;
-using Fugue.Hosting.Worker;
-
 using Fugue.Hosting.Protocol;
+using Fugue.Hosting.Worker;
 
 namespace Fugue.Hosting.Master;
 

@@ -1,8 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Tmds.Linux;
-
 using Fugue.Hosting.Protocol;
+using Tmds.Linux;
 
 namespace Fugue.Hosting.Native;
 

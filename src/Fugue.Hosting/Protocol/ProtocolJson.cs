@@ -6,12 +6,11 @@ using System.Text.Json;
 namespace Fugue.Hosting.Protocol;
 
 /// <summary>
-/// The identities a master gives its children, as JSON: version 2 of the wire format (version 1, the releases before it,
-/// was <c>key=value</c> pairs; the parsers still read it, so that a HUP or USR2 across one upgrade works in both
-/// directions of the change). Written with <see cref="Utf8JsonWriter"/> and read from a <see cref="JsonDocument"/> by
-/// hand, not by the serializer: its metadata for these types, generic code compiled in each process, cost a JIT worker
-/// about 50 ms of its start (500 methods) on the first parse; the writer and the document are compiled ahead in the
-/// framework. Absent and null members read as the serializer read them: nulls, empty lists, defaults.
+/// The identities a master gives its children, as JSON. Members are only ever added, so that a master and a child of
+/// the next release read each other across a USR2. Written with <see cref="Utf8JsonWriter"/> and read from a
+/// <see cref="JsonDocument"/> by hand, not by the serializer: its metadata for these types is generic code each JIT
+/// worker would compile on its first parse, during its start; the writer and the document come compiled ahead in the
+/// framework. Absent and null members read as nulls, empty lists, defaults.
 /// </summary>
 internal static class ProtocolJson
 {

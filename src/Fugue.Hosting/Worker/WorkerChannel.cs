@@ -1,11 +1,10 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Fugue.Hosting.Native;
+using Fugue.Hosting.Protocol;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-
-using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Worker;
 

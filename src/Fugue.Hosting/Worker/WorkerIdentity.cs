@@ -1,7 +1,5 @@
-using System.Globalization;
 using System.Text.Json;
 using Fugue.Hosting.Native;
-
 using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Worker;
@@ -22,8 +20,7 @@ internal readonly record struct InheritedCell(int Fd, int Cell);
 /// <param name="ControlFd">The control channel's descriptor (<see cref="FdLayout.Channel"/>).</param>
 /// <param name="Listeners">The listening sockets' descriptors, in the master's order.</param>
 /// <param name="MasterSocketPath">The master's control socket.</param>
-/// <param name="Settings">The settings the worker lives by; null from a master of the previous release, which did not
-/// send them (the worker then reads its own configuration, as that release's workers did).</param>
+/// <param name="Settings">The settings the worker lives by; null: none sent, the worker reads its own configuration.</param>
 /// <param name="RunAs">The user and groups to take on; null: the master's.</param>
 /// <param name="Connections">The connection table and the worker's cell; null: no balance.</param>
 /// <param name="WarmUp">Whether it replaces a serving worker, and so warms up first.</param>
@@ -51,9 +48,6 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
     }
 
     public const string VariableName = "FUGUE_WORKER";
-
-    /// <summary>The wire format's version: 2 is JSON, 1 was <c>key=value;...</c>.</summary>
-    public int Version { get; init; } = 2;
 
     /// <summary>This process's identity if the master started it (activated, or still in the environment); no side effect.</summary>
     public static WorkerIdentity? Current =>
@@ -89,10 +83,9 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
         w.WriteBoolean(nameof(WarmUp), WarmUp);
         w.WriteBoolean(nameof(Spare), Spare);
         w.WriteNumber(nameof(WorkerId), WorkerId);
-        w.WriteNumber(nameof(Version), Version);
     });
 
-    public static WorkerIdentity Parse(string value) => value.StartsWith('{') ? ProtocolJson.Read(value, Read) : ParseVersion1(value);
+    public static WorkerIdentity Parse(string value) => ProtocolJson.Read(value, Read);
 
     private static WorkerIdentity Read(JsonElement o) => new(
         o.Int(nameof(WorkerId)),
@@ -106,30 +99,5 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
             : null,
         o.Member(nameof(Connections)) is { } cell ? new InheritedCell(cell.Int(nameof(InheritedCell.Fd)), cell.Int(nameof(InheritedCell.Cell))) : null,
         o.Bool(nameof(WarmUp)),
-        o.Bool(nameof(Spare)))
-    {
-        Version = o.IntOrNull(nameof(Version)) ?? 2,
-    };
-
-    /// <summary>The previous release's format: <c>id=1;master=100;control=3;listen=4:http,5:https;socket=...;as=...;connections=6:1;warm=0</c>.</summary>
-    private static WorkerIdentity ParseVersion1(string value)
-    {
-        var fields = value.Split(';').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "", StringComparer.Ordinal);
-        int Int(string key) => fields.TryGetValue(key, out string? s) && int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int n)
-            ? n
-            : throw new FormatException($"{VariableName} has no valid '{key}' in '{value}'.");
-        var listeners = fields.GetValueOrDefault("listen", "")
-            .Split(',', StringSplitOptions.RemoveEmptyEntries)
-            .Select(item => item.Split(':', 2))
-            .Select(p => new InheritedListener(int.Parse(p[0], NumberStyles.None, CultureInfo.InvariantCulture), p.Length > 1 && p[1] == "https"))
-            .ToList();
-        string? socket = fields.GetValueOrDefault("socket");
-        string? runAs = fields.GetValueOrDefault("as");
-        InheritedCell? connections = fields.GetValueOrDefault("connections", "").Split(':') is [var fd, var cell]
-            ? new InheritedCell(int.Parse(fd, NumberStyles.None, CultureInfo.InvariantCulture), int.Parse(cell, NumberStyles.None, CultureInfo.InvariantCulture))
-            : null;
-        return new WorkerIdentity(Int("id"), Int("master"), Int("control"), listeners, string.IsNullOrEmpty(socket) ? null : socket, Settings: null,
-            string.IsNullOrEmpty(runAs) ? null : Credentials.Parse(runAs), connections, fields.GetValueOrDefault("warm") == "1")
-        { Version = 1 };
-    }
+        o.Bool(nameof(Spare)));
 }

@@ -1,6 +1,6 @@
-using Fugue.Hosting.Protocol;
 using Fugue.Hosting.Master;
 using Fugue.Hosting.Native;
+using Fugue.Hosting.Protocol;
 using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests.Supervision;

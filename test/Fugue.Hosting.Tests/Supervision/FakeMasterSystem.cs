@@ -1,7 +1,7 @@
 using System.Net.Sockets;
-using Fugue.Hosting.Protocol;
 using Fugue.Hosting.Master;
 using Fugue.Hosting.Native;
+using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Tests.Supervision;
 

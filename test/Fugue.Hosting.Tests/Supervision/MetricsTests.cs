@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
-using Fugue.Hosting.Protocol;
 using Fugue.Hosting.Master;
 using Fugue.Hosting.Native;
+using Fugue.Hosting.Protocol;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 

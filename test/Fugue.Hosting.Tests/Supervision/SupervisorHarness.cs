@@ -1,6 +1,6 @@
-using Fugue.Hosting.Protocol;
 using Fugue.Hosting.Hosting;
 using Fugue.Hosting.Master;
+using Fugue.Hosting.Protocol;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
