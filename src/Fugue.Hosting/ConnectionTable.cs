@@ -1,5 +1,3 @@
-using Fugue.Hosting.Native;
-
 namespace Fugue.Hosting;
 
 /// <summary>
@@ -20,59 +18,34 @@ internal sealed unsafe class ConnectionTable
     private const long Absent = long.MinValue / 2;
 
     /// <summary>Cell 0 holds one more than the highest cell in use, so that readers scan only that far.</summary>
+    private readonly SharedCells _memory;
     private readonly long* _cells;
-    private readonly bool[]? _used;
 
     /// <summary>Master: one more than the highest cell handed out, kept here (a worker may write anything into cell 0).</summary>
     private int _end = 1;
 
-    private ConnectionTable(long* cells, bool[]? used, int fd)
+    private ConnectionTable(SharedCells memory)
     {
-        _cells = cells;
-        _used = used;
-        Fd = fd;
+        _memory = memory;
+        _cells = memory.Start;
     }
 
     /// <summary>The shared memory's descriptor in the master (close-on-exec; it goes to the workers through the spawn).</summary>
-    public int Fd { get; }
+    public int Fd => _memory.Fd;
 
     /// <summary>The master's table. Throws <see cref="IOException"/> when the kernel refuses shared memory.</summary>
-    public static ConnectionTable Create()
-    {
-        int fd = Posix.CreateSharedMemory("fugue-connections", Size);
-        try
-        {
-            return new ConnectionTable((long*)Posix.MapShared(fd, Size), new bool[Capacity + 1], fd);
-        }
-        catch
-        {
-            Posix.Close(fd);
-            throw;
-        }
-    }
+    public static ConnectionTable Create() => new(SharedCells.Create("fugue-connections", Size, Capacity));
 
     /// <summary>A worker's view of the table, mapped from the inherited descriptor, which is then closed.</summary>
-    public static ConnectionTable Open(int fd)
-    {
-        try
-        {
-            return new ConnectionTable((long*)Posix.MapShared(fd, Size), null, -1);
-        }
-        finally
-        {
-            Posix.Close(fd);
-        }
-    }
+    public static ConnectionTable Open(int fd) => new(SharedCells.Open(fd, Size));
 
     /// <summary>Master: a cell for a worker about to start, or null when all are taken (that worker goes uncounted).</summary>
     public int? Allocate()
     {
-        int cell = Array.IndexOf(_used!, false, 1);
-        if (cell < 0)
+        if (_memory.Allocate() is not int cell)
         {
             return null;
         }
-        _used![cell] = true;
         Volatile.Write(ref _cells[cell], Absent);
         _end = Math.Max(_end, cell + 1);
         Volatile.Write(ref _cells[0], _end);
@@ -83,7 +56,7 @@ internal sealed unsafe class ConnectionTable
     public void Release(int cell)
     {
         Volatile.Write(ref _cells[cell], Absent);
-        _used![cell] = false;
+        _memory.Free(cell);
     }
 
     /// <summary>Master: the open connections the worker in <paramref name="cell"/> counts, accepting or stopped.</summary>

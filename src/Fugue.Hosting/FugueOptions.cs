@@ -132,6 +132,12 @@ public sealed class FugueOptions
     public bool BalanceConnections { get; set; } = true;
 
     /// <summary>
+    /// Whether the workers count their requests (by status class, in flight, duration) for the master's metrics and
+    /// <c>fugue status</c>. Default true; a HUP applies it to the workers it starts.
+    /// </summary>
+    public bool CountRequests { get; set; } = true;
+
+    /// <summary>
     /// Pins each worker, once it is ready, to its own share of the CPUs the master may run on, as nginx's
     /// <c>worker_cpu_affinity auto</c>: with at least as many workers as CPUs, worker i runs on CPU (i - 1) mod n;
     /// with fewer, on its own contiguous block of them. It starts on all of them, so that its runtime is sized

@@ -42,9 +42,9 @@ public sealed class RecyclingUnitTests
     }
 
     [Fact]
-    public void The_request_counter_counts_only_once_it_serves_and_completes_once_at_its_limit()
+    public void The_request_meter_counts_only_once_it_serves_and_completes_once_at_its_limit()
     {
-        var counter = new RequestCounter(limit: 3);
+        var counter = new RequestMeter(3, null);
         counter.Completed(); // a warm-up request
         Assert.Equal(0, counter.Served);
 

@@ -142,10 +142,11 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
             services.AddSingleton(new RequestDeadline(options.RequestTimeout));
             services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<RequestDeadline>());
         }
-        if (options.MaxRequests > 0)
+        if (options.MaxRequests > 0 || identity.Requests is not null)
         {
-            services.AddSingleton<RequestCounter>();
-            services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<RequestCounter>());
+            services.AddSingleton(new RequestMeter(RequestMeter.DrawLimit(options),
+                identity.Requests is { } requests ? (RequestTable.Open(requests.Fd), requests.Cell) : null));
+            services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<RequestMeter>());
         }
         services.AddSingleton<IFugue>(sp => new WorkerContext(identity, sp.GetRequiredService<WorkerChannel>()));
         // Kestrel drains in-flight requests for up to the host's shutdown timeout.

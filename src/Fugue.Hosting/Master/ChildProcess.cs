@@ -81,6 +81,9 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
     /// <summary>Its cell in the <see cref="ConnectionTable"/> (workers only), freed when it is reaped.</summary>
     public int? ConnectionCell { get; set; }
 
+    /// <summary>Its cell in the <see cref="RequestTable"/> (workers only); its counts stay in the totals when it is reaped.</summary>
+    public int? RequestCell { get; set; }
+
     /// <summary>Its stderr, read by the master (workers only).</summary>
     public WorkerOutput? Output { get; set; }
 

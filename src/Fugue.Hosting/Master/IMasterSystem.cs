@@ -63,10 +63,16 @@ internal interface IMasterSystem
 
     /// <summary>A child's open connections, as its cell in the connection table counts them; null without one. Any thread.</summary>
     int? Connections(ChildProcess child);
+
+    /// <summary>The cluster's requests and accept queues now; null when requests are not counted.</summary>
+    TrafficStatus? TrafficNow();
 }
 
-/// <summary>A child's open connections (null without connection balance), resident memory and CPU time.</summary>
-internal readonly record struct ProcessUsage(int? Connections, long? RssBytes, double? CpuSeconds);
+/// <summary>
+/// A child's open connections (null without connection balance), resident memory, CPU time and the requests it
+/// served (null when not counted).
+/// </summary>
+internal readonly record struct ProcessUsage(int? Connections, long? RssBytes, double? CpuSeconds, RequestCounts? Requests = null);
 
 /// <summary>Starts children with the settings of one configuration.</summary>
 internal interface IChildLauncher

@@ -76,8 +76,16 @@ internal sealed class MasterHost(
             }
             string? sharedKeyRing = PrepareKeyRing();
             var priority = PlanPriority(inherited);
-            var system = new PosixMasterSystem(listeners, controlSocket.Path, logFiles?.WorkerOut, OpenConnectionTable(), priority, sharedKeyRing, inbox, time)
+            ClusterTraffic? traffic = null;
+            var tables = new WorkerTables(OpenConnectionTable(), OpenRequestTotals(inherited));
+            if (tables.Requests is { } requests)
             {
+                traffic = new ClusterTraffic(requests, new RequestWindow(time), () => _supervisor?.Target ?? _options.Workers, listeners);
+                metrics.CountRequests(traffic);
+            }
+            var system = new PosixMasterSystem(listeners, controlSocket.Path, logFiles?.WorkerOut, tables, priority, sharedKeyRing, inbox, time)
+            {
+                Traffic = traffic,
                 Stacks = new Lazy<StacksDirectory>(PrepareStacks),
             };
             _supervisor = new Supervisor(_options, configuration, system, systemd, time, logger,
@@ -180,6 +188,19 @@ internal sealed class MasterHost(
         catch (IOException e)
         {
             MasterLog.ConnectionBalanceUnavailable(logger, _pid, e.Message);
+            return null;
+        }
+    }
+
+    private RequestTotals? OpenRequestTotals(SuccessorIdentity? inherited)
+    {
+        try
+        {
+            return RequestTotals.Create(inherited?.TotalsFd);
+        }
+        catch (IOException e)
+        {
+            MasterLog.RequestCountingUnavailable(logger, _pid, e.Message);
             return null;
         }
     }

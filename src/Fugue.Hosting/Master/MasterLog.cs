@@ -92,6 +92,9 @@ internal static partial class MasterLog
     [LoggerMessage(29, LogLevel.Warning, "Master {Pid} connection balance unavailable ({Reason}): the workers share the accept queue unbalanced")]
     public static partial void ConnectionBalanceUnavailable(ILogger logger, int pid, string reason);
 
+    [LoggerMessage(70, LogLevel.Warning, "Master {Pid} cannot count requests ({Reason}): no request metrics, and fugue status shows none")]
+    public static partial void RequestCountingUnavailable(ILogger logger, int pid, string reason);
+
     [LoggerMessage(30, LogLevel.Information, "Master {Pid} CPU affinity: workers pinned among CPUs {Cpus}")]
     public static partial void CpuAffinity(ILogger logger, int pid, string cpus);
 

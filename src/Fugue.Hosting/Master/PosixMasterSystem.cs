@@ -6,13 +6,13 @@ namespace Fugue.Hosting.Master;
 
 /// <summary>The supervisor's effects, done to real processes.</summary>
 internal sealed class PosixMasterSystem(
-    ListenerSet listeners, string? controlSocketPath, TextWriter? workerLog, ConnectionTable? connections, ReplacementPriority? priority,
+    ListenerSet listeners, string? controlSocketPath, TextWriter? workerLog, WorkerTables tables, ReplacementPriority? priority,
     string? keyRingPath, MasterInbox inbox, TimeProvider time) : IMasterSystem
 {
     private static readonly TimeSpan OutputDrain = TimeSpan.FromMilliseconds(500);
 
     public IChildLauncher Launcher(FugueOptions options) =>
-        new WorkerLauncher(listeners, AppCommandLine.Current(), options, controlSocketPath, workerLog, connections, priority, keyRingPath, inbox, time);
+        new WorkerLauncher(listeners, AppCommandLine.Current(), options, controlSocketPath, workerLog, tables, priority, keyRingPath, inbox, time);
 
     public bool Signal(int pid, int signal) => Posix.Kill(pid, signal);
 
@@ -27,10 +27,7 @@ internal sealed class PosixMasterSystem(
             return null;
         }
         child.CloseChannel();
-        if (child.ConnectionCell is int cell)
-        {
-            connections!.Release(cell);
-        }
+        tables.Release(child);
         // What it wrote last is read (and its output sockets closed) before its exit is reported.
         child.Output?.WaitForEnd(OutputDrain);
         return status;
@@ -54,9 +51,15 @@ internal sealed class PosixMasterSystem(
         Posix.TrimHeap();
     }
 
+    /// <summary>The cluster's traffic; null when requests are not counted.</summary>
+    public ClusterTraffic? Traffic { get; init; }
+
+    public TrafficStatus? TrafficNow() => Traffic?.Now();
+
     public ProcessUsage Usage(ChildProcess child)
     {
         int? open = Connections(child);
+        var requests = child.RequestCell is int cell ? tables.Requests?.Worker(cell) : null;
         try
         {
             // statm: sizes in pages, the second the resident set. stat: after the command (in parentheses, which may
@@ -65,11 +68,11 @@ internal sealed class PosixMasterSystem(
             string stat = File.ReadAllText($"/proc/{child.Pid}/stat");
             string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
             double ticks = double.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + double.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
-            return new ProcessUsage(open, rss, ticks / 100);
+            return new ProcessUsage(open, rss, ticks / 100, requests);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {
-            return new ProcessUsage(open, null, null); // it exited meanwhile
+            return new ProcessUsage(open, null, null, requests); // it exited meanwhile
         }
     }
 
@@ -86,7 +89,7 @@ internal sealed class PosixMasterSystem(
 
     public long? PrivateMemory(ChildProcess child) => Master.PrivateMemory.Of(child.Pid);
 
-    public int? Connections(ChildProcess child) => child.ConnectionCell is int cell ? connections!.Count(cell) : null;
+    public int? Connections(ChildProcess child) => child.ConnectionCell is int cell ? tables.Connections!.Count(cell) : null;
 
     public bool TellOldMaster(int channelFd)
     {

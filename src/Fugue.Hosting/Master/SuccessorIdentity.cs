@@ -10,10 +10,11 @@ internal readonly record struct InheritedSocket(int Fd, string ListenEntry);
 /// <summary>
 /// What an old master tells the new master it starts on USR2, in one environment variable (JSON: see
 /// <see cref="ProtocolJson"/>) that the new master removes once read: its channel to the old master, the old master's
-/// pid, the listening sockets, the pid-file lock and, when the new master starts below the serving processes'
+/// pid, the listening sockets, the pid-file lock, the page of its request totals and, when the new master starts below the serving processes'
 /// priority, that priority (it takes it on at handover).
 /// </summary>
-internal sealed record SuccessorIdentity(int OldMasterPid, int ChannelFd, int? LockFd, IReadOnlyList<InheritedSocket> Sockets, int? ServingNice = null)
+internal sealed record SuccessorIdentity(int OldMasterPid, int ChannelFd, int? LockFd, IReadOnlyList<InheritedSocket> Sockets, int? ServingNice = null,
+    int? TotalsFd = null)
 {
     public const string VariableName = "FUGUE_SUCCESSOR";
 
@@ -33,6 +34,7 @@ internal sealed record SuccessorIdentity(int OldMasterPid, int ChannelFd, int? L
             w.WriteString(nameof(s.ListenEntry), s.ListenEntry);
         });
         w.Number(nameof(ServingNice), ServingNice);
+        w.Number(nameof(TotalsFd), TotalsFd);
     });
 
     public static SuccessorIdentity Parse(string value) => ProtocolJson.Read(value, Read);
@@ -42,7 +44,8 @@ internal sealed record SuccessorIdentity(int OldMasterPid, int ChannelFd, int? L
         o.Int(nameof(ChannelFd)),
         o.IntOrNull(nameof(LockFd)),
         o.Items(nameof(Sockets), s => new InheritedSocket(s.Int(nameof(InheritedSocket.Fd)), s.StringOrNull(nameof(InheritedSocket.ListenEntry)) ?? "")),
-        o.IntOrNull(nameof(ServingNice)));
+        o.IntOrNull(nameof(ServingNice)),
+        o.IntOrNull(nameof(TotalsFd)));
 
     private static SuccessorIdentity? TakeFromEnvironment()
     {
@@ -53,9 +56,12 @@ internal sealed record SuccessorIdentity(int OldMasterPid, int ChannelFd, int? L
         var identity = Parse(value);
         // Inherited without close-on-exec: none of it may reach this master's workers.
         Posix.SetCloseOnExec(identity.ChannelFd);
-        if (identity.LockFd is int lockFd)
+        foreach (int? fd in new[] { identity.LockFd, identity.TotalsFd })
         {
-            Posix.SetCloseOnExec(lockFd);
+            if (fd is int inherited)
+            {
+                Posix.SetCloseOnExec(inherited);
+            }
         }
         foreach (var socket in identity.Sockets)
         {

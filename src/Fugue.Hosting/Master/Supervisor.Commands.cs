@@ -119,11 +119,23 @@ internal sealed partial class Supervisor
         {
             var usage = system.Usage(child);
             string state = child.Stopping ? "stopping" : !child.Ready ? "starting" : IsSpare(child) ? "spare" : "ready";
+            var served = usage.Requests;
             workers.Add(new WorkerStatus(child.WorkerId, child.Pid, child.Generation, state,
-                Math.Round(child.Uptime.TotalSeconds, 1), slot?.Restarts ?? 0, slot?.LastExit, usage.Connections, usage.RssBytes, usage.CpuSeconds));
+                Math.Round(child.Uptime.TotalSeconds, 1), slot?.Restarts ?? 0, slot?.LastExit, usage.Connections, usage.RssBytes, usage.CpuSeconds,
+                served?.Completed, served?.InFlight, served?.Quantile(0.5), served?.Quantile(0.99)));
         }
         var master = new MasterStatus(_pid, _generation, Math.Round(time.GetElapsedTime(_startedAt).TotalSeconds, 1), Phase.Name(), _target,
             _successor?.Pid ?? _handedOverTo);
-        return new ClusterStatus(ClusterStatus.CurrentVersion, master, workers);
+        return new ClusterStatus(ClusterStatus.CurrentVersion, master, workers, system.TrafficNow() is { } traffic ? Requests(traffic) : null);
     }
+
+    private static RequestsStatus Requests(TrafficStatus traffic) => new(
+        traffic.Total.Completed,
+        RequestCounts.StatusClasses.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => traffic.Total.ByClass(p.i)),
+        traffic.Total.InFlight,
+        traffic.Recent.Completed,
+        traffic.Recent.Quantile(0.5),
+        traffic.Recent.Quantile(0.99),
+        traffic.BusyRatio is double busy ? Math.Round(busy, 3) : null,
+        traffic.AcceptQueues.ToDictionary(q => q.Url, q => q.Queued));
 }

@@ -40,6 +40,10 @@ internal sealed partial class Supervisor(
     private bool _allReady;
     private bool _servedOnce;
     private int _target;
+
+    /// <summary>The worker count the master converges on; read from other threads too (a stale value is fine there).</summary>
+    public int Target => Volatile.Read(ref _target);
+
     private long? _heapLimit;
     private bool _heapLimitLogged;
     private int _generation = 1;

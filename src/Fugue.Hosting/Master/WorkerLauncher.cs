@@ -12,7 +12,7 @@ namespace Fugue.Hosting.Master;
 /// User/Group, in the new WorkingDirectory, with the new settings stamped on each child.
 /// </summary>
 internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine command, FugueOptions options, string? controlSocketPath,
-    TextWriter? logFile, ConnectionTable? connections, ReplacementPriority? priority, string? keyRingPath, MasterInbox inbox, TimeProvider time)
+    TextWriter? logFile, WorkerTables tables, ReplacementPriority? priority, string? keyRingPath, MasterInbox inbox, TimeProvider time)
     : IChildLauncher
 {
     private readonly int _masterPid = Environment.ProcessId;
@@ -28,13 +28,19 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
     {
         var inherited = listeners.Bound.Select((l, i) => new InheritedListener(FdLayout.Listener(i), l.Https)).ToList();
         var fds = listeners.Bound.Select(l => l.Fd).ToList();
-        int? cell = connections?.Allocate();
-        if (cell is not null)
+        InheritedCell? Cell(int fd, int? cell)
         {
-            fds.Add(connections!.Fd);
+            if (cell is not int allocated)
+            {
+                return null;
+            }
+            fds.Add(fd);
+            return new InheritedCell(FdLayout.AfterListeners(fds.Count - 1), allocated);
         }
+        int? connectionCell = tables.Connections?.Allocate();
+        int? requestCell = options.CountRequests ? tables.Requests?.Allocate() : null;
         var identity = new WorkerIdentity(workerId, _masterPid, FdLayout.Channel, inherited, controlSocketPath, _settings, _runAs,
-            cell is int allocated ? new InheritedCell(FdLayout.AfterListeners(inherited.Count), allocated) : null,
+            Cell(tables.Connections?.Fd ?? -1, connectionCell), Cell(tables.Requests?.TableFd ?? -1, requestCell),
             WarmUp: start != WorkerStart.Cold, Spare: start == WorkerStart.Spare);
         string attributes = TelemetryIdentity.ResourceAttributes(Environment.GetEnvironmentVariable(TelemetryIdentity.VariableName), Environment.MachineName,
             _masterPid, workerId, start == WorkerStart.Spare ? $"g{generation}-spare{++_spares}" : null);
@@ -66,14 +72,12 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         catch
         {
             output.Dispose();
-            if (cell is int unused)
-            {
-                connections!.Release(unused);
-            }
+            tables.Release(connectionCell, requestCell);
             throw;
         }
         worker.Output = output;
-        worker.ConnectionCell = cell;
+        worker.ConnectionCell = connectionCell;
+        worker.RequestCell = requestCell;
         output.Start(workerId, worker.Pid, logFile);
         return worker;
     }
@@ -86,12 +90,17 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
     {
         var fds = listeners.Bound.Select(l => l.Fd).ToList();
         var sockets = listeners.Bound.Select((l, i) => new InheritedSocket(FdLayout.Listener(i), l.ListenEntry)).ToList();
-        int? inheritedLock = lockFd is null ? null : FdLayout.AfterListeners(fds.Count);
-        if (lockFd is int fd)
+        int? Pass(int? fd)
         {
-            fds.Add(fd);
+            if (fd is not int passed)
+            {
+                return null;
+            }
+            fds.Add(passed);
+            return FdLayout.AfterListeners(fds.Count - 1);
         }
-        var identity = new SuccessorIdentity(_masterPid, FdLayout.Channel, inheritedLock, sockets, priority?.Serving);
+        int? inheritedLock = Pass(lockFd);
+        var identity = new SuccessorIdentity(_masterPid, FdLayout.Channel, inheritedLock, sockets, priority?.Serving, Pass(tables.Requests?.PageFd));
         var env = AppCommandLine.ChildEnvironment([SystemdNotifier.WatchdogPidVariable],
             new KeyValuePair<string, string>(SuccessorIdentity.VariableName, identity.Serialize()),
             new KeyValuePair<string, string>("PWD", command.StartDirectory));

@@ -391,6 +391,25 @@ internal static unsafe class Posix
         return ((int)(uint)cred.uid, (int)cred.pid);
     }
 
+    /// <summary>
+    /// Connections a listening TCP socket holds that no worker has accepted yet (TCP_INFO: a listener's
+    /// <c>tcpi_unacked</c> is its accept queue); null for other sockets, or when the kernel does not say.
+    /// </summary>
+    public static int? AcceptQueue(System.Net.Sockets.Socket listener)
+    {
+        if (listener.ProtocolType != System.Net.Sockets.ProtocolType.Tcp)
+        {
+            return null;
+        }
+        const int TCP_INFO = 11, UnackedOffset = 24, ListenState = 10;
+        byte* info = stackalloc byte[UnackedOffset + sizeof(uint)];
+        socklen_t len = (uint)(UnackedOffset + sizeof(uint));
+        return getsockopt((int)listener.SafeHandle.DangerousGetHandle(), IPPROTO_TCP, TCP_INFO, info, &len) == 0 && len >= UnackedOffset + sizeof(uint)
+            && info[0] == ListenState
+            ? (int)*(uint*)(info + UnackedOffset)
+            : null;
+    }
+
     /// <summary>Binds a unix socket so that its file is created with mode 0600, with no moment of wider access.</summary>
     public static void BindPrivate(System.Net.Sockets.Socket socket, System.Net.EndPoint endPoint)
     {

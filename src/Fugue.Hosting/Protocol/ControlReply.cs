@@ -15,10 +15,22 @@ internal sealed record ControlReply(bool Ok, string Message, ClusterStatus? Stat
 /// <param name="Version">The shape's version: fields are only added within one.</param>
 /// <param name="Master">The master.</param>
 /// <param name="Workers">One entry per worker process: the slots' serving workers and their replacements, in slot order.</param>
-internal sealed record ClusterStatus(int Version, MasterStatus Master, IReadOnlyList<WorkerStatus> Workers)
+/// <param name="Requests">The cluster's requests; null when they are not counted.</param>
+internal sealed record ClusterStatus(int Version, MasterStatus Master, IReadOnlyList<WorkerStatus> Workers, RequestsStatus? Requests = null)
 {
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 }
+
+/// <param name="Total">Requests completed since the first master of this lineage started (they stay across recycles, HUP and USR2).</param>
+/// <param name="ByStatusClass">The completed requests by status class: <c>1xx</c> to <c>5xx</c>, and <c>other</c>.</param>
+/// <param name="InFlight">Requests being served now.</param>
+/// <param name="LastMinute">Requests completed over the last minute (or since the first look, if less).</param>
+/// <param name="P50Seconds">The median duration over that minute: the upper bound of its histogram bucket; <c>"Infinity"</c> past 10 s.</param>
+/// <param name="P99Seconds">The 99th percentile, likewise.</param>
+/// <param name="BusyRatio">Requests in flight on average over that minute, per worker.</param>
+/// <param name="AcceptQueues">Connections waiting in each listening TCP socket's accept queue, by URL.</param>
+internal sealed record RequestsStatus(long Total, IReadOnlyDictionary<string, long> ByStatusClass, long InFlight, long LastMinute, double? P50Seconds,
+    double? P99Seconds, double? BusyRatio, IReadOnlyDictionary<string, int> AcceptQueues);
 
 /// <param name="Pid">The master's pid.</param>
 /// <param name="Generation">The configuration generation (1 at start, one more for each HUP the master accepted).</param>
@@ -38,5 +50,9 @@ internal sealed record MasterStatus(int Pid, int Generation, double UptimeSecond
 /// <param name="Connections">Its open connections (null without connection balance).</param>
 /// <param name="RssBytes">Its resident memory.</param>
 /// <param name="CpuSeconds">The CPU time it has used, user and system.</param>
+/// <param name="Requests">The requests it completed since it started to serve (null when not counted).</param>
+/// <param name="InFlight">The requests it serves now.</param>
+/// <param name="P50Seconds">The median duration of its requests since it started (the bucket's upper bound).</param>
+/// <param name="P99Seconds">Their 99th percentile.</param>
 internal sealed record WorkerStatus(int Id, int Pid, int Generation, string State, double UptimeSeconds, int Restarts, string? LastExit,
-    int? Connections, long? RssBytes, double? CpuSeconds);
+    int? Connections, long? RssBytes, double? CpuSeconds, long? Requests = null, long? InFlight = null, double? P50Seconds = null, double? P99Seconds = null);

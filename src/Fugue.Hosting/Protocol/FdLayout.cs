@@ -3,8 +3,8 @@ namespace Fugue.Hosting.Protocol;
 /// <summary>
 /// Where a child finds what the master passes it: posix_spawn puts the listed descriptors at fixed numbers, in order,
 /// right after stdio. Both kinds of child (a worker; a new master after USR2) get their channel to the master first,
-/// then the listening sockets, then one more descriptor (a worker: the connection table; a new master: the pid-file
-/// lock).
+/// then the listening sockets, then the others its identity names (a worker: the connection and request tables; a new
+/// master: the pid-file lock and the page of request totals).
 /// </summary>
 internal static class FdLayout
 {
@@ -17,6 +17,6 @@ internal static class FdLayout
     /// <summary>The descriptor of listening socket <paramref name="index"/>.</summary>
     public static int Listener(int index) => FirstListener + index;
 
-    /// <summary>The descriptor after <paramref name="listeners"/> listening sockets (the connection table, or the lock).</summary>
+    /// <summary>The descriptor at <paramref name="listeners"/> past the first listening socket: the first one after the listeners, and on.</summary>
     public static int AfterListeners(int listeners) => FirstListener + listeners;
 }

@@ -23,7 +23,7 @@ internal sealed class WorkerChannel(
     ILogger<WorkerChannel> logger,
     WarmUp? warmUp = null,
     HealthGate? health = null,
-    RequestCounter? requests = null,
+    RequestMeter? requests = null,
     RequestDeadline? deadline = null) : IHostedService, IDisposable
 {
     private readonly Socket _socket = new(new SafeSocketHandle(identity.ControlFd, ownsHandle: true));

@@ -7,7 +7,7 @@ namespace Fugue.Hosting.Worker;
 /// <summary>One inherited listening socket: its descriptor number in the worker and whether Kestrel must add TLS.</summary>
 internal readonly record struct InheritedListener(int Fd, bool Https);
 
-/// <summary>The inherited <see cref="ConnectionTable"/> descriptor and the worker's cell in it.</summary>
+/// <summary>An inherited shared table's descriptor (<see cref="ConnectionTable"/>, <see cref="RequestTable"/>) and the worker's cell in it.</summary>
 internal readonly record struct InheritedCell(int Fd, int Cell);
 
 /// <summary>
@@ -23,10 +23,11 @@ internal readonly record struct InheritedCell(int Fd, int Cell);
 /// <param name="Settings">The settings the worker lives by; null: none sent, the worker reads its own configuration.</param>
 /// <param name="RunAs">The user and groups to take on; null: the master's.</param>
 /// <param name="Connections">The connection table and the worker's cell; null: no balance.</param>
+/// <param name="Requests">The request table and the worker's cell; null: its requests are not counted.</param>
 /// <param name="WarmUp">Whether it replaces a serving worker, and so warms up first.</param>
 /// <param name="Spare">Whether it is a spare: it accepts from the shared sockets only once the master gives it a slot.</param>
 internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd, IReadOnlyList<InheritedListener> Listeners, string? MasterSocketPath,
-    WorkerSettings? Settings, Credentials? RunAs = null, InheritedCell? Connections = null, bool WarmUp = false, bool Spare = false)
+    WorkerSettings? Settings, Credentials? RunAs = null, InheritedCell? Connections = null, InheritedCell? Requests = null, bool WarmUp = false, bool Spare = false)
 {
     private readonly TaskCompletionSource _promoted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -75,11 +76,8 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
             }
             w.WriteEndArray();
         });
-        w.Object(nameof(Connections), Connections, (w, cell) =>
-        {
-            w.WriteNumber(nameof(cell.Fd), cell.Fd);
-            w.WriteNumber(nameof(cell.Cell), cell.Cell);
-        });
+        w.Object(nameof(Connections), Connections, WriteCell);
+        w.Object(nameof(Requests), Requests, WriteCell);
         w.WriteBoolean(nameof(WarmUp), WarmUp);
         w.WriteBoolean(nameof(Spare), Spare);
         w.WriteNumber(nameof(WorkerId), WorkerId);
@@ -97,7 +95,17 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
         o.Member(nameof(RunAs)) is { } runAs
             ? new Credentials(runAs.UInt(nameof(Credentials.Uid)), runAs.UInt(nameof(Credentials.Gid)), runAs.Items(nameof(Credentials.Groups), g => g.GetUInt32()))
             : null,
-        o.Member(nameof(Connections)) is { } cell ? new InheritedCell(cell.Int(nameof(InheritedCell.Fd)), cell.Int(nameof(InheritedCell.Cell))) : null,
+        ReadCell(o, nameof(Connections)),
+        ReadCell(o, nameof(Requests)),
         o.Bool(nameof(WarmUp)),
         o.Bool(nameof(Spare)));
+
+    private static void WriteCell(Utf8JsonWriter w, InheritedCell cell)
+    {
+        w.WriteNumber(nameof(cell.Fd), cell.Fd);
+        w.WriteNumber(nameof(cell.Cell), cell.Cell);
+    }
+
+    private static InheritedCell? ReadCell(JsonElement o, string name) =>
+        o.Member(name) is { } cell ? new InheritedCell(cell.Int(nameof(InheritedCell.Fd)), cell.Int(nameof(InheritedCell.Cell))) : null;
 }

@@ -119,6 +119,11 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
     /// <summary>A fixed figure per child: the status reports what the system says.</summary>
     public ProcessUsage Usage(ChildProcess child) => new(Connections(child), 1_048_576L * child.WorkerId, 0.25);
 
+    /// <summary>What <see cref="TrafficNow"/> answers.</summary>
+    public TrafficStatus? Traffic { get; set; }
+
+    public TrafficStatus? TrafficNow() => Traffic;
+
     public int? Connections(ChildProcess child) => child.Pid % 7;
 
     /// <summary>The stack captures asked for: the worker and why, and how each completes.</summary>

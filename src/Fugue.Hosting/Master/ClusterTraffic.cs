@@ -1,0 +1,52 @@
+using Fugue.Hosting.Native;
+
+namespace Fugue.Hosting.Master;
+
+/// <summary>The cluster's traffic as the metrics and <c>fugue status</c> show it; read from any thread.</summary>
+internal sealed class ClusterTraffic
+{
+    private readonly RequestTotals _totals;
+    private readonly RequestWindow _window;
+    private readonly Func<int> _workers;
+    private readonly ListenerSet _listeners;
+
+    public ClusterTraffic(RequestTotals totals, RequestWindow window, Func<int> workers, ListenerSet listeners)
+    {
+        (_totals, _window, _workers, _listeners) = (totals, window, workers, listeners);
+        _ = window.Over(totals.Total()); // the window starts with the master, at what a predecessor handed over
+    }
+
+    public TrafficStatus Now()
+    {
+        var total = _totals.Total();
+        var (recent, length) = _window.Over(total);
+        return new TrafficStatus(total, recent, RequestWindow.BusyRatio(recent, length, _workers()), AcceptQueues());
+    }
+
+    /// <summary>Each listening TCP socket's connections waiting to be accepted.</summary>
+    public IReadOnlyList<(string Url, int Queued)> AcceptQueues()
+    {
+        var queues = new List<(string, int)>();
+        foreach (var listener in _listeners.Bound.ToArray())
+        {
+            try
+            {
+                if (Posix.AcceptQueue(listener.Socket) is int queued)
+                {
+                    queues.Add((listener.Url, queued));
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                // closed by a stop meanwhile
+            }
+        }
+        return queues;
+    }
+}
+
+/// <param name="Total">Everything served, across recycles and masters, and in flight now.</param>
+/// <param name="Recent">What was served over the <see cref="RequestWindow"/>.</param>
+/// <param name="BusyRatio">Requests in flight on average over the window, per worker; null at first.</param>
+/// <param name="AcceptQueues">Each listening TCP socket's connections not yet accepted.</param>
+internal sealed record TrafficStatus(RequestCounts Total, RequestCounts Recent, double? BusyRatio, IReadOnlyList<(string Url, int Queued)> AcceptQueues);

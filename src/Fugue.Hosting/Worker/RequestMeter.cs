@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace Fugue.Hosting.Worker;
+
+/// <summary>
+/// The outermost middleware of a worker, once it serves (a warm-up's requests do not count): counts each request in
+/// the worker's cell of the <see cref="RequestTable"/> (in flight, its status class, how long it took), and, with
+/// Fugue:MaxRequests, completes <see cref="LimitReached"/> at the limit, Fugue:MaxRequests plus a random share of
+/// Fugue:MaxRequestsJitter drawn here so that workers started together do not reach it together. The master decides
+/// what follows.
+/// </summary>
+internal sealed class RequestMeter : IStartupFilter
+{
+    private readonly TaskCompletionSource _limitReached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly RequestTable? _table;
+    private readonly int _cell;
+    private long _served;
+    private volatile bool _counting;
+
+    /// <param name="limit">The requests after which this worker asks to be recycled; 0: never.</param>
+    /// <param name="table">The shared table and this worker's cell in it; null: not counted there.</param>
+    public RequestMeter(long limit, (RequestTable Table, int Cell)? table)
+    {
+        Limit = limit;
+        (_table, _cell) = table ?? default;
+    }
+
+    public static long DrawLimit(FugueOptions options) =>
+        options.MaxRequests > 0 ? options.MaxRequests + Random.Shared.Next(options.MaxRequestsJitter + 1) : 0;
+
+    /// <summary>The requests after which this worker asks to be recycled; 0: never.</summary>
+    public long Limit { get; }
+
+    /// <summary>The requests completed since it started to serve (counted with a <see cref="Limit"/> only).</summary>
+    public long Served => Interlocked.Read(ref _served);
+
+    /// <summary>Completes once <see cref="Served"/> reaches <see cref="Limit"/>.</summary>
+    public Task LimitReached => _limitReached.Task;
+
+    /// <summary>The worker serves from here on: what starts now counts.</summary>
+    public void Start() => _counting = true;
+
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.Use(async (context, nextMiddleware) =>
+        {
+            if (!_counting)
+            {
+                await nextMiddleware(context).ConfigureAwait(false);
+                return;
+            }
+            long started = Stopwatch.GetTimestamp();
+            int stripe = _table?.Begin(_cell) ?? 0;
+            int status = StatusCodes.Status500InternalServerError;
+            try
+            {
+                await nextMiddleware(context).ConfigureAwait(false);
+                status = context.Response.StatusCode;
+            }
+            finally
+            {
+                _table?.End(_cell, stripe, status, Stopwatch.GetElapsedTime(started));
+                Completed();
+            }
+        });
+        next(app);
+    };
+
+    internal void Completed()
+    {
+        if (_counting && Limit > 0 && Interlocked.Increment(ref _served) == Limit)
+        {
+            _limitReached.TrySetResult();
+        }
+    }
+}
