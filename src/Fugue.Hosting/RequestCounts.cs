@@ -139,5 +139,6 @@ internal sealed class RequestCounts
         return sum;
     }
 
-    private static long Add(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
+    /// <summary>The sum of two counts of zero or more, at most <see cref="long.MaxValue"/>.</summary>
+    public static long Add(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
 }

@@ -12,9 +12,9 @@ internal sealed unsafe class RequestTable
     public const int Capacity = ConnectionTable.Capacity;
 
     private const int Stripes = 4;
-    private const int StripeLongs = 32;
-    private const int CellLongs = Stripes * StripeLongs;
-    private const long Size = (Capacity + 1L) * CellLongs * sizeof(long);
+    internal const int StripeLongs = 32;
+    internal const int CellLongs = Stripes * StripeLongs;
+    internal const long Size = (Capacity + 1L) * CellLongs * sizeof(long);
 
     private readonly SharedCells _memory;
     private readonly long* _cells;
@@ -48,7 +48,7 @@ internal sealed unsafe class RequestTable
     /// <summary>Master: the worker in <paramref name="cell"/> was reaped and its counts read for the last time.</summary>
     public void Release(int cell) => _memory.Free(cell);
 
-    /// <summary>Master: the counts of <paramref name="cell"/>, each clamped to zero or more.</summary>
+    /// <summary>Master: the counts of <paramref name="cell"/>: each stripe's value taken at zero or more, the sums saturated.</summary>
     public RequestCounts Read(int cell)
     {
         var counts = new long[RequestCounts.Length];
@@ -57,7 +57,7 @@ internal sealed unsafe class RequestTable
         {
             for (int i = 0; i < RequestCounts.Length; i++)
             {
-                counts[i] += Volatile.Read(ref first[(s * StripeLongs) + i]);
+                counts[i] = RequestCounts.Add(counts[i], Math.Max(0, Volatile.Read(ref first[(s * StripeLongs) + i])));
             }
         }
         return RequestCounts.Clamped(counts);

@@ -116,7 +116,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         if (identity.WarmUp && options.WarmUpPath is { } warmUpPath)
         {
             services.AddSingleton(sp => new WarmUp(identity, warmUpPath, options.WarmUpRequests, identity.Spare, sp.GetRequiredService<ILogger<WarmUp>>(),
-                identity.Spare && identity.Connections is not null ? BalanceRehearsal.Create() : null));
+                identity.Spare && identity.Connections is not null ? BalanceRehearsal.Create() : null, sp.GetService<RequestMeter>()));
         }
         foreach (var transport in services.Where(d => d.ServiceType == typeof(IConnectionListenerFactory) && d.ImplementationType is not null).ToList())
         {
@@ -144,8 +144,10 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         }
         if (options.MaxRequests > 0 || identity.Requests is not null)
         {
+            // Without a warm-up every request counts; with one, those after it (WarmUp starts the count).
             services.AddSingleton(new RequestMeter(RequestMeter.DrawLimit(options),
-                identity.Requests is { } requests ? (RequestTable.Open(requests.Fd), requests.Cell) : null));
+                identity.Requests is { } requests ? (RequestTable.Open(requests.Fd), requests.Cell) : null,
+                counting: !(identity.WarmUp && options.WarmUpPath is not null)));
             services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<RequestMeter>());
         }
         services.AddSingleton<IFugue>(sp => new WorkerContext(identity, sp.GetRequiredService<WorkerChannel>()));

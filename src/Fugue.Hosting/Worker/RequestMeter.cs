@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http;
 namespace Fugue.Hosting.Worker;
 
 /// <summary>
-/// The outermost middleware of a worker, once it serves (a warm-up's requests do not count): counts each request in
+/// The outermost middleware of a worker, from its first request or, with a warm-up, from the warm-up's end: counts each request in
 /// the worker's cell of the <see cref="RequestTable"/> (in flight, its status class, how long it took), and, with
 /// Fugue:MaxRequests, completes <see cref="LimitReached"/> at the limit, Fugue:MaxRequests plus a random share of
 /// Fugue:MaxRequestsJitter drawn here so that workers started together do not reach it together. The master decides
@@ -22,10 +22,12 @@ internal sealed class RequestMeter : IStartupFilter
 
     /// <param name="limit">The requests after which this worker asks to be recycled; 0: never.</param>
     /// <param name="table">The shared table and this worker's cell in it; null: not counted there.</param>
-    public RequestMeter(long limit, (RequestTable Table, int Cell)? table)
+    /// <param name="counting">Whether requests count from the start; false: from <see cref="Start"/>.</param>
+    public RequestMeter(long limit, (RequestTable Table, int Cell)? table, bool counting = false)
     {
         Limit = limit;
         (_table, _cell) = table ?? default;
+        _counting = counting;
     }
 
     public static long DrawLimit(FugueOptions options) =>
@@ -40,7 +42,7 @@ internal sealed class RequestMeter : IStartupFilter
     /// <summary>Completes once <see cref="Served"/> reaches <see cref="Limit"/>.</summary>
     public Task LimitReached => _limitReached.Task;
 
-    /// <summary>The worker serves from here on: what starts now counts.</summary>
+    /// <summary>The warm-up is over: what starts now counts.</summary>
     public void Start() => _counting = true;
 
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>

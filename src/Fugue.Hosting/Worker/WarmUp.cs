@@ -23,7 +23,7 @@ namespace Fugue.Hosting.Worker;
 /// the warm-up disposes of when it ends.
 /// </summary>
 internal sealed class WarmUp(WorkerIdentity identity, string path, int requests, bool untilJitQuiet, ILogger<WarmUp> logger,
-    BalanceRehearsal? rehearsal = null)
+    BalanceRehearsal? rehearsal = null, RequestMeter? meter = null)
 {
     private const int Concurrency = 8;
 
@@ -121,6 +121,7 @@ internal sealed class WarmUp(WorkerIdentity identity, string path, int requests,
             {
                 await _private.UnbindAsync(CancellationToken.None).ConfigureAwait(false);
             }
+            meter?.Start(); // before any request from the shared sockets, which wait for Done
             _done.TrySetResult();
         }
     }

@@ -76,7 +76,6 @@ internal sealed class WorkerChannel(
             Send(ControlMessage.Ready);
             if (requests is not null)
             {
-                requests.Start();
                 _ = requests.LimitReached.ContinueWith(_ => AskToBeRecycled(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
             }
             if (deadline is not null)
