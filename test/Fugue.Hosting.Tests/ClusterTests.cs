@@ -17,7 +17,12 @@ public sealed class ClusterTests
         var workers = master.StartedWorkers();
         Assert.Equal(new[] { $"worker 1 pid {workers[1]}", $"worker 2 pid {workers[2]}" }, answers.Order());
         Assert.Equal(workers.Values.Order(), ProcessTree.Children(master.Pid).Order());
+        // What ps and top show: the role, then as much of the app's name as fits.
+        Assert.Equal("master Fugue.Ho", Comm(master.Pid));
+        Assert.Equal(["w1 Fugue.Hostin", "w2 Fugue.Hostin"], [Comm(workers[1]), Comm(workers[2])]);
     }
+
+    private static string Comm(int pid) => File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n');
 
     [Fact]
     public async Task A_killed_worker_is_replaced_in_the_same_slot()

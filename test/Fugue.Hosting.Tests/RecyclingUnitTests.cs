@@ -59,6 +59,15 @@ public sealed class RecyclingUnitTests
     }
 
     [Theory]
+    [InlineData("master", "HelloWeb", "master HelloWeb")]
+    [InlineData("old w12", "Fugue.Hosting.TestApp", "old w12 Fugue.H")]
+    [InlineData("spare", "Ünïcode", "spare Ünïcode")]
+    [InlineData("old master", "Äpp", "old master Äpp")]
+    [InlineData("old master", "ÄÄÄ", "old master ÄÄ")] // 15 bytes at most, no character cut in two
+    public void A_process_title_is_its_role_then_as_much_of_the_app_name_as_fits(string role, string app, string title) =>
+        Assert.Equal(title, Fugue.Hosting.Native.ProcessTitle.For(role, app));
+
+    [Theory]
     [InlineData("MaxRequests", "-1", "Fugue:MaxRequests = -1: must be 0 (off) or more.")]
     [InlineData("MaxRequestsJitter", "-5", "Fugue:MaxRequestsJitter = -5: must be 0 (off) or more.")]
     [InlineData("MemoryLimit", "-1", "Fugue:MemoryLimit = -1: must be 0 (off) or more.")]

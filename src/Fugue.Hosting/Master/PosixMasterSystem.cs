@@ -56,6 +56,8 @@ internal sealed class PosixMasterSystem(
 
     public TrafficStatus? TrafficNow() => Traffic?.Now();
 
+    public void Title(string role) => ProcessTitle.Set(role);
+
     public ProcessUsage Usage(ChildProcess child)
     {
         int? open = Connections(child);

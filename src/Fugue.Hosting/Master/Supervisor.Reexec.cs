@@ -56,6 +56,7 @@ internal sealed partial class Supervisor
         systemd.Notify(ServiceState.MainPid(successor.Pid), ServiceState.Ready, ServiceState.Status($"new master {successor.Pid} serves"));
         metrics?.Reexeced("done", successor.Uptime);
         Answer(_reexecWaiters, ControlReply.Done($"new master {successor.Pid} serves; this master ({_pid}) drains its workers and exits"));
+        system.Title("old master");
         BeginStop($"handing over to new master {successor.Pid}");
     }
 

@@ -76,6 +76,7 @@ internal sealed partial class Supervisor(
     /// <summary>Starts supervising: the workers of the configuration at start are due.</summary>
     public void Start()
     {
+        system.Title("master");
         _launcher = system.Launcher(_options);
         _target = _options.Workers;
     }

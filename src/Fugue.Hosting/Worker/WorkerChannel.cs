@@ -41,6 +41,8 @@ internal sealed class WorkerChannel(
             WorkerLog.RunsAs(logger, identity.WorkerId, Environment.ProcessId, runAs.Uid, runAs.Gid,
                 WorkerUser.ChangedBy ?? "UseFugue, after the runtime's start and the app's code before it (no startup hook here)");
         }
+        ProcessTitle.Set(identity.Spare ? "spare" : $"w{identity.WorkerId}");
+        lameDuck.Draining.Register(() => ProcessTitle.Set($"old w{identity.WorkerId}"));
         lifetime.ApplicationStarted.Register(() => _ = SayReadyAsync());
         _reader = ReadAsync();
         _watchdog = WatchParentAsync();
@@ -167,6 +169,7 @@ internal sealed class WorkerChannel(
         if (int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int workerId)
             && identity.Promote(workerId))
         {
+            ProcessTitle.Set($"w{workerId}");
             WorkerLog.TookSlot(logger, workerId, Environment.ProcessId);
         }
     }

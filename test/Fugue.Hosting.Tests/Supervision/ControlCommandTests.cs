@@ -122,8 +122,10 @@ public sealed class ControlCommandTests
         var successor = h.Processes.Launched.Last();
         Assert.Equal(successor.Pid, h.Command("status").Reply!.Status!.Master.NewMasterPid);
         Assert.Null(reexec.Reply);
+        Assert.Equal(["master"], h.Processes.Titles);
         h.Ready(successor);
         Assert.True(reexec.Reply!.Ok);
+        Assert.Equal(["master", "old master"], h.Processes.Titles); // ps tells the draining master from the new one
         Assert.Contains(successor.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), reexec.Reply.Message, StringComparison.Ordinal);
     }
 

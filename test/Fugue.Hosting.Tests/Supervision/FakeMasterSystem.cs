@@ -124,6 +124,11 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
 
     public TrafficStatus? TrafficNow() => Traffic;
 
+    /// <summary>The titles the supervisor gave the master, in order.</summary>
+    public List<string> Titles { get; } = [];
+
+    public void Title(string role) => Titles.Add(role);
+
     public int? Connections(ChildProcess child) => child.Pid % 7;
 
     /// <summary>The stack captures asked for: the worker and why, and how each completes.</summary>
