@@ -17,15 +17,16 @@ public sealed class ControlClientTests
         Assert.Equal(0, code);
         string[] lines = table.TrimEnd('\n').Split('\n');
         Assert.StartsWith($"master {master.Pid}  serving  generation 1  up ", lines[0], StringComparison.Ordinal);
-        Assert.StartsWith("ID  PID", lines[1], StringComparison.Ordinal);
-        Assert.Equal([$"1  {workers[1]}", $"2  {workers[2]}"], lines[2..].Select(l => string.Join("  ", l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..2])));
+        Assert.StartsWith("requests 0  in flight 0  last minute 0  ", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("ID  PID", lines[2], StringComparison.Ordinal);
+        Assert.Equal([$"1  {workers[1]}", $"2  {workers[2]}"], lines[3..].Select(l => string.Join("  ", l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..2])));
 
         (code, string json, _) = master.Fugue("status --json");
         Assert.Equal(0, code);
         using (var document = JsonDocument.Parse(json))
         {
             var root = document.RootElement;
-            Assert.Equal(1, root.GetProperty("version").GetInt32());
+            Assert.Equal(2, root.GetProperty("version").GetInt32());
             Assert.Equal(master.Pid, root.GetProperty("master").GetProperty("pid").GetInt32());
             Assert.Equal("serving", root.GetProperty("master").GetProperty("state").GetString());
             var shown = root.GetProperty("workers").EnumerateArray().ToList();

@@ -3,7 +3,11 @@ using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests;
 
-/// <summary>The cluster's request totals with real workers: recycled by MaxRequests, replaced by a USR2.</summary>
+/// <summary>
+/// The cluster's request totals with real workers: recycled by MaxRequests, replaced by a USR2. A hundred worker starts
+/// take the machine's cores for a minute: alone, so that no other test's deadline pays for them, nor they for its load.
+/// </summary>
+[Collection(nameof(TimingSensitive))]
 public sealed class RequestMetricsTests
 {
     private const int Recycles = 100;
@@ -17,6 +21,7 @@ public sealed class RequestMetricsTests
             ["Fugue__MaxRequestsJitter"] = "0",
             ["Fugue__MinLifetime"] = "00:00:00",
             ["Fugue__RecycleConcurrency"] = "2",
+            ["Fugue__ReplacementNice"] = "0", // the other tests' load would starve replacements at nice 10
         });
         var uri = new Uri(master.WaitForUrl());
         master.WaitForAllReady(2);

@@ -21,7 +21,8 @@ internal static class StatusTable
         text.Append('\n');
         if (status.Requests is { } r)
         {
-            text.Append(CultureInfo.InvariantCulture, $"requests {r.Total} ({string.Join(" ", r.ByStatusClass.Where(c => c.Value > 0).Select(c => $"{ControlCharacters.Escape(c.Key)} {c.Value}"))})");
+            var classes = r.ByStatusClass.Where(c => c.Value > 0).Select(c => $"{ControlCharacters.Escape(c.Key)} {c.Value}").ToList();
+            text.Append(CultureInfo.InvariantCulture, $"requests {r.Total}{(classes.Count > 0 ? $" ({string.Join(" ", classes)})" : "")}");
             text.Append(CultureInfo.InvariantCulture, $"  in flight {r.InFlight}  last minute {r.LastMinute}  p50 {Seconds(r.P50Seconds)}  p99 {Seconds(r.P99Seconds)}");
             text.Append(CultureInfo.InvariantCulture, $"  busy {(r.BusyRatio is double b ? b.ToString("0.00", CultureInfo.InvariantCulture) : "-")}");
             foreach (var (url, queued) in r.AcceptQueues)
