@@ -3,6 +3,7 @@
 #   build/bench.sh                  every scenario (about 40 minutes), then the summary against the targets;
 #                                   writes docs/benchmarks/results.md (tables, raw numbers) and reloads.svg
 #   build/bench.sh throughput [r]   wrk req/s and p99: plain Kestrel vs Fugue with 2 and 4 workers, r rounds (default 5)
+#   build/bench.sh counting [r]     wrk req/s and p99 of 2 workers counting requests (the default) and not, r rounds
 #   build/bench.sh reloads [n]      n HUP then n USR2 under wrk (keep-alive) and hey (no keep-alive): failures, p99
 #   build/bench.sh timeline         req/s and p99 over time across one HUP and one USR2 (hey keep-alive): reloads.svg
 #   build/bench.sh balance          connections each worker holds under wrk keep-alive -c64, 2 and 4 workers, balance off/on

@@ -10,6 +10,7 @@ switch (scenario)
     case "all":
         Console.WriteLine($"Machine: {Report.Machine()}");
         Throughput.Run(5);
+        Throughput.RunCounting(5);
         Reloads.Run(20);
         Timeline.Run();
         Balance.Run();
@@ -25,6 +26,9 @@ switch (scenario)
         break;
     case "throughput":
         Throughput.Run(Count(5));
+        break;
+    case "counting":
+        Throughput.RunCounting(Count(5));
         break;
     case "reloads":
         Reloads.Run(Count(20), args.Length > 2 ? args[2] : "");
@@ -54,7 +58,7 @@ switch (scenario)
         Recycling.Run(Count(100));
         break;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: all, throughput [rounds], reloads [count] [wrk|hey], timeline, balance, affinity [rounds], startup [repeats], restarts [count], recycling [count], resuscitation [kills] [Key=Value ...]");
+        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: all, throughput [rounds], counting [rounds], reloads [count] [wrk|hey], timeline, balance, affinity [rounds], startup [repeats], restarts [count], recycling [count], resuscitation [kills] [Key=Value ...]");
         return 2;
 }
 return 0;

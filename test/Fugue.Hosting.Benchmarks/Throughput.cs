@@ -54,10 +54,40 @@ internal static class Throughput
             ["setup", "req/s (median)", "runs", "ratio to plain", "p99 ms (median)"], rows);
     }
 
-    private static (double Rps, double P99) Measure(int workers, bool pinned, bool aot)
+    /// <summary>Fugue with 2 workers counting requests (the default) and not counting, alternated round by round.</summary>
+    public static void RunCounting(int rounds)
+    {
+        (string Name, Dictionary<string, string?>? Settings)[] setups =
+            [("counting requests (default)", null), ("CountRequests=false", new() { ["Fugue__CountRequests"] = "false" })];
+        var results = setups.ToDictionary(s => s.Name, _ => new List<(double Rps, double P99)>());
+        for (int round = 1; round <= rounds; round++)
+        {
+            foreach (var (name, settings) in round % 2 == 1 ? setups : setups.Reverse())
+            {
+                var result = Measure(2, pinned: true, aot: false, settings);
+                results[name].Add(result);
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round}: {name}: {result.Rps:0} req/s, p99 {result.P99:0.00} ms"));
+            }
+        }
+        double off = Tools.Median(results[setups[1].Name].Select(r => r.Rps));
+        var rows = setups.Select(s => results[s.Name]).Select((runs, i) => new[]
+        {
+            setups[i].Name, Tools.F(Tools.Median(runs.Select(r => r.Rps)), "0"), string.Join(' ', runs.Select(r => Tools.F(r.Rps, "0"))),
+            Tools.F(Tools.Median(runs.Select(r => r.Rps)) / off, "0.000"), Tools.F(Tools.Median(runs.Select(r => r.P99)), "0.00"),
+        }).ToList();
+        Report.Table("Request counting", $"wrk -t2 -c{Connections} -d{Seconds}s, keep-alive, HelloWeb GET /, 2 workers, after a {WarmUpSeconds} s warm-up; medians of {rounds} alternated rounds.",
+            ["setup", "req/s (median)", "runs", "ratio to not counting", "p99 ms (median)"], rows);
+    }
+
+    private static (double Rps, double P99) Measure(int workers, bool pinned, bool aot, Dictionary<string, string?>? settings = null)
     {
         int port = Http.FreePort();
-        using var server = Tools.StartHelloWeb(workers, port, pinned ? null : new Dictionary<string, string?> { ["Fugue__CpuAffinity"] = "false" }, aot);
+        settings ??= [];
+        if (!pinned)
+        {
+            settings["Fugue__CpuAffinity"] = "false";
+        }
+        using var server = Tools.StartHelloWeb(workers, port, settings.Count > 0 ? settings : null, aot);
         if (workers == 0)
         {
             server.WaitForLine("Application started");

@@ -47,29 +47,56 @@ internal sealed class RequestMeter : IStartupFilter
 
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
     {
-        app.Use(async (context, nextMiddleware) =>
-        {
-            if (!_counting)
-            {
-                await nextMiddleware(context).ConfigureAwait(false);
-                return;
-            }
-            long started = Stopwatch.GetTimestamp();
-            int stripe = _table?.Begin(_cell) ?? 0;
-            int status = StatusCodes.Status500InternalServerError;
-            try
-            {
-                await nextMiddleware(context).ConfigureAwait(false);
-                status = context.Response.StatusCode;
-            }
-            finally
-            {
-                _table?.End(_cell, stripe, status, Stopwatch.GetElapsedTime(started));
-                Completed();
-            }
-        });
+        app.Use(Meter);
         next(app);
     };
+
+    /// <summary>No async state machine for a request that completes at once, which most do.</summary>
+    private RequestDelegate Meter(RequestDelegate next) => context =>
+    {
+        if (!_counting)
+        {
+            return next(context);
+        }
+        long started = Stopwatch.GetTimestamp();
+        int stripe = _table?.Begin(_cell) ?? 0;
+        Task task;
+        try
+        {
+            task = next(context);
+        }
+        catch
+        {
+            Ended(stripe, StatusCodes.Status500InternalServerError, started);
+            throw;
+        }
+        if (task.IsCompletedSuccessfully)
+        {
+            Ended(stripe, context.Response.StatusCode, started);
+            return task;
+        }
+        return AwaitAsync(task, context, stripe, started);
+    };
+
+    private async Task AwaitAsync(Task task, HttpContext context, int stripe, long started)
+    {
+        int status = StatusCodes.Status500InternalServerError;
+        try
+        {
+            await task.ConfigureAwait(false);
+            status = context.Response.StatusCode;
+        }
+        finally
+        {
+            Ended(stripe, status, started);
+        }
+    }
+
+    private void Ended(int stripe, int status, long started)
+    {
+        _table?.End(_cell, stripe, status, Stopwatch.GetElapsedTime(started));
+        Completed();
+    }
 
     internal void Completed()
     {
