@@ -138,6 +138,13 @@ public sealed class FugueOptions
     public bool CountRequests { get; set; } = true;
 
     /// <summary>
+    /// Whether the metrics carry a series per serving worker for its requests (<c>fugue.worker.requests</c>,
+    /// <c>fugue.worker.requests.in_flight</c>, tagged <c>fugue.worker.id</c>) beside the cluster's totals. Default
+    /// false; read when the master starts.
+    /// </summary>
+    public bool PerWorkerMetrics { get; set; }
+
+    /// <summary>
     /// Pins each worker, once it is ready, to its own share of the CPUs the master may run on, as nginx's
     /// <c>worker_cpu_affinity auto</c>: with at least as many workers as CPUs, worker i runs on CPU (i - 1) mod n;
     /// with fewer, on its own contiguous block of them. It starts on all of them, so that its runtime is sized

@@ -64,6 +64,9 @@ internal interface IMasterSystem
     /// <summary>A child's open connections, as its cell in the connection table counts them; null without one. Any thread.</summary>
     int? Connections(ChildProcess child);
 
+    /// <summary>What a worker served since it started, as its cell counts it; null when not counted. Any thread.</summary>
+    RequestCounts? Requests(ChildProcess child);
+
     /// <summary>Names the master's process by its role for <c>ps</c> (<see cref="ProcessTitle"/>).</summary>
     void Title(string role);
 

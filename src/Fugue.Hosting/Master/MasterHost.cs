@@ -81,7 +81,7 @@ internal sealed class MasterHost(
             if (tables.Requests is { } requests)
             {
                 traffic = new ClusterTraffic(requests, new RequestWindow(time), () => _supervisor?.Target ?? _options.Workers, listeners);
-                metrics.CountRequests(traffic);
+                metrics.CountRequests(traffic, _options.PerWorkerMetrics);
             }
             var system = new PosixMasterSystem(listeners, controlSocket.Path, logFiles?.WorkerOut, tables, priority, sharedKeyRing, inbox, time)
             {

@@ -18,13 +18,14 @@ internal sealed class MasterMetrics : IDisposable
     private readonly Counter<long> _reexecs;
     private readonly Histogram<double> _reexecDuration;
     private volatile Snapshot _snapshot = new([], []);
+    private bool _perWorker;
 
     public MasterMetrics(IMeterFactory? factory = null)
     {
         Meter = factory?.Create(MeterName) ?? new Meter(MeterName);
         Meter.CreateObservableGauge("fugue.workers", () => _snapshot.States.Select(s => new Measurement<int>(s.Count, new KeyValuePair<string, object?>("fugue.worker.state", s.State))),
             "{worker}", "Worker processes by state: starting, ready, spare (ready to take a slot), stopping, and backoff (an empty slot waiting to restart)");
-        Meter.CreateObservableGauge("fugue.worker.connections", () => _snapshot.Connections.Select(c => new Measurement<int>(c.Open(), new KeyValuePair<string, object?>("fugue.worker.id", c.WorkerId))),
+        Meter.CreateObservableGauge("fugue.worker.connections", () => PerWorker(w => w.Connections()),
             "{connection}", "Open connections of each serving worker (with connection balance)");
         _restarts = Meter.CreateCounter<long>("fugue.worker.restarts", "{restart}", "Workers that exited unasked, by reason: crash, hung, boot_timeout; or were taken out for a request past RequestTimeout: request_timeout");
         _recycles = Meter.CreateCounter<long>("fugue.worker.recycles", "{recycle}", "Healthy workers replaced, by reason: max_requests, max_lifetime, memory");
@@ -36,9 +37,20 @@ internal sealed class MasterMetrics : IDisposable
 
     public Meter Meter { get; }
 
-    /// <summary>Publishes the cluster's requests: totals by status class, in flight, recent latency, busy ratio, accept queues.</summary>
-    public void CountRequests(ClusterTraffic traffic)
+    /// <summary>
+    /// Publishes the cluster's requests: totals by status class, in flight, recent latency, busy ratio, accept queues;
+    /// and with <paramref name="perWorker"/> each serving worker's requests and requests in flight.
+    /// </summary>
+    public void CountRequests(ClusterTraffic traffic, bool perWorker)
     {
+        if (perWorker && !_perWorker)
+        {
+            _perWorker = true;
+            Meter.CreateObservableCounter("fugue.worker.requests", () => PerWorker(w => w.Requests()?.Completed),
+                "{request}", "Requests each serving worker completed since it started (a new worker in the slot starts again from 0)");
+            Meter.CreateObservableUpDownCounter("fugue.worker.requests.in_flight", () => PerWorker(w => w.Requests()?.InFlight),
+                "{request}", "Requests each serving worker serves now");
+        }
         Meter.CreateObservableCounter("fugue.requests", () =>
             {
                 var total = traffic.Now().Total;
@@ -79,11 +91,19 @@ internal sealed class MasterMetrics : IDisposable
         }
     }
 
-    /// <summary>The loop's view for the gauges: workers per state, and how to read each serving worker's connections.</summary>
-    public void Publish(IReadOnlyList<(string State, int Count)> states, IReadOnlyList<(int WorkerId, Func<int> Open)> connections) =>
-        _snapshot = new Snapshot(states, connections);
+    /// <summary>The loop's view for the gauges: workers per state, and how to read each serving worker's counts.</summary>
+    public void Publish(IReadOnlyList<(string State, int Count)> states, IReadOnlyList<ServingWorker> serving) =>
+        _snapshot = new Snapshot(states, serving);
+
+    private IEnumerable<Measurement<T>> PerWorker<T>(Func<ServingWorker, T?> read)
+        where T : struct =>
+        _snapshot.Serving.Select(w => (w.WorkerId, Value: read(w))).Where(w => w.Value is not null)
+            .Select(w => new Measurement<T>(w.Value!.Value, new KeyValuePair<string, object?>("fugue.worker.id", w.WorkerId)));
 
     public void Dispose() => Meter.Dispose();
 
-    private sealed record Snapshot(IReadOnlyList<(string State, int Count)> States, IReadOnlyList<(int WorkerId, Func<int> Open)> Connections);
+    private sealed record Snapshot(IReadOnlyList<(string State, int Count)> States, IReadOnlyList<ServingWorker> Serving);
 }
+
+/// <summary>A serving worker as the metrics read it, from their own thread: its open connections and its request counts (null: not counted).</summary>
+internal sealed record ServingWorker(int WorkerId, Func<int?> Connections, Func<RequestCounts?> Requests);

@@ -58,10 +58,12 @@ internal sealed class PosixMasterSystem(
 
     public void Title(string role) => ProcessTitle.Set(role);
 
+    public RequestCounts? Requests(ChildProcess child) => child.RequestCell is int cell ? tables.Requests?.Worker(cell) : null;
+
     public ProcessUsage Usage(ChildProcess child)
     {
         int? open = Connections(child);
-        var requests = child.RequestCell is int cell ? tables.Requests?.Worker(cell) : null;
+        var requests = Requests(child);
         try
         {
             // statm: sizes in pages, the second the resident set. stat: after the command (in parentheses, which may

@@ -631,7 +631,7 @@ internal sealed partial class Supervisor(
             ("stopping", children.Count(c => c.Stopping)),
             ("backoff", _slots.Count(s => s.Current is null && s.Incoming is null && !s.RestartDue)),
         ],
-        [.. _slots.Select(s => s.Current).OfType<ChildProcess>().Select(c => (c.WorkerId, (Func<int>)(() => system.Connections(c) ?? 0)))]);
+        [.. _slots.Select(s => s.Current).OfType<ChildProcess>().Select(c => new ServingWorker(c.WorkerId, () => system.Connections(c), () => system.Requests(c)))]);
     }
 
     private void OnFirstServing()

@@ -129,6 +129,11 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
 
     public void Title(string role) => Titles.Add(role);
 
+    /// <summary>What <see cref="Requests"/> answers for a child.</summary>
+    public Func<ChildProcess, RequestCounts?> RequestsOf { get; set; } = _ => null;
+
+    public RequestCounts? Requests(ChildProcess child) => RequestsOf(child);
+
     public int? Connections(ChildProcess child) => child.Pid % 7;
 
     /// <summary>The stack captures asked for: the worker and why, and how each completes.</summary>

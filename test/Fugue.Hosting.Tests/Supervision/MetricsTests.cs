@@ -95,6 +95,31 @@ public sealed class MetricsTests
     }
 
     /// <summary>Every measurement of one meter instance, by instrument name, with its one tag value.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Requests_are_published_for_the_cluster_and_per_worker_only_when_asked(bool perWorker)
+    {
+        using var h = new SupervisorHarness();
+        using var metrics = new Recorded(h.Metrics.Meter);
+        var totals = RequestTotals.Create(null);
+        var table = RequestTable.Open(Tmds.Linux.LibC.dup(totals.TableFd));
+        int[] cells = [totals.Allocate()!.Value, totals.Allocate()!.Value];
+        for (int i = 0; i < 5; i++)
+        {
+            table.End(cells[i % 2], table.Begin(cells[i % 2]), i == 4 ? 500 : 200, TimeSpan.FromMilliseconds(2));
+        }
+        _ = table.Begin(cells[1]);
+        h.Metrics.CountRequests(new ClusterTraffic(totals, new RequestWindow(h.Time), () => 2, new ListenerSet()), perWorker);
+        var workers = h.StartAll();
+        h.Processes.RequestsOf = c => totals.Worker(cells[workers.IndexOf(c)]);
+        h.Step();
+
+        Assert.Equal((4, 1, 1), (metrics.Gauge("fugue.requests", "2xx"), metrics.Gauge("fugue.requests", "5xx"), metrics.Gauge("fugue.requests.in_flight")));
+        Assert.Equal(perWorker ? [3.0, 2.0] : [], metrics.Values("fugue.worker.requests").Take(2));
+        Assert.Equal(perWorker ? 1 : 0, metrics.Gauge("fugue.worker.requests.in_flight"));
+    }
+
     internal sealed class Recorded : IDisposable
     {
         private readonly MeterListener _listener = new();
