@@ -58,7 +58,7 @@ public sealed class BlazorTemplateApp : IDisposable
 /// <summary>
 /// A Blazor Server template app with 2 workers: the page loads and its circuit starts and renders, through the
 /// SignalR client speaking the circuit hub (/_blazor) as the browser's script does, every request on a new connection
-/// as a browser's WebSocket is. No browser runs here; clicking is left to one.
+/// as a browser's WebSocket is; and in a real browser, clicked.
 /// </summary>
 [Collection("Builds")]
 public sealed partial class BlazorServerTests(BlazorTemplateApp app) : IClassFixture<BlazorTemplateApp>
@@ -96,6 +96,80 @@ public sealed partial class BlazorServerTests(BlazorTemplateApp app) : IClassFix
             int batch = await rendered.Task.WaitAsync(deadline.Token);
             await circuit.SendAsync("OnRenderCompleted", batch, null, deadline.Token);
         }
+    }
+
+    /// <summary>
+    /// Debian's Chromium clicks the template's counter 10 times and reads 10; then across a HUP and across a USR2. The
+    /// old worker's WebSocket gets 1001 when it drains; blazor.web.js reconnects at once, reaches a new worker that
+    /// has no such circuit, is rejected and reloads the page: the count starts again from 0, and 10 clicks read 10.
+    /// </summary>
+    [ToolFact("/usr/bin/chromium", "chromium")]
+    public async Task A_browser_clicks_the_counter_ten_times_and_on_across_a_hup_and_a_usr2()
+    {
+        // As dotnet run starts it: a build's output serves blazor.web.js from the framework's files in Development only.
+        using var master = MasterProcess.Start(BlazorTemplateApp.Name, new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" },
+            fileName: app.Executable, workingDirectory: app.Directory);
+        var url = new Uri(master.WaitForUrl());
+        master.WaitForAllReady(2);
+        using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox"], // as root
+        });
+        var page = await browser.NewPageAsync();
+        int loads = 0;
+        page.Load += (_, _) => Interlocked.Increment(ref loads);
+        await page.GotoAsync(new Uri(url, "/counter").ToString());
+
+        await ClickTenTimesAsync(page, master);
+        Assert.Equal(1, Volatile.Read(ref loads));
+
+        int[] firstWorkers = [.. master.StartedWorkers().Values];
+        master.Signal(1);
+        master.WaitForRollDone(2);
+        foreach (int old in firstWorkers)
+        {
+            master.WaitForEvent(MasterEvents.WorkerStopped, old);
+        }
+        master.WaitFor(() => Volatile.Read(ref loads) == 2 ? (bool?)true : null, "the page reloaded once its circuit's worker was gone");
+        await ClickTenTimesAsync(page, master);
+
+        int oldMaster = master.Pid;
+        master.Signal(12);
+        master.WaitForTakeOver(oldMaster);
+        Assert.True(master.WaitForExit(), "the old master did not exit");
+        master.WaitFor(() => Volatile.Read(ref loads) == 3 ? (bool?)true : null, "the page reloaded once the old master's workers were gone");
+        await ClickTenTimesAsync(page, master);
+    }
+
+    /// <summary>Clicks until the circuit counts (a click before it is interactive does nothing), then to 10, each count read on the page.</summary>
+    private static async Task ClickTenTimesAsync(Microsoft.Playwright.IPage page, MasterProcess master)
+    {
+        var status = page.GetByRole(Microsoft.Playwright.AriaRole.Status);
+        var button = page.GetByRole(Microsoft.Playwright.AriaRole.Button, new() { Name = "Click me" });
+        Assert.Equal("Current count: 0", await status.TextContentAsync());
+        var deadline = Stopwatch.StartNew();
+        while (await status.TextContentAsync() == "Current count: 0")
+        {
+            Assert.True(deadline.Elapsed < MasterProcess.Deadline, $"the counter never became interactive. Output:\n{master.Output}");
+            await button.ClickAsync();
+            try
+            {
+                await status.Filter(new() { HasText = "Current count: 1" }).WaitForAsync(new() { Timeout = 500 });
+            }
+            catch (TimeoutException)
+            {
+                // not interactive yet: click again
+            }
+        }
+        for (int count = 2; count <= 10; count++)
+        {
+            await button.ClickAsync();
+            await Microsoft.Playwright.Assertions.Expect(status).ToHaveTextAsync($"Current count: {count}", new() { Timeout = 30_000 });
+        }
+        Assert.Equal("Current count: 10", await status.TextContentAsync());
     }
 
     [GeneratedRegex(@"<!--Blazor:(\{""type"":""server"".*?\})-->")]
