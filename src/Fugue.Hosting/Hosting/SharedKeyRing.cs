@@ -44,6 +44,3 @@ internal static class SharedKeyRing
     public static void Use(IServiceCollection services, string path, string applicationName) =>
         services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(path)).SetApplicationName(applicationName);
 }
-
-/// <summary>The master's decision: the shared ring's directory (null: the app configures its own), and the app's name.</summary>
-internal sealed record KeyRingPlan(string? Path, string ApplicationName);

@@ -4,16 +4,6 @@ using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master;
 
-/// <summary>What a child of the master is.</summary>
-internal enum ChildKind
-{
-    /// <summary>A worker in a slot.</summary>
-    Worker,
-
-    /// <summary>The new master a USR2 started.</summary>
-    NewMaster,
-}
-
 /// <summary>
 /// One child of the master and the master's end of its control channel: a worker, or the new master a USR2 started.
 /// Owned by the supervisor loop. What it sends is untrusted (it runs the app's bugs): at most <see cref="MaxQueued"/>

@@ -22,16 +22,3 @@ internal enum ClusterPhase
     /// <summary>The children are draining (TERM, a handover, a crash loop); the master exits when they are gone.</summary>
     Stopping,
 }
-
-internal static class ClusterPhases
-{
-    /// <summary>The name in <c>fugue status</c> (<c>master.state</c>).</summary>
-    public static string Name(this ClusterPhase phase) => phase switch
-    {
-        ClusterPhase.Starting => "starting",
-        ClusterPhase.Serving => "serving",
-        ClusterPhase.Rolling => "rolling",
-        ClusterPhase.Reexecuting => "re-executing",
-        _ => "stopping",
-    };
-}

@@ -73,23 +73,3 @@ internal interface IMasterSystem
     /// <summary>The cluster's requests and accept queues now; null when requests are not counted.</summary>
     TrafficStatus? TrafficNow();
 }
-
-/// <summary>
-/// A child's open connections (null without connection balance), resident memory, CPU time and the requests it
-/// served (null when not counted).
-/// </summary>
-internal readonly record struct ProcessUsage(int? Connections, long? RssBytes, double? CpuSeconds, RequestCounts? Requests = null);
-
-/// <summary>Starts children with the settings of one configuration.</summary>
-internal interface IChildLauncher
-{
-    /// <summary>
-    /// Starts worker <paramref name="workerId"/>, warmed up and at the priority <paramref name="start"/> says.
-    /// <paramref name="heapLimit"/>: its GC heap limit in bytes (<see cref="WorkerMemory"/>), or null to leave the
-    /// runtime's own.
-    /// </summary>
-    ChildProcess LaunchWorker(int workerId, int generation, WorkerStart start, long? heapLimit);
-
-    /// <summary>Starts a new master (USR2) with the listeners, a channel to this one and the pid-file lock.</summary>
-    ChildProcess LaunchSuccessor(int? lockFd);
-}

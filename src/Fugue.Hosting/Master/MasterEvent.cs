@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master;
@@ -15,20 +14,4 @@ internal abstract record MasterEvent
 
     /// <summary>A control client's request (from process <paramref name="ClientPid"/>), answered on <paramref name="Reply"/> when done.</summary>
     public sealed record Command(ControlRequest Request, int ClientPid, IControlReply Reply) : MasterEvent;
-}
-
-/// <summary>Where the supervisor answers a control request, once.</summary>
-internal interface IControlReply
-{
-    void Complete(ControlReply reply);
-}
-
-/// <summary>The queue between everything that happens to the master and the one loop that owns its state.</summary>
-internal sealed class MasterInbox
-{
-    private readonly Channel<MasterEvent> _channel = Channel.CreateUnbounded<MasterEvent>(new UnboundedChannelOptions { SingleReader = true });
-
-    public void Post(MasterEvent e) => _channel.Writer.TryWrite(e);
-
-    public ChannelReader<MasterEvent> Reader => _channel.Reader;
 }

@@ -104,6 +104,3 @@ internal sealed class MasterMetrics : IDisposable
 
     private sealed record Snapshot(IReadOnlyList<(string State, int Count)> States, IReadOnlyList<ServingWorker> Serving);
 }
-
-/// <summary>A serving worker as the metrics read it, from their own thread: its open connections and its request counts (null: not counted).</summary>
-internal sealed record ServingWorker(int WorkerId, Func<int?> Connections, Func<RequestCounts?> Requests);

@@ -5,17 +5,6 @@ using Fugue.Hosting.Native;
 
 namespace Fugue.Hosting.Master;
 
-/// <summary>One listening socket systemd passed (<c>LISTEN_FDS</c>), with its name and where it listens.</summary>
-internal sealed record ActivatedSocket(int Fd, string Name, EndPoint? LocalEndPoint)
-{
-    public string Describe() => $"fd {Fd} '{Name}' on {LocalEndPoint switch
-    {
-        UnixDomainSocketEndPoint unix => "unix:" + unix,
-        { } endPoint => endPoint.ToString(),
-        null => "?",
-    }}";
-}
-
 /// <summary>
 /// Socket activation (<c>sd_listen_fds_with_names</c>): a master started by systemd, or <c>systemd-socket-activate</c>,
 /// with <c>LISTEN_PID</c> = its pid serves the <c>LISTEN_FDS</c> sockets from descriptor 3 on instead of binding its

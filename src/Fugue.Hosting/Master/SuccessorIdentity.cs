@@ -4,9 +4,6 @@ using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master;
 
-/// <summary>One listening socket a new master inherits from the old one, and the Listen entry it was bound for.</summary>
-internal readonly record struct InheritedSocket(int Fd, string ListenEntry);
-
 /// <summary>
 /// What an old master tells the new master it starts on USR2, in one environment variable (JSON: see
 /// <see cref="ProtocolJson"/>) that the new master removes once read: its channel to the old master, the old master's

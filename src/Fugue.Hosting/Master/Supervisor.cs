@@ -714,6 +714,3 @@ internal sealed partial class Supervisor(
     }
 
 }
-
-/// <summary>A worker as other threads may see it.</summary>
-internal sealed record WorkerInfo(int WorkerId, int Pid, bool Ready);

@@ -1,17 +1,5 @@
 namespace Fugue.Hosting.Protocol;
 
-/// <summary>What a control client asks of the master.</summary>
-internal enum ControlVerb
-{
-    Status,
-    Reload,
-    Reexec,
-    Scale,
-    Stop,
-    ReopenLogs,
-    Stacks,
-}
-
 /// <summary>
 /// One request on the control socket: a single line, <c>verb [argument]</c> (<c>status</c>, <c>reload</c>,
 /// <c>reexec</c>, <c>scale 4</c>, <c>stop</c>, <c>reopen-logs</c>), read from a client the master does not trust.

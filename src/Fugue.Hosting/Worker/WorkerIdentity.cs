@@ -4,12 +4,6 @@ using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Worker;
 
-/// <summary>One inherited listening socket: its descriptor number in the worker and whether Kestrel must add TLS.</summary>
-internal readonly record struct InheritedListener(int Fd, bool Https);
-
-/// <summary>An inherited shared table's descriptor (<see cref="ConnectionTable"/>, <see cref="RequestTable"/>) and the worker's cell in it.</summary>
-internal readonly record struct InheritedCell(int Fd, int Cell);
-
 /// <summary>
 /// What the master tells a worker, in one environment variable (<see cref="VariableName"/>, JSON: see
 /// <see cref="ProtocolJson"/>). Reading it is a pure parse; what it makes of the process (its user, its descriptors,

@@ -1,0 +1,4 @@
+namespace Fugue.Hosting.Worker;
+
+/// <summary>An inherited shared table's descriptor (<see cref="ConnectionTable"/>, <see cref="RequestTable"/>) and the worker's cell in it.</summary>
+internal readonly record struct InheritedCell(int Fd, int Cell);
