@@ -1,10 +1,11 @@
+using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master;
 
 /// <summary>
-/// The control socket's requests (<c>&lt;app&gt; fugue status|reload|reexec|scale N|stop|reopen-logs|stacks N</c>): each
-/// does what the matching signal does, and is answered when the master has done it (a roll done or aborted, a new master serving
+/// Signals, and the control socket's requests (<c>&lt;app&gt; fugue status|reload|reexec|scale N|stop|reopen-logs|stacks
+/// N</c>): each request does what the matching signal does, and is answered when the master has done it (a roll done or aborted, a new master serving
 /// or rolled back, the workers ready at the new count), or at once when it cannot be done.
 /// </summary>
 internal sealed partial class Supervisor
@@ -138,4 +139,73 @@ internal sealed partial class Supervisor
         traffic.Recent.Quantile(0.99),
         traffic.BusyRatio is double busy ? Math.Round(busy, 3) : null,
         traffic.AcceptQueues.ToDictionary(q => q.Url, q => q.Queued));
+
+    private void OnSignal(int signal)
+    {
+        string name = ExitStatus.SignalName(signal);
+        switch (signal)
+        {
+            case Posix.SIGTERM or Posix.SIGINT or Posix.SIGQUIT when !_stopping:
+                BeginStop(name);
+                break;
+            case Posix.SIGTERM or Posix.SIGINT or Posix.SIGKILL:
+                StopNow(signal == Posix.SIGKILL ? "the host's shutdown timeout passed" : "second " + name);
+                break;
+            case Posix.SIGCHLD:
+                break;
+            case var _ when _stopping:
+                MasterLog.SignalReceived(logger, name, "ignored while stopping");
+                break;
+            case Posix.SIGHUP:
+                StartRoll(name);
+                break;
+            case Posix.SIGUSR2:
+                StartReexec(name);
+                break;
+            case Posix.SIGTTIN when _target >= ControlRequest.MaxWorkers:
+                MasterLog.SignalReceived(logger, name, $"ignored: {_target} workers is the most a master runs");
+                break;
+            case Posix.SIGTTIN:
+                Scale(_target + 1, name);
+                break;
+            case Posix.SIGTTOU:
+                Scale(Math.Max(0, _target - 1), name);
+                break;
+            case Posix.SIGWINCH:
+                Scale(0, name); // the sockets stay: TTIN or HUP brings workers back
+                break;
+            case Posix.SIGUSR1:
+                ReopenLogs(name);
+                break;
+            default:
+                MasterLog.SignalReceived(logger, name, "not handled");
+                break;
+        }
+    }
+
+    private void Scale(int workers, string request)
+    {
+        MasterLog.WorkersScaled(logger, _target, workers, request);
+        _target = workers;
+    }
+
+    private ControlReply ReopenLogs(string request)
+    {
+        if (logFiles is null)
+        {
+            MasterLog.SignalReceived(logger, request, "accepted; no log files are configured to reopen");
+            return ControlReply.Done("no log files are configured to reopen");
+        }
+        try
+        {
+            logFiles.Reopen();
+            MasterLog.SignalReceived(logger, request, "log files reopened");
+            return ControlReply.Done("log files reopened");
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            MasterLog.SignalReceived(logger, request, $"log files not reopened: {e.Message}");
+            return ControlReply.Failed($"log files not reopened: {e.Message}");
+        }
+    }
 }

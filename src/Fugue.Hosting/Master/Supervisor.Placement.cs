@@ -1,0 +1,108 @@
+
+namespace Fugue.Hosting.Master;
+
+/// <summary>Where and how a worker runs: its heap limit, its CPUs, and the priority a replacement starts at and is given back.</summary>
+internal sealed partial class Supervisor
+{
+    /// <summary>Each worker's GC heap limit for the cluster's size now (null: none), logged when it changes.</summary>
+    private long? WorkerHeapLimit()
+    {
+        var memory = system.Memory;
+        int workers = _target == 0 ? 0 : _target + _options.SpareWorkers;
+        long? heapLimit = memory.HeapLimit(workers);
+        if (heapLimit != _heapLimit && heapLimit is long bytes)
+        {
+            MasterLog.WorkerHeapLimit(logger, bytes >> 20, workers, memory.Limit!.Value >> 20);
+        }
+        else if (!_heapLimitLogged && memory is { Limit: long limit, AppSetting: { } setting })
+        {
+            MasterLog.WorkerHeapLimitLeft(logger, setting, limit >> 20);
+        }
+        _heapLimit = heapLimit;
+        _heapLimitLogged = true;
+        return heapLimit;
+    }
+
+    /// <summary>A replacement that started below the serving priority (a worker, or a new master) gets it, once.</summary>
+    private void Unnice(ChildProcess child, string why)
+    {
+        if (child.StartedAtNice is not int started || start.Priority is not { } priority)
+        {
+            return;
+        }
+        child.StartedAtNice = null;
+        try
+        {
+            system.SetNice(child.Pid, priority.Serving);
+            MasterLog.ChildPriorityRestored(logger, child.Name, child.Pid, started, priority.Serving, why);
+        }
+        catch (IOException e)
+        {
+            MasterLog.ChildPriorityNotRestored(logger, child.Name, child.Pid, started, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// A replacement still starting at its lower priority after half of WorkerBootTimeout gets the serving one: on
+    /// CPUs kept that busy it could otherwise starve, and the rolling restart or re-exec would be abandoned.
+    /// </summary>
+    private void RaiseStarvedReplacements()
+    {
+        foreach (var child in Children().Where(c => c is { Ready: false, Stopping: false, StartedAtNice: not null } && c.Uptime > c.Settings.BootTimeout / 2))
+        {
+            Unnice(child, $" (not ready after {(child.Settings.BootTimeout / 2).TotalSeconds:0.#}s, half of {FugueOptions.SectionName}:WorkerBootTimeout)");
+        }
+    }
+
+    /// <summary>
+    /// Under Fugue:CpuAffinity (as it stands after a HUP), moves a worker that has just become ready onto its CPUs.
+    /// Not before: a starting .NET process runs its JIT beside its main thread, on every CPU it may use, and sizes
+    /// its runtime (GC heaps, thread pool, I/O queues) for the CPUs it sees at start. A spare is pinned as it takes
+    /// slot <paramref name="workerId"/>.
+    /// </summary>
+    private void Pin(ChildProcess worker, int? workerId = null)
+    {
+        if (!_options.CpuAffinity)
+        {
+            return;
+        }
+        if (_cpus is null)
+        {
+            _cpus = new CpuPlan(system.AllowedCpus);
+            MasterLog.CpuAffinity(logger, _pid, _cpus.Allowed);
+        }
+        int id = workerId ?? worker.WorkerId;
+        var cpus = _cpus.For(id, _target);
+        try
+        {
+            system.Pin(worker.Pid, cpus);
+            MasterLog.WorkerPinned(logger, id, worker.Pid, cpus.ToString());
+        }
+        catch (IOException e)
+        {
+            MasterLog.PinFailed(logger, id, worker.Pid, cpus.ToString(), e.Message);
+        }
+    }
+
+    /// <summary>
+    /// A new master that started below the serving priority serves at it (unless the old master raised it already,
+    /// when it was slow to become ready).
+    /// </summary>
+    private void RaiseSelf(int nice)
+    {
+        int started = system.OwnNice;
+        if (started == nice)
+        {
+            return;
+        }
+        try
+        {
+            system.SetNice(_pid, nice);
+            MasterLog.MasterPriorityRestored(logger, _pid, started, nice);
+        }
+        catch (IOException e)
+        {
+            MasterLog.MasterPriorityNotRestored(logger, _pid, started, e.Message);
+        }
+    }
+}
