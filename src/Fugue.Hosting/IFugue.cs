@@ -1,6 +1,6 @@
 namespace Fugue.Hosting;
 
-/// <summary>The cluster as seen from this process; injectable, and also reachable statically through <see cref="Fugue"/>.</summary>
+/// <summary>The cluster as seen from this process; injectable, and also reachable statically through <see cref="FugueCluster"/>.</summary>
 public interface IFugue
 {
     /// <summary>What this process is.</summary>

@@ -2,10 +2,9 @@ namespace Fugue.Hosting.Master;
 
 /// <summary>
 /// A spare's JIT tiers up while it warms up, not once it serves. The runtime holds back all call counting and
-/// re-compiling at higher tiers for 100 ms after any method runs for the first time ("startup-like activity"), and a
-/// warm-up keeps doing that now and then: measured, a spare promoted after 2,000 warm-up requests still compiled about
-/// 2,000 methods (tier-0 instrumented, then tier 1) in its first second of serving, and kept compiling through 40,000
-/// warm-up requests. Without the delay its warm-up converges (<see cref="Worker.WarmUp"/> goes on until the JIT is
+/// re-compiling at higher tiers for a while after any method runs for the first time ("startup-like activity"), and a
+/// warm-up keeps doing that now and then, so a spare promoted after a long warm-up still compiles its hot methods at
+/// higher tiers while its first clients wait (docs/benchmarks). Without the delay its warm-up converges (<see cref="Worker.WarmUp"/> goes on until the JIT is
 /// quiet). Only spares get this: no client waits for them, and the delay is what keeps a cold start short.
 /// </summary>
 internal static class SpareTiering

@@ -10,8 +10,8 @@ internal enum WorkerStart
     Replacing,
 
     /// <summary>
-    /// It replaces a worker that died while others serve: warm-up, so that its first clients do not wait for its JIT
-    /// (over 100 ms at p99, against 3 ms), at the serving priority, since the cluster is short of a worker.
+    /// It replaces a worker that died while others serve: warm-up, so that its first clients do not wait for its JIT,
+    /// at the serving priority, since the cluster is short of a worker.
     /// </summary>
     Resuscitating,
 

@@ -6,9 +6,9 @@ namespace Fugue.Hosting.Worker;
 /// A spare's rehearsal of the code its promotion runs that no warm-up request reaches: the <see cref="ConnectionBalance"/>
 /// counting connections, waiting for a turn (woken by a close, or through its rechecks until MaxWait) and the runtime's
 /// timer and task code under those waits. Run once a warm-up round, that code reaches its final tier with the rest and
-/// the warm-up's quiet JIT covers it; measured with one pass at the end, a promoted spare re-compiled about 125 of its
-/// methods at higher tiers in its first 400 ms of serving (80 ms of JIT on the one CPU it serves on). On a table of its
-/// own: <see cref="Dispose"/> closes the descriptor, and its 32 KiB stay mapped.
+/// the warm-up's quiet JIT covers it; with one pass at the end only, a promoted spare still re-compiled those methods
+/// at higher tiers in its first moments of serving. On a table of its own: <see cref="Dispose"/> closes the
+/// descriptor, and the mapping stays.
 /// </summary>
 internal sealed class BalanceRehearsal : IDisposable
 {

@@ -8,8 +8,8 @@ namespace Fugue.Hosting.Worker;
 /// connections, for at most <see cref="MaxWait"/>, so that a worker that does not wake in time costs a connection
 /// only that much delay. The kernel's queue is still shared: a worker that dies leaves its queued connections there.
 /// A worker counts as accepting once its first accept waits in the kernel, not when it sets out to accept: from then
-/// the others wait for it, and before, a worker still compiling its way to that accept (a promoted spare: 2 to 13 ms,
-/// measured) would have held a queued connection back.
+/// the others wait for it, and before, a worker still compiling its way to that accept (a promoted spare) would have
+/// held a queued connection back.
 /// </summary>
 internal sealed class ConnectionBalance
 {

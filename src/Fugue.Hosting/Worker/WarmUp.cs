@@ -167,7 +167,7 @@ internal sealed class WarmUp(WorkerIdentity identity, string path, int requests,
 
     /// <summary>
     /// One request on a connection of its own, read to the end; the status code (0: no HTTP/1.x status line). A plain
-    /// socket, not HttpClient: its first request would cost the worker over 100 ms of JIT for code it never serves with.
+    /// socket, not HttpClient: its first request would cost the worker a large JIT bill for code it never serves with.
     /// </summary>
     private async Task<int> GetAsync(IPEndPoint endpoint, byte[] request, byte[] buffer, CancellationToken stopping)
     {
