@@ -5,14 +5,13 @@ using Fugue.Hosting.Protocol;
 namespace Fugue.Hosting.Master;
 
 /// <summary>The supervisor's effects, done to real processes.</summary>
-internal sealed class PosixMasterSystem(
-    ListenerSet listeners, string? controlSocketPath, TextWriter? workerLog, WorkerTables tables, ReplacementPriority? priority,
-    string? keyRingPath, MasterInbox inbox, TimeProvider time) : IMasterSystem
+internal sealed class PosixMasterSystem(SpawnContext spawn) : IMasterSystem
 {
+
     private static readonly TimeSpan OutputDrain = TimeSpan.FromMilliseconds(500);
 
     public IChildLauncher Launcher(FugueOptions options) =>
-        new WorkerLauncher(listeners, AppCommandLine.Current(), options, controlSocketPath, workerLog, tables, priority, keyRingPath, inbox, time);
+        new WorkerLauncher(spawn, AppCommandLine.Current(), options);
 
     public bool Signal(int pid, int signal) => Posix.Kill(pid, signal);
 
@@ -27,7 +26,7 @@ internal sealed class PosixMasterSystem(
             return null;
         }
         child.CloseChannel();
-        tables.Release(child);
+        spawn.Tables.Release(child);
         // What it wrote last is read (and its output sockets closed) before its exit is reported.
         child.Output?.WaitForEnd(OutputDrain);
         return status;
@@ -58,7 +57,7 @@ internal sealed class PosixMasterSystem(
 
     public void Title(string role) => ProcessTitle.Set(role);
 
-    public RequestCounts? Requests(ChildProcess child) => child.RequestCell is int cell ? tables.Requests?.Worker(cell) : null;
+    public RequestCounts? Requests(ChildProcess child) => child.RequestCell is int cell ? spawn.Tables.Requests?.Worker(cell) : null;
 
     public ProcessUsage Usage(ChildProcess child)
     {
@@ -93,7 +92,7 @@ internal sealed class PosixMasterSystem(
 
     public long? PrivateMemory(ChildProcess child) => Master.PrivateMemory.Of(child.Pid);
 
-    public int? Connections(ChildProcess child) => child.ConnectionCell is int cell ? tables.Connections!.Count(cell) : null;
+    public int? Connections(ChildProcess child) => child.ConnectionCell is int cell ? spawn.Tables.Connections!.Count(cell) : null;
 
     public bool TellOldMaster(int channelFd)
     {

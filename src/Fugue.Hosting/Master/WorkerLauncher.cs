@@ -11,13 +11,12 @@ namespace Fugue.Hosting.Master;
 /// one configuration: a HUP that the master accepts makes a new one, so the new generation runs as the new
 /// User/Group, in the new WorkingDirectory, with the new settings stamped on each child.
 /// </summary>
-internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine command, FugueOptions options, string? controlSocketPath,
-    TextWriter? logFile, WorkerTables tables, ReplacementPriority? priority, string? keyRingPath, MasterInbox inbox, TimeProvider time)
-    : IChildLauncher
+internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command, FugueOptions options) : IChildLauncher
 {
+
     private readonly int _masterPid = Environment.ProcessId;
     private readonly Credentials? _runAs = Credentials.Resolve(options.User, options.Group);
-    private readonly WorkerSettings _settings = WorkerSettings.From(options) with { KeyRingPath = keyRingPath };
+    private readonly WorkerSettings _settings = WorkerSettings.From(options) with { KeyRingPath = spawn.KeyRingPath };
     private int _spares;
 
     /// <summary>The workers must not talk to systemd nor think they are a new master.</summary>
@@ -26,8 +25,8 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
 
     public ChildProcess LaunchWorker(int workerId, int generation, WorkerStart start, long? heapLimit)
     {
-        var inherited = listeners.Bound.Select((l, i) => new InheritedListener(FdLayout.Listener(i), l.Https)).ToList();
-        var fds = listeners.Bound.Select(l => l.Fd).ToList();
+        var inherited = spawn.Listeners.Bound.Select((l, i) => new InheritedListener(FdLayout.Listener(i), l.Https)).ToList();
+        var fds = spawn.Listeners.Bound.Select(l => l.Fd).ToList();
         InheritedCell? Cell(int fd, int? cell)
         {
             if (cell is not int allocated)
@@ -37,10 +36,10 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
             fds.Add(fd);
             return new InheritedCell(FdLayout.AfterListeners(fds.Count - 1), allocated);
         }
-        int? connectionCell = tables.Connections?.Allocate();
-        int? requestCell = options.CountRequests ? tables.Requests?.Allocate() : null;
-        var identity = new WorkerIdentity(workerId, _masterPid, FdLayout.Channel, inherited, controlSocketPath, _settings, _runAs,
-            Cell(tables.Connections?.Fd ?? -1, connectionCell), Cell(tables.Requests?.TableFd ?? -1, requestCell),
+        int? connectionCell = spawn.Tables.Connections?.Allocate();
+        int? requestCell = options.CountRequests ? spawn.Tables.Requests?.Allocate() : null;
+        var identity = new WorkerIdentity(workerId, _masterPid, FdLayout.Channel, inherited, spawn.ControlSocketPath, _settings, _runAs,
+            Cell(spawn.Tables.Connections?.Fd ?? -1, connectionCell), Cell(spawn.Tables.Requests?.TableFd ?? -1, requestCell),
             WarmUp: start != WorkerStart.Cold, Spare: start == WorkerStart.Spare);
         string attributes = TelemetryIdentity.ResourceAttributes(Environment.GetEnvironmentVariable(TelemetryIdentity.VariableName), Environment.MachineName,
             _masterPid, workerId, start == WorkerStart.Spare ? $"g{generation}-spare{++_spares}" : null);
@@ -67,18 +66,18 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         try
         {
             worker = Launch(ChildKind.Worker, workerId, generation, env, fds, options.WorkingDirectory ?? command.StartDirectory, output.WorkerEnds,
-                start is WorkerStart.Replacing or WorkerStart.Spare ? priority?.Starting : null);
+                start is WorkerStart.Replacing or WorkerStart.Spare ? spawn.Priority?.Starting : null);
         }
         catch
         {
             output.Dispose();
-            tables.Release(connectionCell, requestCell);
+            spawn.Tables.Release(connectionCell, requestCell);
             throw;
         }
         worker.Output = output;
         worker.ConnectionCell = connectionCell;
         worker.RequestCell = requestCell;
-        output.Start(workerId, worker.Pid, logFile);
+        output.Start(workerId, worker.Pid, spawn.WorkerLog);
         return worker;
     }
 
@@ -88,8 +87,8 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
     /// </summary>
     public ChildProcess LaunchSuccessor(int? lockFd)
     {
-        var fds = listeners.Bound.Select(l => l.Fd).ToList();
-        var sockets = listeners.Bound.Select((l, i) => new InheritedSocket(FdLayout.Listener(i), l.ListenEntry)).ToList();
+        var fds = spawn.Listeners.Bound.Select(l => l.Fd).ToList();
+        var sockets = spawn.Listeners.Bound.Select((l, i) => new InheritedSocket(FdLayout.Listener(i), l.ListenEntry)).ToList();
         int? Pass(int? fd)
         {
             if (fd is not int passed)
@@ -100,11 +99,11 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
             return FdLayout.AfterListeners(fds.Count - 1);
         }
         int? inheritedLock = Pass(lockFd);
-        var identity = new SuccessorIdentity(_masterPid, FdLayout.Channel, inheritedLock, sockets, priority?.Serving, Pass(tables.Requests?.PageFd));
+        var identity = new SuccessorIdentity(_masterPid, FdLayout.Channel, inheritedLock, sockets, spawn.Priority?.Serving, Pass(spawn.Tables.Requests?.PageFd));
         var env = AppCommandLine.ChildEnvironment([SystemdNotifier.WatchdogPidVariable],
             new KeyValuePair<string, string>(SuccessorIdentity.VariableName, identity.Serialize()),
             new KeyValuePair<string, string>("PWD", command.StartDirectory));
-        return Launch(ChildKind.NewMaster, 0, 0, env, fds, command.StartDirectory, nice: priority?.Starting);
+        return Launch(ChildKind.NewMaster, 0, 0, env, fds, command.StartDirectory, nice: spawn.Priority?.Starting);
     }
 
     private ChildProcess Launch(ChildKind kind, int workerId, int generation, List<KeyValuePair<string, string>> env, IEnumerable<int> fds, string directory,
@@ -114,11 +113,11 @@ internal sealed class WorkerLauncher(ListenerSet listeners, AppCommandLine comma
         try
         {
             int pid = Spawner.Spawn(command.Executable, command.Arguments, env, [child, .. fds], directory, output, nice);
-            var process = new ChildProcess(kind, workerId, generation, pid, _settings, new Socket(new SafeSocketHandle(master, ownsHandle: true)) { Blocking = false }, time)
+            var process = new ChildProcess(kind, workerId, generation, pid, _settings, new Socket(new SafeSocketHandle(master, ownsHandle: true)) { Blocking = false }, spawn.Time)
             {
                 StartedAtNice = nice,
             };
-            _ = process.ReadAsync(inbox);
+            _ = process.ReadAsync(spawn.Inbox);
             return process;
         }
         catch

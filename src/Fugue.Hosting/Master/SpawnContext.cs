@@ -1,0 +1,16 @@
+namespace Fugue.Hosting.Master;
+
+/// <summary>
+/// What every child the master starts is given, whatever the configuration: built once when the master starts, and
+/// handed to each configuration's <see cref="WorkerLauncher"/>.
+/// </summary>
+/// <param name="Listeners">The listening sockets every child inherits.</param>
+/// <param name="ControlSocketPath">The master's control socket, named in each worker's identity.</param>
+/// <param name="WorkerLog">Where the workers' output goes besides the master's own (Fugue:LogFile); null: nowhere else.</param>
+/// <param name="Tables">The shared memory each worker gets a cell of.</param>
+/// <param name="Priority">The nice replacements start at and serve at; null: normal priority.</param>
+/// <param name="KeyRingPath">The shared DataProtection key ring's directory; null: the app configures its own.</param>
+/// <param name="Inbox">Where each child's channel posts what it says.</param>
+/// <param name="Time">The master's clock.</param>
+internal sealed record SpawnContext(ListenerSet Listeners, string? ControlSocketPath, TextWriter? WorkerLog, WorkerTables Tables,
+    ReplacementPriority? Priority, string? KeyRingPath, MasterInbox Inbox, TimeProvider Time);
