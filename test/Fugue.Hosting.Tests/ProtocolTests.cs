@@ -11,8 +11,15 @@ public sealed class ProtocolTests
     [Fact]
     public void A_worker_identity_round_trips_with_separators_in_paths_and_the_settings_it_was_launched_with()
     {
-        var settings = new WorkerSettings(TimeSpan.FromSeconds(7), TimeSpan.FromMilliseconds(1500), TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(3),
-            TimeSpan.FromMilliseconds(250), "/warm;up=1,2\n\"x\"", 17);
+        // Every option of the settings' table away from its default, so that one left out of the wire shows.
+        var options = new FugueOptions
+        {
+            WorkerKillTimeout = TimeSpan.FromSeconds(7), WorkerTimeout = TimeSpan.FromMilliseconds(1500), WorkerBootTimeout = TimeSpan.FromMinutes(2),
+            MasterPingInterval = TimeSpan.FromSeconds(3), LameDuckPeriod = TimeSpan.FromMilliseconds(250), WarmUpPath = "/warm;up=1,2\n\"x\"",
+            WarmUpRequests = 17, ReadinessTag = "live", HubAffinity = false, TempPath = "/var/tmp/a b", MaxRequests = 1000, MaxRequestsJitter = 50,
+            RequestTimeout = TimeSpan.FromSeconds(9),
+        };
+        var settings = WorkerSettings.From(options, "/keys");
         var identity = new WorkerIdentity(2, 100, FdLayout.Channel, [new InheritedListener(FdLayout.Listener(0), Https: false), new InheritedListener(5, true)],
             "/tmp/a;b=c\n/control.sock", settings, new Credentials(65534, 65534, [65534, 27]), new InheritedCell(FdLayout.AfterListeners(2), 3), WarmUp: true);
 
@@ -21,7 +28,13 @@ public sealed class ProtocolTests
 
         Assert.StartsWith("{", wire, StringComparison.Ordinal);
         Assert.Equal(identity.MasterSocketPath, parsed.MasterSocketPath);
-        Assert.Equal(settings, parsed.Settings);
+        var back = parsed.Settings!.ToOptions();
+        Assert.Equal((options.WorkerKillTimeout, options.WorkerTimeout, options.WorkerBootTimeout, options.MasterPingInterval, options.LameDuckPeriod),
+            (back.WorkerKillTimeout, back.WorkerTimeout, back.WorkerBootTimeout, back.MasterPingInterval, back.LameDuckPeriod));
+        Assert.Equal((options.WarmUpPath, options.WarmUpRequests, options.ReadinessTag, options.HubAffinity, options.TempPath),
+            (back.WarmUpPath, back.WarmUpRequests, back.ReadinessTag, back.HubAffinity, back.TempPath));
+        Assert.Equal((options.MaxRequests, options.MaxRequestsJitter, options.RequestTimeout, "/keys"),
+            (back.MaxRequests, back.MaxRequestsJitter, back.RequestTimeout, parsed.Settings.KeyRingPath));
         Assert.Equal(identity.Listeners, parsed.Listeners);
         Assert.Equal([65534u, 27u], parsed.RunAs!.Groups);
         Assert.Equal((identity.WorkerId, identity.MasterPid, identity.ControlFd, identity.Connections, identity.WarmUp),

@@ -16,7 +16,7 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
 
     private readonly int _masterPid = Environment.ProcessId;
     private readonly Credentials? _runAs = Credentials.Resolve(options.User, options.Group);
-    private readonly WorkerSettings _settings = WorkerSettings.From(options) with { KeyRingPath = spawn.KeyRingPath };
+    private readonly WorkerSettings _settings = WorkerSettings.From(options, spawn.KeyRingPath);
     private int _spares;
 
     /// <summary>The workers must not talk to systemd nor think they are a new master.</summary>

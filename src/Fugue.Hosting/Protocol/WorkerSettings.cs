@@ -6,98 +6,101 @@ namespace Fugue.Hosting.Protocol;
 /// The settings a child lives by, taken from the master's options when it is launched and kept until it is gone: a
 /// HUP that changes <c>WorkerTimeout</c> does not kill the old generation for beating at its old period. A worker
 /// takes them from its identity instead of reading its own configuration, so that a configuration the master refused
-/// (broken on disk) cannot stop a worker restarted after a crash.
+/// (broken on disk) cannot stop a worker restarted after a crash. Which options these are is one table,
+/// <see cref="Table"/>: a new worker setting is one line there.
 /// </summary>
-internal sealed record WorkerSettings(
-    TimeSpan KillTimeout, TimeSpan Timeout, TimeSpan BootTimeout, TimeSpan MasterPingInterval, TimeSpan LameDuckPeriod, string? WarmUpPath,
-    int WarmUpRequests)
+internal sealed class WorkerSettings
 {
+    /// <summary>Every option a worker lives by, named on the wire as in configuration. Absent members keep the default.</summary>
+    private static readonly Setting[] Table =
+    [
+        Setting.Time(nameof(FugueOptions.WorkerKillTimeout), o => o.WorkerKillTimeout, (o, v) => o.WorkerKillTimeout = v),
+        Setting.Time(nameof(FugueOptions.WorkerTimeout), o => o.WorkerTimeout, (o, v) => o.WorkerTimeout = v),
+        Setting.Time(nameof(FugueOptions.WorkerBootTimeout), o => o.WorkerBootTimeout, (o, v) => o.WorkerBootTimeout = v),
+        Setting.Time(nameof(FugueOptions.MasterPingInterval), o => o.MasterPingInterval, (o, v) => o.MasterPingInterval = v),
+        Setting.Time(nameof(FugueOptions.LameDuckPeriod), o => o.LameDuckPeriod, (o, v) => o.LameDuckPeriod = v),
+        Setting.Text(nameof(FugueOptions.WarmUpPath), o => o.WarmUpPath, (o, v) => o.WarmUpPath = v),
+        Setting.Int(nameof(FugueOptions.WarmUpRequests), o => o.WarmUpRequests, (o, v) => o.WarmUpRequests = v),
+        Setting.Text(nameof(FugueOptions.ReadinessTag), o => o.ReadinessTag, (o, v) => o.ReadinessTag = v ?? FugueOptions.DefaultReadinessTag),
+        Setting.Bool(nameof(FugueOptions.HubAffinity), o => o.HubAffinity, (o, v) => o.HubAffinity = v),
+        Setting.Text(nameof(FugueOptions.TempPath), o => o.TempPath, (o, v) => o.TempPath = v ?? Path.GetTempPath()),
+        Setting.Int(nameof(FugueOptions.MaxRequests), o => o.MaxRequests, (o, v) => o.MaxRequests = v),
+        Setting.Int(nameof(FugueOptions.MaxRequestsJitter), o => o.MaxRequestsJitter, (o, v) => o.MaxRequestsJitter = v),
+        Setting.Time(nameof(FugueOptions.RequestTimeout), o => o.RequestTimeout, (o, v) => o.RequestTimeout = v),
+    ];
+
+    /// <summary>The table's options; nothing else of it is read.</summary>
+    private readonly FugueOptions _options;
+
+    private WorkerSettings(FugueOptions options, string? keyRingPath)
+    {
+        _options = options;
+        KeyRingPath = keyRingPath;
+    }
+
     /// <summary>The shared DataProtection key ring's directory; null: the app configures its own.</summary>
-    public string? KeyRingPath { get; init; }
+    public string? KeyRingPath { get; }
 
-    /// <summary>The health-check tag that gates readiness (absent in identities of older masters: the default).</summary>
-    public string? ReadinessTag { get; init; }
+    public TimeSpan KillTimeout => _options.WorkerKillTimeout;
 
-    /// <summary>Whether SignalR connections are routed to their worker (absent in identities of older masters: the default).</summary>
-    public bool? HubAffinity { get; init; }
+    public TimeSpan Timeout => _options.WorkerTimeout;
 
-    /// <summary>Where the workers meet to hand connections over (absent in identities of older masters: the default).</summary>
-    public string? TempPath { get; init; }
+    public TimeSpan BootTimeout => _options.WorkerBootTimeout;
 
-    /// <summary>The requests after which the worker asks to be recycled, and its jitter (0: never).</summary>
-    public int MaxRequests { get; init; }
+    public TimeSpan RequestTimeout => _options.RequestTimeout;
 
-    public int MaxRequestsJitter { get; init; }
+    public int MaxRequests => _options.MaxRequests;
 
-    /// <summary>How long a request may run before the worker reports itself hung (zero: never).</summary>
-    public TimeSpan RequestTimeout { get; init; }
-
-    public static WorkerSettings From(FugueOptions o) =>
-        new(o.WorkerKillTimeout, o.WorkerTimeout, o.WorkerBootTimeout, o.MasterPingInterval, o.LameDuckPeriod, o.WarmUpPath, o.WarmUpRequests)
-        {
-            ReadinessTag = o.ReadinessTag,
-            HubAffinity = o.HubAffinity,
-            TempPath = o.TempPath,
-            MaxRequests = o.MaxRequests,
-            MaxRequestsJitter = o.MaxRequestsJitter,
-            RequestTimeout = o.RequestTimeout,
-        };
+    public static WorkerSettings From(FugueOptions options, string? keyRingPath = null) => new(Copy(options), keyRingPath);
 
     public void Write(Utf8JsonWriter w)
     {
-        w.Time(nameof(KillTimeout), KillTimeout);
-        w.Time(nameof(Timeout), Timeout);
-        w.Time(nameof(BootTimeout), BootTimeout);
-        w.Time(nameof(MasterPingInterval), MasterPingInterval);
-        w.Time(nameof(LameDuckPeriod), LameDuckPeriod);
-        w.String(nameof(WarmUpPath), WarmUpPath);
-        w.WriteNumber(nameof(WarmUpRequests), WarmUpRequests);
+        foreach (var setting in Table)
+        {
+            setting.Write(w, _options);
+        }
         w.String(nameof(KeyRingPath), KeyRingPath);
-        w.String(nameof(ReadinessTag), ReadinessTag);
-        if (HubAffinity is bool hubAffinity)
-        {
-            w.WriteBoolean(nameof(HubAffinity), hubAffinity);
-        }
-        w.String(nameof(TempPath), TempPath);
-        if (MaxRequests > 0)
-        {
-            w.WriteNumber(nameof(MaxRequests), MaxRequests);
-            w.WriteNumber(nameof(MaxRequestsJitter), MaxRequestsJitter);
-        }
-        if (RequestTimeout > TimeSpan.Zero)
-        {
-            w.Time(nameof(RequestTimeout), RequestTimeout);
-        }
     }
 
-    public static WorkerSettings Read(JsonElement o) =>
-        new(o.Time(nameof(KillTimeout)), o.Time(nameof(Timeout)), o.Time(nameof(BootTimeout)), o.Time(nameof(MasterPingInterval)),
-            o.Time(nameof(LameDuckPeriod)), o.StringOrNull(nameof(WarmUpPath)), o.Int(nameof(WarmUpRequests)))
+    public static WorkerSettings Read(JsonElement o)
+    {
+        var options = new FugueOptions();
+        foreach (var setting in Table)
         {
-            KeyRingPath = o.StringOrNull(nameof(KeyRingPath)),
-            ReadinessTag = o.StringOrNull(nameof(ReadinessTag)),
-            HubAffinity = o.BoolOrNull(nameof(HubAffinity)),
-            TempPath = o.StringOrNull(nameof(TempPath)),
-            MaxRequests = o.Int(nameof(MaxRequests)),
-            MaxRequestsJitter = o.Int(nameof(MaxRequestsJitter)),
-            RequestTimeout = o.Member(nameof(RequestTimeout)) is null ? TimeSpan.Zero : o.Time(nameof(RequestTimeout)),
-        };
+            if (o.Member(setting.Name) is not null)
+            {
+                setting.Read(o, options);
+            }
+        }
+        return new WorkerSettings(options, o.StringOrNull(nameof(KeyRingPath)));
+    }
 
     /// <summary>The worker's options: these settings over the defaults.</summary>
-    public FugueOptions ToOptions() => new()
+    public FugueOptions ToOptions() => Copy(_options);
+
+    private static FugueOptions Copy(FugueOptions from)
     {
-        WorkerKillTimeout = KillTimeout,
-        WorkerTimeout = Timeout,
-        WorkerBootTimeout = BootTimeout,
-        MasterPingInterval = MasterPingInterval,
-        LameDuckPeriod = LameDuckPeriod,
-        WarmUpPath = WarmUpPath,
-        WarmUpRequests = WarmUpRequests,
-        ReadinessTag = ReadinessTag ?? FugueOptions.DefaultReadinessTag,
-        HubAffinity = HubAffinity ?? true,
-        TempPath = TempPath ?? Path.GetTempPath(),
-        MaxRequests = MaxRequests,
-        MaxRequestsJitter = MaxRequestsJitter,
-        RequestTimeout = RequestTimeout,
-    };
+        var to = new FugueOptions();
+        foreach (var setting in Table)
+        {
+            setting.Copy(from, to);
+        }
+        return to;
+    }
+
+    /// <summary>One option: how it is copied, written and read.</summary>
+    private sealed record Setting(string Name, Action<FugueOptions, FugueOptions> Copy, Action<Utf8JsonWriter, FugueOptions> Write, Action<JsonElement, FugueOptions> Read)
+    {
+        public static Setting Time(string name, Func<FugueOptions, TimeSpan> get, Action<FugueOptions, TimeSpan> set) =>
+            new(name, (from, to) => set(to, get(from)), (w, o) => w.Time(name, get(o)), (e, o) => set(o, e.Time(name)));
+
+        public static Setting Int(string name, Func<FugueOptions, int> get, Action<FugueOptions, int> set) =>
+            new(name, (from, to) => set(to, get(from)), (w, o) => w.WriteNumber(name, get(o)), (e, o) => set(o, e.Int(name)));
+
+        public static Setting Bool(string name, Func<FugueOptions, bool> get, Action<FugueOptions, bool> set) =>
+            new(name, (from, to) => set(to, get(from)), (w, o) => w.WriteBoolean(name, get(o)), (e, o) => set(o, e.Bool(name)));
+
+        public static Setting Text(string name, Func<FugueOptions, string?> get, Action<FugueOptions, string?> set) =>
+            new(name, (from, to) => set(to, get(from)), (w, o) => w.String(name, get(o)), (e, o) => set(o, e.StringOrNull(name)));
+    }
 }
