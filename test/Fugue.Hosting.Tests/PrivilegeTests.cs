@@ -44,6 +44,51 @@ public sealed class PrivilegeTests
         Assert.Contains($"SHELL={nobody[6]}", env);
     }
 
+    [RootFact(AsOtherUser = true)]
+    public async Task A_root_master_refuses_app_files_the_workers_user_can_write_at_start_and_on_a_hup()
+    {
+        var directory = Directory.CreateTempSubdirectory("fugue-app-files-");
+        directory.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
+            | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        string settings = Path.Combine(directory.FullName, "appsettings.json");
+        File.WriteAllText(settings, "{}");
+        var env = new Dictionary<string, string> { ["Fugue__User"] = "nobody" };
+        try
+        {
+            Chown(settings, 65534);
+            using (var refused = MasterProcess.Start("TestApp", env, workingDirectory: directory.FullName))
+            {
+                Assert.True(refused.WaitForExit());
+                Assert.Equal(1, refused.ExitCode);
+                Assert.Contains(settings, refused.Output, StringComparison.Ordinal);
+                Assert.Equal(0, refused.CountEvents(WorkerStarted));
+            }
+
+            Chown(settings, 0);
+            using var master = MasterProcess.Start("TestApp", env, workingDirectory: directory.FullName);
+            string url = master.WaitForUrl();
+            master.WaitForAllReady(2);
+            Chown(settings, 65534);
+            master.Signal(1);
+
+            Assert.Contains(settings, master.WaitForEvent(ReloadRefused).Text("Reason"), StringComparison.Ordinal);
+            Assert.Equal(2, (await Http.DistinctAnswersAsync(url, 2)).Count); // generation 1 serves on
+            Assert.Equal(0, master.CountEvents(RollStarted));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private static unsafe void Chown(string path, uint owner)
+    {
+        fixed (byte* p = System.Text.Encoding.UTF8.GetBytes(path + "\0"))
+        {
+            Assert.Equal(0, Tmds.Linux.LibC.chown(p, owner, owner));
+        }
+    }
+
     [RootFact("/usr/bin/setpriv", AsOtherUser = true)]
     public void Changing_user_without_root_is_a_clear_error()
     {

@@ -97,7 +97,12 @@ internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
         }
         try
         {
-            Credentials.Resolve(options.User, options.Group);
+            if (Credentials.Resolve(options.User, options.Group) is { Uid: not 0 } workers && Posix.EffectiveUid == 0
+                && AppFiles.WritableBy(workers, Environment.CurrentDirectory) is { } writable)
+            {
+                errors.Add($"{Section}:User = '{options.User}': the workers' user (uid {workers.Uid}) can write {writable}, which this root master "
+                    + "runs or reads again (USR2, HUP): make the app's files writable by root only.");
+            }
         }
         catch (InvalidOperationException e)
         {

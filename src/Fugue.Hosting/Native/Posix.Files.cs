@@ -240,7 +240,27 @@ internal static unsafe partial class Posix
         }
     }
 
-    /// <summary>chown, not following a symlink at the last component.</summary>
+    /// <summary>
+    /// Whether <paramref name="who"/> may write <paramref name="path"/> (followed if a link) by its mode bits: as its
+    /// owner, through one of its groups, or as anyone. False when it does not exist.
+    /// </summary>
+    public static bool IsWritableBy(string path, Credentials who)
+    {
+        stat st;
+        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            if (stat(p, &st) != 0)
+            {
+                return false;
+            }
+        }
+        uint mode = (uint)st.st_mode;
+        return ((uint)st.st_uid == who.Uid && (mode & 0x80 /* 0200 */) != 0)
+            || (((uint)st.st_gid == who.Gid || who.Groups.Contains((uint)st.st_gid)) && (mode & 0x10 /* 0020 */) != 0)
+            || (mode & 0x2 /* 0002 */) != 0;
+    }
+
     /// <summary>
     /// Makes <paramref name="path"/> a directory (its parents too) of <paramref name="owner"/> (null: this process's),
     /// mode 0700, acting on the directory itself: opened without following a symlink, then fchown and fchmod. A root
