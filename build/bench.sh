@@ -14,6 +14,8 @@
 #   build/bench.sh restarts [n]     the master's fds and memory over n worker restarts (default 500)
 #   build/bench.sh recycling [n]    n recycles by MaxRequests under wrk (keep-alive) and hey (no keep-alive), each
 #                                   (default 100): failures, p99 against a steady cluster, the master's fds and RSS
+#   build/bench.sh memory [m]       MemoryLimit against TestApp leaking 5 MiB/s for m minutes (default 10), and against
+#                                   a 512 MiB mapped file (at most 2 minutes): private memory, recycles, failures
 #   build/bench.sh resuscitation [n] [Key=Value ...]
 #                                   n SIGKILLs of a worker of 2 under load, each kill's figures (startup's last rows),
 #                                   with settings given as environment variables (e.g. Fugue__BalanceConnections=false)

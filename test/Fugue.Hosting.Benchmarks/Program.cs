@@ -57,8 +57,11 @@ switch (scenario)
     case "recycling":
         Recycling.Run(Count(100));
         break;
+    case "memory":
+        Memory.Run(Count(10));
+        break;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: all, throughput [rounds], counting [rounds], reloads [count] [wrk|hey], timeline, balance, affinity [rounds], startup [repeats], restarts [count], recycling [count], resuscitation [kills] [Key=Value ...]");
+        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: all, throughput [rounds], counting [rounds], reloads [count] [wrk|hey], timeline, balance, affinity [rounds], startup [repeats], restarts [count], recycling [count], memory [minutes], resuscitation [kills] [Key=Value ...]");
         return 2;
 }
 return 0;

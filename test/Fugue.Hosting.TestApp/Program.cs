@@ -74,6 +74,35 @@ if (builder.Configuration.GetValue<bool>("TestApp:SignalR"))
     builder.Services.AddSignalR();
 }
 
+if (FugueCluster.IsWorker && builder.Configuration.GetValue<int>("TestApp:LeakMiBPerSecond") is > 0 and var leak)
+{
+    // Memory the app takes and never gives back, written to: what Fugue:MemoryLimit is for.
+    _ = Task.Run(async () =>
+    {
+        var held = new List<byte[]>();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
+        while (await timer.WaitForNextTickAsync())
+        {
+            var chunk = GC.AllocateUninitializedArray<byte>(leak * 1024 * 1024 / 5);
+            Array.Fill(chunk, (byte)1);
+            held.Add(chunk);
+        }
+    });
+}
+if (FugueCluster.IsWorker && builder.Configuration["TestApp:MappedFile"] is { } mappedFile)
+{
+    // A large file mapped and read through (a model, an index): resident, but clean and shared by every worker.
+    var mapped = System.IO.MemoryMappedFiles.MemoryMappedFile.CreateFromFile(mappedFile, FileMode.Open, null, 0, System.IO.MemoryMappedFiles.MemoryMappedFileAccess.Read);
+    var view = mapped.CreateViewAccessor(0, 0, System.IO.MemoryMappedFiles.MemoryMappedFileAccess.Read);
+    long sum = 0;
+    for (long offset = 0; offset < view.Capacity; offset += Environment.SystemPageSize)
+    {
+        sum += view.ReadByte(offset);
+    }
+    builder.Services.AddSingleton(view);
+    builder.Services.AddSingleton(mapped);
+}
+
 var app = builder.Build();
 app.UseWebSockets();
 app.MapGet("/", () => $"worker {FugueCluster.WorkerId} pid {Environment.ProcessId}");
