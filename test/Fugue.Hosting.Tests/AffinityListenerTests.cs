@@ -23,7 +23,8 @@ public sealed class AffinityListenerTests
         listening.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listening.Listen();
         using var handoff = new ConnectionHandoff(Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}"), NullLogger<ConnectionHandoff>.Instance);
-        var hubs = new HubAffinity(new ServiceCollection().BuildServiceProvider(), handoff);
+        using var lameDuck = new LameDuck(Microsoft.Extensions.Options.Options.Create(new FugueOptions()), new UpgradedConnections());
+        var hubs = new HubAffinity(new ServiceCollection().BuildServiceProvider(), handoff, lameDuck);
         await using var listener = new AffinityListener(listening.LocalEndPoint!, (int)listening.Handle, hubs, handoff, NullLoggerFactory.Instance,
             new SocketTransportOptions { NoDelay = noDelay }, CancellationToken.None);
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

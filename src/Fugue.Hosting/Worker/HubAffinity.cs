@@ -20,7 +20,7 @@ namespace Fugue.Hosting.Worker;
 /// on a new connection. A token whose owner is gone reaches SignalR untagged, which answers 404 at once: the client's
 /// reconnect logic negotiates again.
 /// </summary>
-internal sealed class HubAffinity(IServiceProvider services, ConnectionHandoff handoff) : IStartupFilter
+internal sealed class HubAffinity(IServiceProvider services, ConnectionHandoff handoff, LameDuck lameDuck) : IStartupFilter
 {
     private const string NegotiateSuffix = "/negotiate";
     private readonly int _pid = Environment.ProcessId;
@@ -73,6 +73,14 @@ internal sealed class HubAffinity(IServiceProvider services, ConnectionHandoff h
         string path = request.Path.Value ?? "";
         if (HttpMethods.IsPost(request.Method) && path.EndsWith(NegotiateSuffix, StringComparison.OrdinalIgnoreCase) && IsHub(path[..^NegotiateSuffix.Length]))
         {
+            if (lameDuck.Draining.IsCancellationRequested)
+            {
+                // A draining worker still answers on kept-alive connections, but a token of its own would send the
+                // client's connect to a worker that is going: the client negotiates again, on a new connection, which
+                // only a worker that stays accepts.
+                Redirect(context);
+                return;
+            }
             await TagNegotiateAsync(context, next).ConfigureAwait(false);
             return;
         }
@@ -80,9 +88,7 @@ internal sealed class HubAffinity(IServiceProvider services, ConnectionHandoff h
         {
             if (owner.Pid != _pid && !HttpProtocol.IsHttp2(request.Protocol) && !HttpProtocol.IsHttp3(request.Protocol) && handoff.IsServing(owner.Pid))
             {
-                context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
-                context.Response.Headers.Location = request.PathBase + request.Path + request.QueryString;
-                context.Response.Headers.Connection = "close";
+                Redirect(context);
                 return;
             }
             // Its own, or its owner is gone: SignalR answers 404 for a token it does not know, and the client negotiates again.
@@ -90,6 +96,15 @@ internal sealed class HubAffinity(IServiceProvider services, ConnectionHandoff h
                 new KeyValuePair<string, string?>(q.Key, q.Key == "id" ? owner.Token : v))));
         }
         await next(context).ConfigureAwait(false);
+    }
+
+    /// <summary>The same request again, on a new connection (this one closes).</summary>
+    private static void Redirect(HttpContext context)
+    {
+        var request = context.Request;
+        context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+        context.Response.Headers.Location = request.PathBase + request.Path + request.QueryString;
+        context.Response.Headers.Connection = "close";
     }
 
     private bool IsHub(string path) => HubPaths.Contains(path.TrimEnd('/'), StringComparer.OrdinalIgnoreCase);
