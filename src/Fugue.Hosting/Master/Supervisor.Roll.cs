@@ -6,11 +6,8 @@ namespace Fugue.Hosting.Master;
 /// <summary>HUP: a rolling restart, one batch of slots at a time, each old worker going only once its replacement is ready.</summary>
 internal sealed partial class Supervisor
 {
-    /// <summary>The slots a rolling restart has yet to replace; null when none is under way.</summary>
-    private Queue<int>? _roll;
-
-    /// <summary>When the roll under way started (for its duration metric).</summary>
-    private long _rollStartedAt;
+    /// <summary>The rolling restart under way; null when none is.</summary>
+    private RollingRestart? _roll;
 
     /// <summary>Re-reads the configuration and starts the roll; why not, or null when it is under way.</summary>
     private string? StartRoll(string request)
@@ -51,9 +48,8 @@ internal sealed partial class Supervisor
         _generation++;
         _target = _options.Workers;
         Resize();
-        _roll = new Queue<int>(_slots.Where(s => s.Current is not null).Select(s => s.Id));
-        _rollStartedAt = time.GetTimestamp();
-        MasterLog.RollStarted(logger, _generation, _roll.Count, _options.RollingRestartBatch, request);
+        _roll = new RollingRestart(_slots.Where(s => s.Current is not null).Select(s => s.Id), time);
+        MasterLog.RollStarted(logger, _generation, _roll.Pending, _options.RollingRestartBatch, request);
         systemd.Notify(ServiceState.Status($"rolling restart to generation {_generation}"));
         return null;
     }
@@ -66,7 +62,7 @@ internal sealed partial class Supervisor
             return;
         }
         int starting = _slots.Count(s => s.Incoming is not null);
-        while (starting < _options.RollingRestartBatch && _roll.TryDequeue(out int id))
+        while (starting < _options.RollingRestartBatch && _roll.TryNext(out int id))
         {
             var slot = _slots.FirstOrDefault(s => s.Id == id);
             if (slot?.Current is not { } old || old.Generation == _generation)
@@ -86,10 +82,10 @@ internal sealed partial class Supervisor
             MasterLog.ReplacementStarted(logger, slot.Id, slot.Incoming.Pid, old.Pid);
             starting++;
         }
-        if (starting == 0 && _roll.Count == 0)
+        if (starting == 0 && _roll.Pending == 0)
         {
             MasterLog.RollDone(logger, _generation);
-            metrics?.Reloaded("done", time.GetElapsedTime(_rollStartedAt));
+            metrics?.Reloaded("done", _roll.Elapsed);
             _roll = null;
             Answer(_reloadWaiters, ControlReply.Done($"generation {_generation} serves"));
         }
@@ -98,13 +94,13 @@ internal sealed partial class Supervisor
     /// <summary>Stops the roll: replacements that are not ready go, the old workers of the remaining slots keep serving.</summary>
     private void AbortRoll(string reason)
     {
-        if (_roll is null)
+        if (_roll is not { } roll)
         {
             return;
         }
         _roll = null;
         MasterLog.RollAborted(logger, _generation, reason);
-        metrics?.Reloaded("aborted", time.GetElapsedTime(_rollStartedAt));
+        metrics?.Reloaded("aborted", roll.Elapsed);
         Answer(_reloadWaiters, ControlReply.Failed($"rolling restart to generation {_generation} aborted: {reason}; the old workers keep serving"));
         foreach (var slot in _slots.Where(s => s.Incoming is not null))
         {
