@@ -58,6 +58,25 @@ public sealed class RecyclingUnitTests
         Assert.Equal(4, counter.Served);
     }
 
+    [Fact]
+    public void The_diagnostics_socket_is_the_live_process_s_not_a_stale_one_an_earlier_process_of_its_pid_left()
+    {
+        string dir = Environment.GetEnvironmentVariable("TMPDIR") is { Length: > 0 } tmp ? tmp : "/tmp";
+        string stale = Path.Combine(dir, $"dotnet-diagnostic-{Environment.ProcessId}-999999999999-socket"); // sorts after any real key
+        File.WriteAllText(stale, "");
+        try
+        {
+            string socket = Fugue.Hosting.Master.StackCapture.SocketOf(Environment.ProcessId);
+
+            Assert.NotEqual(stale, socket);
+            Assert.True(Fugue.Hosting.Native.Posix.IsSocket(socket), socket);
+        }
+        finally
+        {
+            File.Delete(stale);
+        }
+    }
+
     [Theory]
     [InlineData("master", "HelloWeb", "master HelloWeb")]
     [InlineData("old w12", "Fugue.Hosting.TestApp", "old w12 Fugue.H")]

@@ -71,8 +71,12 @@ internal static class StackCapture
         return ReportPath(name);
     }
 
-    /// <summary>The runtime's diagnostics socket of <paramref name="pid"/>, in its TMPDIR.</summary>
-    private static string SocketOf(int pid)
+    /// <summary>
+    /// The runtime's diagnostics socket of <paramref name="pid"/>, in its TMPDIR: <c>dotnet-diagnostic-&lt;pid&gt;-&lt;key&gt;-socket</c>,
+    /// the key the process's start time in clock ticks (field 22 of <c>/proc/&lt;pid&gt;/stat</c>). Sockets of killed
+    /// processes stay behind, and pids come round again: one of an earlier process with this pid only refuses.
+    /// </summary>
+    internal static string SocketOf(int pid)
     {
         string dir = "/tmp";
         try
@@ -89,7 +93,23 @@ internal static class StackCapture
         {
             throw new IOException($"pid {pid} is gone", e);
         }
-        return Directory.EnumerateFileSystemEntries(dir, $"dotnet-diagnostic-{pid}-*-socket").Order(StringComparer.Ordinal).LastOrDefault() ?? throw new IOException($"pid {pid} has no diagnostics socket in {dir} (a Native AOT app, or DOTNET_EnableDiagnostics=0)");
+        string socket = Path.Combine(dir, $"dotnet-diagnostic-{pid}-{StartTime(pid)}-socket");
+        return File.Exists(socket) ? socket
+            : throw new IOException($"pid {pid} has no diagnostics socket {socket} (a Native AOT app, or DOTNET_EnableDiagnostics=0)");
+    }
+
+    /// <summary>When the process started, in clock ticks since boot: after the command (in parentheses, which may hold spaces), the 20th field.</summary>
+    private static string StartTime(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        {
+            throw new IOException($"pid {pid} is gone", e);
+        }
     }
 
     private static byte[] Request(string name)
