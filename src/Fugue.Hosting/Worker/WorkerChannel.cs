@@ -116,7 +116,7 @@ internal sealed class WorkerChannel(
 
     private void AskToBeRecycled()
     {
-        WorkerLog.RecycleRequested(logger, identity.WorkerId, Environment.ProcessId, requests!.Served);
+        WorkerLog.RecycleRequested(logger, identity.WorkerId, Environment.ProcessId, requests!.Limit);
         Send(ControlMessage.RecycleRequested);
     }
 
