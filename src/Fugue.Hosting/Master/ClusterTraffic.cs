@@ -18,9 +18,16 @@ internal sealed class ClusterTraffic
 
     public TrafficStatus Now()
     {
+        var (total, recent, busy) = Requests();
+        return new TrafficStatus(total, recent, busy, AcceptQueues());
+    }
+
+    /// <summary>The requests alone: everything served, the window's, and the busy ratio (no socket is asked).</summary>
+    public (RequestCounts Total, RequestCounts Recent, double? BusyRatio) Requests()
+    {
         var total = _totals.Total();
         var (recent, length) = _window.Over(total);
-        return new TrafficStatus(total, recent, RequestWindow.BusyRatio(recent, length, _workers()), AcceptQueues());
+        return (total, recent, RequestWindow.BusyRatio(recent, length, _workers()));
     }
 
     /// <summary>Each listening TCP socket's connections waiting to be accepted.</summary>

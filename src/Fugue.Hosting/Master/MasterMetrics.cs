@@ -53,19 +53,19 @@ internal sealed class MasterMetrics : IDisposable
         }
         Meter.CreateObservableCounter("fugue.requests", () =>
             {
-                var total = traffic.Now().Total;
+                var total = traffic.Requests().Total;
                 return RequestCounts.StatusClasses.Select((c, i) => new Measurement<long>(total.ByClass(i), new KeyValuePair<string, object?>("fugue.status_class", c)));
             },
             "{request}", "Requests the workers completed, by status class (1xx to 5xx, other); they never go back, across recycles, HUP and USR2");
-        Meter.CreateObservableUpDownCounter("fugue.requests.in_flight", () => traffic.Now().Total.InFlight, "{request}", "Requests the workers are serving now");
+        Meter.CreateObservableUpDownCounter("fugue.requests.in_flight", () => traffic.Requests().Total.InFlight, "{request}", "Requests the workers are serving now");
         Meter.CreateObservableGauge("fugue.request.duration", () =>
             {
-                var recent = traffic.Now().Recent;
+                var recent = traffic.Requests().Recent;
                 return Quantiles.Select(q => (q, recent.Quantile(q))).Where(p => p.Item2 is not null)
                     .Select(p => new Measurement<double>(p.Item2!.Value, new KeyValuePair<string, object?>("fugue.quantile", p.q)));
             },
             "s", "Request duration over the last minute at quantiles 0.5, 0.9, 0.99: the upper bound of the histogram bucket the quantile falls in");
-        Meter.CreateObservableGauge("fugue.busy_ratio", () => traffic.Now().BusyRatio is double busy ? [new Measurement<double>(busy)] : Array.Empty<Measurement<double>>(),
+        Meter.CreateObservableGauge("fugue.busy_ratio", () => traffic.Requests().BusyRatio is double busy ? [new Measurement<double>(busy)] : Array.Empty<Measurement<double>>(),
             "1", "Requests in flight on average over the last minute, per worker: 1 means each worker had one request in flight all the time");
         Meter.CreateObservableGauge("fugue.listen.backlog", () => traffic.AcceptQueues().Select(q => new Measurement<int>(q.Queued, new KeyValuePair<string, object?>("fugue.listener", q.Url))),
             "{connection}", "Connections waiting in each listening TCP socket's accept queue");

@@ -65,12 +65,11 @@ internal sealed class PosixMasterSystem(SpawnContext spawn) : IMasterSystem
         var requests = Requests(child);
         try
         {
-            // statm: sizes in pages, the second the resident set. stat: after the command (in parentheses, which may
-            // hold spaces), utime and stime are the 12th and 13th fields, in clock ticks (USER_HZ: 100 on Linux).
+            // statm: sizes in pages, the second the resident set. stat: utime and stime in clock ticks (USER_HZ: 100 on Linux).
             long rss = long.Parse(File.ReadAllText($"/proc/{child.Pid}/statm").Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) * Environment.SystemPageSize;
-            string stat = File.ReadAllText($"/proc/{child.Pid}/stat");
-            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            double ticks = double.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + double.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            string[] fields = ProcessStat.Fields(child.Pid);
+            double ticks = double.Parse(fields[ProcessStat.UserTime], System.Globalization.CultureInfo.InvariantCulture)
+                + double.Parse(fields[ProcessStat.SystemTime], System.Globalization.CultureInfo.InvariantCulture);
             return new ProcessUsage(open, rss, ticks / 100, requests);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)

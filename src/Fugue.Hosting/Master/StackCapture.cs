@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Text;
+using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master;
@@ -98,15 +99,14 @@ internal static class StackCapture
             : throw new IOException($"pid {pid} has no diagnostics socket {socket} (a Native AOT app, or DOTNET_EnableDiagnostics=0)");
     }
 
-    /// <summary>When the process started, in clock ticks since boot: after the command (in parentheses, which may hold spaces), the 20th field.</summary>
+    /// <summary>When the process started, in clock ticks since boot.</summary>
     private static string StartTime(int pid)
     {
         try
         {
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19];
+            return ProcessStat.Fields(pid)[ProcessStat.StartTime];
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        catch (IOException e)
         {
             throw new IOException($"pid {pid} is gone", e);
         }

@@ -27,15 +27,7 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
     {
         var inherited = spawn.Listeners.Bound.Select((l, i) => new InheritedListener(FdLayout.Listener(i), l.Https)).ToList();
         var fds = spawn.Listeners.Bound.Select(l => l.Fd).ToList();
-        InheritedCell? Cell(int fd, int? cell)
-        {
-            if (cell is not int allocated)
-            {
-                return null;
-            }
-            fds.Add(fd);
-            return new InheritedCell(FdLayout.AfterListeners(fds.Count - 1), allocated);
-        }
+        InheritedCell? Cell(int fd, int? cell) => cell is int allocated ? new InheritedCell(Pass(fds, fd), allocated) : null;
         int? connectionCell = spawn.Tables.Connections?.Allocate();
         int? requestCell = options.CountRequests ? spawn.Tables.Requests?.Allocate() : null;
         var identity = new WorkerIdentity(workerId, _masterPid, FdLayout.Channel, inherited, spawn.ControlSocketPath, _settings, _runAs,
@@ -89,21 +81,20 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
     {
         var fds = spawn.Listeners.Bound.Select(l => l.Fd).ToList();
         var sockets = spawn.Listeners.Bound.Select((l, i) => new InheritedSocket(FdLayout.Listener(i), l.ListenEntry)).ToList();
-        int? Pass(int? fd)
-        {
-            if (fd is not int passed)
-            {
-                return null;
-            }
-            fds.Add(passed);
-            return FdLayout.AfterListeners(fds.Count - 1);
-        }
-        int? inheritedLock = Pass(lockFd);
-        var identity = new SuccessorIdentity(_masterPid, FdLayout.Channel, inheritedLock, sockets, spawn.Priority?.Serving, Pass(spawn.Tables.Requests?.PageFd));
+        int? PassIf(int? fd) => fd is int passed ? Pass(fds, passed) : null;
+        int? inheritedLock = PassIf(lockFd);
+        var identity = new SuccessorIdentity(_masterPid, FdLayout.Channel, inheritedLock, sockets, spawn.Priority?.Serving, PassIf(spawn.Tables.Requests?.PageFd));
         var env = AppCommandLine.ChildEnvironment([SystemdNotifier.WatchdogPidVariable],
             new KeyValuePair<string, string>(SuccessorIdentity.VariableName, identity.Serialize()),
             new KeyValuePair<string, string>("PWD", command.StartDirectory));
         return Launch(ChildKind.NewMaster, 0, 0, env, fds, command.StartDirectory, nice: spawn.Priority?.Starting);
+    }
+
+    /// <summary>Adds <paramref name="fd"/> to the descriptors a child inherits (listeners first); the number it gets there.</summary>
+    private static int Pass(List<int> fds, int fd)
+    {
+        fds.Add(fd);
+        return FdLayout.AfterListeners(fds.Count - 1);
     }
 
     private ChildProcess Launch(ChildKind kind, int workerId, int generation, List<KeyValuePair<string, string>> env, IEnumerable<int> fds, string directory,
