@@ -12,7 +12,6 @@ internal sealed partial class Supervisor
 {
     private readonly long _startedAt = time.GetTimestamp();
     private readonly List<IControlReply> _reloadWaiters = [];
-    private readonly List<IControlReply> _reexecWaiters = [];
     private readonly List<(int Workers, IControlReply Reply)> _scaleWaiters = [];
 
     private void OnCommand(ControlRequest request, int clientPid, IControlReply reply)
@@ -32,7 +31,14 @@ internal sealed partial class Supervisor
                 Await(StartRoll(source), _roll is not null, _reloadWaiters, reply, $"generation {_generation} was already serving");
                 break;
             case ControlVerb.Reexec:
-                Await(StartReexec(source), _successor is not null, _reexecWaiters, reply, "");
+                if (StartReexec(source) is { } refused)
+                {
+                    reply.Complete(ControlReply.Failed(refused));
+                }
+                else
+                {
+                    _succession.Await(reply);
+                }
                 break;
             case ControlVerb.Scale:
                 Scale(request.Workers, source);
@@ -103,7 +109,7 @@ internal sealed partial class Supervisor
     {
         var stopping = ControlReply.Failed("the master is stopping");
         Answer(_reloadWaiters, stopping);
-        Answer(_reexecWaiters, stopping);
+        _succession.Answer(stopping);
         foreach (var waiter in _scaleWaiters)
         {
             waiter.Reply.Complete(stopping);
@@ -115,18 +121,18 @@ internal sealed partial class Supervisor
     private ClusterStatus StatusNow()
     {
         var workers = new List<WorkerStatus>();
-        foreach (var (child, slot) in _slots.Concat(_spares).SelectMany(s => new[] { s.Current, s.Incoming }.OfType<ChildProcess>().Select(c => (c, (WorkerSlot?)s)))
+        foreach (var (child, slot) in _slots.Concat(_spares.Places).SelectMany(s => new[] { s.Current, s.Incoming }.OfType<ChildProcess>().Select(c => (c, (WorkerSlot?)s)))
             .Concat(_retiring.Select(c => (c, _slots.FirstOrDefault(s => s.Id == c.WorkerId)))))
         {
             var usage = system.Usage(child);
-            string state = child.Stopping ? "stopping" : !child.Ready ? "starting" : IsSpare(child) ? "spare" : "ready";
+            string state = child.Stopping ? "stopping" : !child.Ready ? "starting" : _spares.Holds(child) ? "spare" : "ready";
             var served = usage.Requests;
             workers.Add(new WorkerStatus(child.WorkerId, child.Pid, child.Generation, state,
                 Math.Round(child.Uptime.TotalSeconds, 1), slot?.Restarts ?? 0, slot?.LastExit, usage.Connections, usage.RssBytes, usage.CpuSeconds,
                 served?.Completed, served?.InFlight, served?.Quantile(0.5), served?.Quantile(0.99)));
         }
         var master = new MasterStatus(_pid, _generation, Math.Round(time.GetElapsedTime(_startedAt).TotalSeconds, 1), Phase.Name(), _target,
-            _successor?.Pid ?? _handedOverTo);
+            _succession.SuccessorPid);
         return new ClusterStatus(ClusterStatus.CurrentVersion, master, workers, system.TrafficNow() is { } traffic ? Requests(traffic) : null);
     }
 

@@ -43,12 +43,12 @@ internal sealed partial class Supervisor
         {
             return;
         }
-        var children = Children().Where(c => c != _successor).ToList();
+        var children = Children().Where(c => c != _succession.Starting).ToList();
         metrics.Publish(
         [
             ("starting", children.Count(c => !c.Ready && !c.Stopping)),
-            ("ready", children.Count(c => c.Ready && !c.Stopping && !IsSpare(c))),
-            ("spare", Spares.Count(c => c.Ready && !c.Stopping)),
+            ("ready", children.Count(c => c.Ready && !c.Stopping && !_spares.Holds(c))),
+            ("spare", _spares.Children.Count(c => c.Ready && !c.Stopping)),
             ("stopping", children.Count(c => c.Stopping)),
             ("backoff", _slots.Count(s => s.Current is null && s.Incoming is null && !s.RestartDue)),
         ],

@@ -15,9 +15,9 @@ internal sealed partial class Supervisor
                 continue;
             }
             _retiring.Remove(child);
-            if (child == _successor)
+            if (child == _succession.Starting)
             {
-                RollBack($"exited with {status} before it was ready");
+                RollBack(child, $"exited with {status} before it was ready");
                 continue;
             }
             var incomingOf = _slots.FirstOrDefault(s => s.Incoming == child);
@@ -28,7 +28,7 @@ internal sealed partial class Supervisor
                 ReplacementFailed(incomingOf, $"the new worker {child.WorkerId} (pid {child.Pid}) exited with {status} before it was ready");
                 continue;
             }
-            var slot = _slots.FirstOrDefault(s => s.Current == child) ?? _spares.FirstOrDefault(s => s.Current == child);
+            var slot = _slots.FirstOrDefault(s => s.Current == child) ?? _spares.PlaceOf(child);
             if (slot is not null)
             {
                 slot.Current = null;
@@ -73,7 +73,7 @@ internal sealed partial class Supervisor
         {
             MasterLog.MasterWasPaused(logger, _pid, gap.TotalSeconds);
         }
-        foreach (var worker in _slots.Select(s => s.Current).OfType<ChildProcess>().Concat(Spares).Where(w => w.Ready && !w.Stopping))
+        foreach (var worker in _slots.Select(s => s.Current).OfType<ChildProcess>().Concat(_spares.Children).Where(w => w.Ready && !w.Stopping))
         {
             if (masterWasPaused)
             {

@@ -125,18 +125,18 @@ internal sealed partial class Supervisor
         }
         // A worker starting in its own slot (first start, after a crash, TTIN) that is late fails like a crash: its
         // reaping backs the slot off.
-        foreach (var late in _slots.Select(s => s.Current).OfType<ChildProcess>().Concat(Spares).Where(w => w is { Ready: false, Stopping: false, BootTimedOut: false } && IsLate(w)))
+        foreach (var late in _slots.Select(s => s.Current).OfType<ChildProcess>().Concat(_spares.Children).Where(w => w is { Ready: false, Stopping: false, BootTimedOut: false } && IsLate(w)))
         {
             late.BootTimedOut = true;
             MasterLog.BootTimedOut(logger, late.WorkerId, late.Pid, late.Settings.BootTimeout.TotalSeconds);
             system.Signal(late.Pid, Posix.SIGKILL);
         }
-        if (_successor is { } successor && IsLate(successor))
+        if (_succession.Starting is { } successor && IsLate(successor))
         {
             _retiring.Add(successor);
             successor.MarkKilled();
             system.Signal(successor.Pid, Posix.SIGKILL);
-            RollBack($"was not ready within {successor.Settings.BootTimeout.TotalSeconds}s");
+            RollBack(successor, $"was not ready within {successor.Settings.BootTimeout.TotalSeconds}s");
         }
     }
 
@@ -150,7 +150,7 @@ internal sealed partial class Supervisor
     private string? Refuse(string request, bool reexec = false)
     {
         string? why = Phase == ClusterPhase.Rolling ? "a rolling restart is under way"
-            : Phase == ClusterPhase.Reexecuting ? $"a re-exec is under way (new master pid {_successor!.Pid})"
+            : Phase == ClusterPhase.Reexecuting ? $"a re-exec is under way (new master pid {_succession.Starting!.Pid})"
             : reexec && _pid == 1 ? "this master is PID 1, a container's main process: its exit at the handover would end the container "
                 + "and every process in it. Roll out a new image for new code; HUP (fugue reload) restarts the workers in place"
             : null;

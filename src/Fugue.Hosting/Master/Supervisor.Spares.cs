@@ -1,20 +1,19 @@
 namespace Fugue.Hosting.Master;
 
 /// <summary>
-/// Fugue:SpareWorkers: workers started, warmed up and ready ahead of need, that accept nothing until a slot's worker
-/// dies and one of them takes its slot (Apache prefork's spare servers). The spares converge on their count in a few
-/// idempotent lines, each in a place of its own (a <see cref="WorkerSlot"/> with id 0) that backs a crashing spare off.
+/// Fugue:SpareWorkers (Apache prefork's spare servers): the <see cref="SparePool"/> converges on its count, and a ready
+/// spare takes the slot of a worker that died or is recycled.
 /// </summary>
 internal sealed partial class Supervisor
 {
     /// <summary>
     /// How long after a spare takes a slot its place starts the next one: a starting process takes CPU time from the
     /// workers for about a cold start, even at the replacements' lower priority, and the first moments after a crash are
-    /// when the cluster has the least to spare (measured: twice the latency spikes with no delay).
+    /// when the cluster has the least to spare.
     /// </summary>
     internal static readonly TimeSpan NextSpareAfter = TimeSpan.FromSeconds(1);
 
-    private readonly List<WorkerSlot> _spares = [];
+    private readonly SparePool _spares = new(time);
 
     /// <summary>
     /// The spares wanted now: none before the cluster first served (the slots' first workers come first), while it
@@ -25,20 +24,11 @@ internal sealed partial class Supervisor
     /// <summary>Spares of an older generation and places beyond the count go; places without a spare start one when due.</summary>
     private void MaintainSpares()
     {
-        while (_spares.Count > SparesWanted)
+        foreach (var spare in _spares.Converge(SparesWanted, _generation))
         {
-            RetireSpare(_spares[^1]);
-            _spares.RemoveAt(_spares.Count - 1);
+            RetireSpare(spare);
         }
-        foreach (var place in _spares.Where(p => p.Current is { } spare && spare.Generation != _generation))
-        {
-            RetireSpare(place);
-        }
-        while (_spares.Count < SparesWanted)
-        {
-            _spares.Add(new WorkerSlot(0, time));
-        }
-        foreach (var place in _spares.Where(p => p.RestartDue))
+        foreach (var place in _spares.Due)
         {
             try
             {
@@ -53,42 +43,32 @@ internal sealed partial class Supervisor
         }
     }
 
-    private void RetireSpare(WorkerSlot place)
+    private void RetireSpare(ChildProcess spare)
     {
-        if (place.Current is { } spare)
-        {
-            place.Current = null;
-            _retiring.Add(spare);
-            Retire(spare);
-        }
+        _retiring.Add(spare);
+        Retire(spare);
     }
 
     /// <summary>A ready spare of this generation takes <paramref name="slot"/> and serves; false when none can.</summary>
     private bool PromoteSpare(WorkerSlot slot)
     {
-        foreach (var place in _spares.Where(p => p.Current is { Ready: true, Stopping: false } spare && spare.Generation == _generation))
+        foreach (var spare in _spares.Ready(_generation))
         {
-            var spare = place.Current!;
             // Its priority and CPUs first: its first clients must not wait behind the workers at nice 0.
             Unnice(spare, " (a spare taking a slot)");
             Pin(spare, slot.Id);
-            if (!system.Promote(spare, slot.Id))
+            bool promoted = system.Promote(spare, slot.Id);
+            _spares.Release(spare, NextSpareAfter);
+            if (!promoted)
             {
                 MasterLog.SpareNotPromoted(logger, spare.Pid, slot.Id);
-                RetireSpare(place);
-                place.Defer(NextSpareAfter);
+                RetireSpare(spare);
                 continue;
             }
-            place.Current = null;
-            place.Defer(NextSpareAfter);
             slot.Current = spare;
             MasterLog.SparePromoted(logger, slot.Id, spare.Pid);
             return true;
         }
         return false;
     }
-
-    private bool IsSpare(ChildProcess child) => _spares.Any(p => p.Current == child);
-
-    private IEnumerable<ChildProcess> Spares => _spares.Select(p => p.Current).OfType<ChildProcess>();
 }

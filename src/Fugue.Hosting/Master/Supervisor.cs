@@ -5,8 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace Fugue.Hosting.Master;
 
 /// <summary>
-/// The master's decisions. It owns every piece of supervisor state (slots, workers, a rolling restart, a re-exec) and
-/// changes it only in <see cref="Handle"/> (one event: a signal, a child's message, a stop request) and
+/// The master's decisions. It owns every piece of supervisor state (slots, workers, and the small objects that keep a
+/// <see cref="RollingRestart"/>, a <see cref="Succession"/> and the <see cref="SparePool"/>) and changes it only in <see cref="Handle"/> (one event: a signal, a child's message, a stop request) and
 /// <see cref="Tick"/> (the timers: reaping, restarts, deadlines), both called from one loop (<see cref="MasterHost"/>),
 /// as in Unicorn's master loop; signal handlers, channel readers and the host only post events. Its effects on
 /// processes go through <see cref="IMasterSystem"/> and its time through <see cref="TimeProvider"/>, so that a test
@@ -66,7 +66,7 @@ internal sealed partial class Supervisor(
     /// <summary>Where the cluster is: the one place its phase is derived from the state below.</summary>
     internal ClusterPhase Phase =>
         _stopping ? ClusterPhase.Stopping
-        : _successor is not null ? ClusterPhase.Reexecuting
+        : _succession.Starting is not null ? ClusterPhase.Reexecuting
         : _roll is not null ? ClusterPhase.Rolling
         : _servedOnce ? ClusterPhase.Serving
         : ClusterPhase.Starting;
@@ -188,7 +188,7 @@ internal sealed partial class Supervisor(
                 child.Heard();
                 child.Answer();
                 break;
-            case ControlMessage.Ready when child == _successor && starting:
+            case ControlMessage.Ready when child == _succession.Starting && starting:
                 HandOver(child);
                 break;
             case ControlMessage.Ready when starting && InSlot(child):
@@ -218,15 +218,15 @@ internal sealed partial class Supervisor(
     }
 
     private string StateOf(ChildProcess child) =>
-        child.Stopping ? "stopping" : child.Ready ? "ready" : InSlot(child) || child == _successor ? "starting" : "retired";
+        child.Stopping ? "stopping" : child.Ready ? "ready" : InSlot(child) || child == _succession.Starting ? "starting" : "retired";
 
     /// <summary>Whether a slot holds it, serving or as a rolling restart's replacement, or it is a spare.</summary>
-    private bool InSlot(ChildProcess child) => _slots.Any(s => s.Current == child || s.Incoming == child) || IsSpare(child);
+    private bool InSlot(ChildProcess child) => _slots.Any(s => s.Current == child || s.Incoming == child) || _spares.Holds(child);
 
     private void OnReady(ChildProcess worker)
     {
         worker.MarkReady();
-        if (IsSpare(worker))
+        if (_spares.Holds(worker))
         {
             MasterLog.SpareReady(logger, worker.Pid);
             return; // it keeps its lower priority and every CPU until it takes a slot
@@ -259,13 +259,13 @@ internal sealed partial class Supervisor(
         _roll = null;
         MasterLog.Stopping(logger, _pid, reason);
         AnswerAllStopping();
-        if (_handedOverTo is null)
+        if (_succession.HandedOverTo is null)
         {
             systemd.Notify(ServiceState.Stopping, ServiceState.Status("stopping"));
         }
         foreach (var child in Children())
         {
-            Retire(child, last: _handedOverTo is null);
+            Retire(child, last: _succession.HandedOverTo is null);
         }
     }
 
@@ -347,9 +347,9 @@ internal sealed partial class Supervisor(
     private List<ChildProcess> Children() =>
     [
         .. _slots.SelectMany(s => new[] { s.Current, s.Incoming }).OfType<ChildProcess>(),
-        .. Spares,
+        .. _spares.Children,
         .. _retiring,
-        .. _successor is null ? [] : new[] { _successor },
+        .. _succession.Starting is { } successor ? [successor] : Array.Empty<ChildProcess>(),
     ];
 
     /// <summary>How long the loop may wait for an event before the next deadline (a kill, a restart), at most <paramref name="max"/>.</summary>
@@ -357,7 +357,7 @@ internal sealed partial class Supervisor(
     {
         long now = time.GetTimestamp();
         var deadlines = Children().Where(w => w.KillAt is not null).Select(w => w.KillAt!.Value)
-            .Concat(_slots.Concat(_spares).Where(s => s.Current is null).Select(s => s.RestartAt))
+            .Concat(_slots.Concat(_spares.Places).Where(s => s.Current is null).Select(s => s.RestartAt))
             .Concat(systemd.Watchdog is { } interval ? [_lastPet + (long)(interval.TotalSeconds / 2 * time.TimestampFrequency)] : []);
         var next = deadlines.Select(d => time.GetElapsedTime(now, d)).Where(d => d > TimeSpan.Zero).DefaultIfEmpty(max).Min();
         return next < max ? next : max;
