@@ -72,16 +72,18 @@ public sealed class FugueOptions
     public string? MasterLogFile { get; set; }
 
     /// <summary>
-    /// The directory of the master's default control socket (<see cref="ControlSocket"/>). Default: the system
-    /// temporary directory.
+    /// The directory under which each user's private directory <c>fugue-&lt;uid&gt;</c> is made: the master's default
+    /// control socket (<see cref="ControlSocket"/>) and the workers' own sockets are there. Default: the system temporary
+    /// directory; for a master running as root, <c>/run</c>, where only root can make it (under a shared <c>/tmp</c>, any
+    /// user could make <c>fugue-0</c> first, and the master would refuse to start).
     /// </summary>
-    public string TempPath { get; set; } = Path.GetTempPath();
+    public string? TempPath { get; set; }
 
     /// <summary>
     /// The master's control socket, which <c>&lt;app&gt; fugue status</c> (and reload, reexec, scale, stop,
     /// reopen-logs) talks to: the same path across USR2 (the new master takes it over). Default:
-    /// <c>&lt;TempPath&gt;/fugue-&lt;uid&gt;/&lt;application name&gt;.sock</c>, in a directory only the master's user can
-    /// enter. Read when the master starts.
+    /// <c>&lt;TempPath&gt;/fugue-&lt;uid&gt;/&lt;application name&gt;.sock</c> (<c>/run/fugue-0/...</c> for root), in a
+    /// directory only the master's user can enter. Read when the master starts.
     /// </summary>
     public string? ControlSocket { get; set; }
 

@@ -127,4 +127,42 @@ public sealed class ControlClientTests
         Assert.Equal(0, second.CountEvents(WorkerStarted));
         Assert.Equal(0, first.Fugue("status").ExitCode);
     }
+
+    [RootFact]
+    public void A_root_master_keeps_its_control_socket_in_run_where_no_other_user_can_make_its_directory_first()
+    {
+        Assert.Equal("/run/fugue-0", Master.ControlSocketPath.PrivateDirectory(null, 0, rootBaseExists: true));
+        Assert.Equal(Path.Combine(Path.GetTempPath(), "fugue-0"), Master.ControlSocketPath.PrivateDirectory(null, 0, rootBaseExists: false));
+        Assert.Equal(Path.Combine(Path.GetTempPath(), "fugue-1000"), Master.ControlSocketPath.PrivateDirectory(null, 1000, rootBaseExists: true));
+        Assert.Equal("/srv/tmp/fugue-0", Master.ControlSocketPath.PrivateDirectory("/srv/tmp", 0, rootBaseExists: true));
+
+        // Another user made fugue-0 first in the temporary directory, as anyone can under a shared /tmp.
+        string tmp = Directory.CreateTempSubdirectory("fugue-test-tmp-").FullName;
+        try
+        {
+            File.SetUnixFileMode(tmp, (UnixFileMode)0x3FF); // 1777, as /tmp
+            string squatted = Path.Combine(tmp, "fugue-0");
+            Directory.CreateDirectory(squatted);
+            Assert.Equal(0, Run("chown", "65534", squatted));
+            using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["TMPDIR"] = tmp, ["Fugue__TempPath"] = null! });
+            master.WaitForAllReady(2);
+            Assert.Equal("/run/fugue-0/Fugue.Hosting.TestApp.sock", master.WaitForEvent(ControlSocket).Text("Path"));
+            Assert.Equal(0, master.Fugue("status").ExitCode);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(squatted));
+            Assert.Equal(0, master.Fugue("stop").ExitCode);
+            Assert.True(master.WaitForExit());
+            Assert.False(File.Exists("/run/fugue-0/Fugue.Hosting.TestApp.sock"));
+        }
+        finally
+        {
+            Directory.Delete(tmp, recursive: true);
+        }
+    }
+
+    private static int Run(string file, params string[] arguments)
+    {
+        using var process = System.Diagnostics.Process.Start(file, arguments);
+        process.WaitForExit();
+        return process.ExitCode;
+    }
 }

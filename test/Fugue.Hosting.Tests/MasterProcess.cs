@@ -79,7 +79,7 @@ internal sealed partial class MasterProcess : IDisposable
             }
         }
         var temp = Directory.CreateTempSubdirectory("fugue-test-").FullName;
-        if (!info.Environment.ContainsKey("Fugue__TempPath"))
+        if (env?.ContainsKey("Fugue__TempPath") != true) // given as null: the master's own default
         {
             info.Environment["Fugue__TempPath"] = temp;
         }

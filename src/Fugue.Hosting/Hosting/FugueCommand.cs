@@ -58,7 +58,8 @@ internal static class FugueCommand
         catch (SocketException e)
         {
             error.WriteLine($"fugue: no master answers at {socketPath} ({e.Message}); it is {FugueOptions.SectionName}:ControlSocket, else " +
-                $"<{FugueOptions.SectionName}:TempPath>/fugue-<uid>/<application name>.sock, read from this app's configuration as uid {Posix.EffectiveUid}");
+                $"<{FugueOptions.SectionName}:TempPath>/fugue-<uid>/<application name>.sock (without a TempPath: /run for root, else the system " +
+                $"temporary directory), read from this app's configuration as uid {Posix.EffectiveUid}");
             return NoMaster;
         }
         // Whoever binds the path answers: on a shared /tmp another user could have, and its words are not the master's.

@@ -39,7 +39,7 @@ internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
         {
             errors.Add($"{Section}:DataProtectionKeysPath = '{keys}': must be an absolute path.");
         }
-        if (!Directory.Exists(options.TempPath))
+        if (options.TempPath is { } temp && !Directory.Exists(temp))
         {
             errors.Add($"{Section}:TempPath = '{options.TempPath}': no such directory.");
         }

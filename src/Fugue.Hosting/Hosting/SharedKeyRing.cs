@@ -35,7 +35,7 @@ internal static class SharedKeyRing
     public static string DefaultPath(FugueOptions options, string applicationName) =>
         !string.IsNullOrEmpty(options.User) || !string.IsNullOrEmpty(options.Group)
             ? Path.Combine(StateDirectory(applicationName), "DataProtection-Keys")
-            : Path.Combine(Environment.GetEnvironmentVariable("HOME") is { Length: > 0 } home ? home : options.TempPath, ".aspnet", "DataProtection-Keys");
+            : Path.Combine(Environment.GetEnvironmentVariable("HOME") is { Length: > 0 } home ? home : options.TempPath ?? Path.GetTempPath(), ".aspnet", "DataProtection-Keys");
 
     /// <summary>Master: makes the directory (and its parents), owned by the workers' user, mode 0700.</summary>
     public static void Prepare(string path, Credentials? workers) => Posix.PrepareDirectory(path, workers);

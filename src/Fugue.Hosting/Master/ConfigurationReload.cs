@@ -15,7 +15,7 @@ internal sealed class ConfigurationReload(IConfiguration configuration, IOptions
     [
         (nameof(FugueOptions.Listen), o => string.Join(", ", o.Listen)),
         (nameof(FugueOptions.PidFile), o => o.PidFile ?? ""),
-        (nameof(FugueOptions.TempPath), o => o.TempPath),
+        (nameof(FugueOptions.TempPath), o => o.TempPath ?? ""),
         (nameof(FugueOptions.LogFile), o => o.LogFile ?? ""),
         (nameof(FugueOptions.MasterLogFile), o => o.MasterLogFile ?? ""),
         (nameof(FugueOptions.BalanceConnections), o => o.BalanceConnections.ToString()),

@@ -23,7 +23,7 @@ internal sealed class WorkerSettings
         Setting.Int(nameof(FugueOptions.WarmUpRequests), o => o.WarmUpRequests, (o, v) => o.WarmUpRequests = v),
         Setting.Text(nameof(FugueOptions.ReadinessTag), o => o.ReadinessTag, (o, v) => o.ReadinessTag = v ?? FugueOptions.DefaultReadinessTag),
         Setting.Bool(nameof(FugueOptions.HubAffinity), o => o.HubAffinity, (o, v) => o.HubAffinity = v),
-        Setting.Text(nameof(FugueOptions.TempPath), o => o.TempPath, (o, v) => o.TempPath = v ?? Path.GetTempPath()),
+        Setting.Text(nameof(FugueOptions.TempPath), o => o.TempPath, (o, v) => o.TempPath = v),
         Setting.Int(nameof(FugueOptions.MaxRequests), o => o.MaxRequests, (o, v) => o.MaxRequests = v),
         Setting.Int(nameof(FugueOptions.MaxRequestsJitter), o => o.MaxRequestsJitter, (o, v) => o.MaxRequestsJitter = v),
         Setting.Time(nameof(FugueOptions.RequestTimeout), o => o.RequestTimeout, (o, v) => o.RequestTimeout = v),
