@@ -22,7 +22,8 @@ public sealed class AffinityListenerTests
         using var listening = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listening.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listening.Listen();
-        using var handoff = new ConnectionHandoff(Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}"), NullLogger<ConnectionHandoff>.Instance);
+        using var handoff = new ConnectionHandoff(Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}"), new ClusterLineage(0, null, _ => null),
+            NullLogger<ConnectionHandoff>.Instance);
         using var lameDuck = new LameDuck(Microsoft.Extensions.Options.Options.Create(new FugueOptions()), new UpgradedConnections());
         var hubs = new HubAffinity(new ServiceCollection().BuildServiceProvider(), handoff, lameDuck);
         await using var listener = new AffinityListener(listening.LocalEndPoint!, (int)listening.Handle, hubs, handoff, NullLoggerFactory.Instance,

@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Sockets;
+using Fugue.Hosting.Native;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 using static Fugue.Hosting.Tests.MasterEvents;
@@ -147,6 +150,50 @@ public sealed class HubAffinityTests(Xunit.Abstractions.ITestOutputHelper output
 
         Assert.Equal(2, master.CountEvents(HubAffinityUnavailable));
         Assert.Equal(0, master.CountEvents(HubAffinity));
+    }
+
+    [Fact]
+    public async Task A_process_of_the_same_user_outside_the_cluster_cannot_hand_a_worker_a_connection()
+    {
+        using var master = StartWithHub(2);
+        master.WaitForEvent(HubAffinity);
+        int worker = master.StartedWorkers()[1];
+        string path = Path.Combine(master.TempPath, $"fugue-{Posix.EffectiveUid}", $"handoff-{worker}.sock");
+
+        // A TCP connection this process accepted, handed over as a worker hands one (SCM_RIGHTS): on the cluster's port
+        // (another loopback address), so that a worker that took it would serve it.
+        using var listening = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listening.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), new Uri(master.WaitForUrl()).Port));
+        listening.Listen();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(listening.LocalEndPoint!);
+        using (var accepted = await listening.AcceptAsync())
+        using (var channel = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified))
+        {
+            await channel.ConnectAsync(new UnixDomainSocketEndPoint(path));
+            try
+            {
+                DescriptorPassing.Send((int)channel.Handle, (int)accepted.Handle);
+            }
+            catch (IOException)
+            {
+                // the worker closed the channel first: refused before the descriptor was sent
+            }
+        }
+        await client.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+
+        // Taken, the worker would answer; refused, the descriptor dies with the channel and the connection closes.
+        var answer = new byte[64];
+        int read;
+        try
+        {
+            read = await client.ReceiveAsync(answer).WaitAsync(MasterProcess.Deadline);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            read = 0;
+        }
+        Assert.Equal("", System.Text.Encoding.ASCII.GetString(answer, 0, read));
     }
 
     /// <summary>

@@ -129,7 +129,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         // Whatever the worker count: TTIN may add workers, and a roll runs old and new ones side by side.
         if (options.HubAffinity)
         {
-            services.AddSingleton(sp => new ConnectionHandoff(ControlSocketPath.PrivateDirectory(options), sp.GetRequiredService<ILogger<ConnectionHandoff>>()));
+            services.AddSingleton(sp => new ConnectionHandoff(ControlSocketPath.PrivateDirectory(options), new ClusterLineage(identity), sp.GetRequiredService<ILogger<ConnectionHandoff>>()));
             services.AddSingleton<HubAffinity>();
             services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<HubAffinity>());
             services.AddSingleton(sp => new WorkerListenerFactory.Affinity(sp.GetRequiredService<HubAffinity>(), sp.GetRequiredService<ConnectionHandoff>(), identity,

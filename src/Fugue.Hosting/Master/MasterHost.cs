@@ -83,7 +83,7 @@ internal sealed class MasterHost(
                 traffic = new ClusterTraffic(requests, new RequestWindow(time), () => _supervisor?.Target ?? _options.Workers, listeners);
                 metrics.CountRequests(traffic, _options.PerWorkerMetrics);
             }
-            var system = new PosixMasterSystem(new SpawnContext(listeners, controlSocket.Path, logFiles?.WorkerOut, tables, priority, sharedKeyRing, inbox, time))
+            var system = new PosixMasterSystem(new SpawnContext(listeners, controlSocket.Path, logFiles?.WorkerOut, tables, priority, sharedKeyRing, inbox, time, inherited?.OldMasterPid))
             {
                 Traffic = traffic,
                 Stacks = new Lazy<StacksDirectory>(PrepareStacks),

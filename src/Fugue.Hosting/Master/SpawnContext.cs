@@ -12,5 +12,7 @@ namespace Fugue.Hosting.Master;
 /// <param name="KeyRingPath">The shared DataProtection key ring's directory; null: the app configures its own.</param>
 /// <param name="Inbox">Where each child's channel posts what it says.</param>
 /// <param name="Time">The master's clock.</param>
+/// <param name="PredecessorPid">The master that started this one (USR2); null: none.</param>
 internal sealed record SpawnContext(ListenerSet Listeners, string? ControlSocketPath, TextWriter? WorkerLog, WorkerTables Tables,
-    ReplacementPriority? Priority, string? KeyRingPath, MasterInbox Inbox, TimeProvider Time);
+    ReplacementPriority? Priority, string? KeyRingPath, MasterInbox Inbox, TimeProvider Time,
+    int? PredecessorPid = null);

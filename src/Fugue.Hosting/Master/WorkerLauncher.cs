@@ -32,7 +32,7 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
         int? requestCell = options.CountRequests ? spawn.Tables.Requests?.Allocate() : null;
         var identity = new WorkerIdentity(workerId, _masterPid, FdLayout.Channel, inherited, spawn.ControlSocketPath, _settings, _runAs,
             Cell(spawn.Tables.Connections?.Fd ?? -1, connectionCell), Cell(spawn.Tables.Requests?.TableFd ?? -1, requestCell),
-            WarmUp: start != WorkerStart.Cold, Spare: start == WorkerStart.Spare);
+            WarmUp: start != WorkerStart.Cold, Spare: start == WorkerStart.Spare, PredecessorPid: spawn.PredecessorPid);
         string attributes = TelemetryIdentity.ResourceAttributes(Environment.GetEnvironmentVariable(TelemetryIdentity.VariableName), Environment.MachineName,
             _masterPid, workerId, start == WorkerStart.Spare ? $"g{generation}-spare{++_spares}" : null);
         var env = AppCommandLine.ChildEnvironment(NotForWorkers,

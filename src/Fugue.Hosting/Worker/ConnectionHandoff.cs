@@ -7,10 +7,12 @@ namespace Fugue.Hosting.Worker;
 /// <summary>
 /// Accepted connections passed between the workers of a cluster (SCM_RIGHTS): each worker listens on
 /// <c>&lt;TempPath&gt;/fugue-&lt;uid&gt;/handoff-&lt;pid&gt;.sock</c>, in a directory only the workers' user can enter, and
-/// takes descriptors only from a process of that user, and only TCP connections. A connection handed over has not been
+/// takes descriptors only from a process of that user and of this cluster (<see cref="ClusterLineage"/>), and only TCP
+/// connections; it hands them only to such a process. Another app whose workers run as the same user shares the
+/// directory, and a pid of this cluster's may be that app's worker by now. A connection handed over has not been
 /// read from (its first bytes were only peeked at), so the receiver serves it as if it had accepted it.
 /// </summary>
-internal sealed class ConnectionHandoff(string directory, ILogger<ConnectionHandoff> logger) : IDisposable
+internal sealed class ConnectionHandoff(string directory, ClusterLineage lineage, ILogger<ConnectionHandoff> logger) : IDisposable
 {
     private readonly int _pid = Environment.ProcessId;
     private Socket? _listener;
@@ -59,14 +61,14 @@ internal sealed class ConnectionHandoff(string directory, ILogger<ConnectionHand
         }
     }
 
-    /// <summary>A channel to the worker <paramref name="pid"/>, checked to be that process of this user; null when none takes connections.</summary>
+    /// <summary>A channel to the worker <paramref name="pid"/>, checked to be that process of this user and cluster; null when none takes connections.</summary>
     private Socket? Connect(int pid)
     {
         var channel = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified) { Blocking = false };
         try
         {
             channel.Connect(new UnixDomainSocketEndPoint(PathOf(pid)));
-            if (Posix.PeerCredentials(channel) is var peer && peer.Uid == Posix.EffectiveUid && peer.Pid == pid)
+            if (Posix.PeerCredentials(channel) is var peer && peer.Uid == Posix.EffectiveUid && peer.Pid == pid && lineage.Includes(pid))
             {
                 return channel;
             }
@@ -117,7 +119,8 @@ internal sealed class ConnectionHandoff(string directory, ILogger<ConnectionHand
                 try
                 {
                     peer.ReceiveTimeout = 1000;
-                    if (Posix.PeerCredentials(peer).Uid != Posix.EffectiveUid || DescriptorPassing.Receive((int)peer.Handle) is not int fd)
+                    var sender = Posix.PeerCredentials(peer);
+                    if (sender.Uid != Posix.EffectiveUid || !lineage.Includes(sender.Pid) || DescriptorPassing.Receive((int)peer.Handle) is not int fd)
                     {
                         continue;
                     }

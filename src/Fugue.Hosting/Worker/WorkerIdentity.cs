@@ -20,8 +20,10 @@ namespace Fugue.Hosting.Worker;
 /// <param name="Requests">The request table and the worker's cell; null: its requests are not counted.</param>
 /// <param name="WarmUp">Whether it replaces a serving worker, and so warms up first.</param>
 /// <param name="Spare">Whether it is a spare: it accepts from the shared sockets only once the master gives it a slot.</param>
+/// <param name="PredecessorPid">The master that started this worker's master (USR2), whose workers serve beside it until the handover; null: none.</param>
 internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd, IReadOnlyList<InheritedListener> Listeners, string? MasterSocketPath,
-    WorkerSettings? Settings, Credentials? RunAs = null, InheritedCell? Connections = null, InheritedCell? Requests = null, bool WarmUp = false, bool Spare = false)
+    WorkerSettings? Settings, Credentials? RunAs = null, InheritedCell? Connections = null, InheritedCell? Requests = null, bool WarmUp = false, bool Spare = false,
+    int? PredecessorPid = null)
 {
     private readonly TaskCompletionSource _promoted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -74,6 +76,7 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
         w.Object(nameof(Requests), Requests, WriteCell);
         w.WriteBoolean(nameof(WarmUp), WarmUp);
         w.WriteBoolean(nameof(Spare), Spare);
+        w.Number(nameof(PredecessorPid), PredecessorPid);
         w.WriteNumber(nameof(WorkerId), WorkerId);
     });
 
@@ -92,7 +95,8 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
         ReadCell(o, nameof(Connections)),
         ReadCell(o, nameof(Requests)),
         o.Bool(nameof(WarmUp)),
-        o.Bool(nameof(Spare)));
+        o.Bool(nameof(Spare)),
+        o.IntOrNull(nameof(PredecessorPid)));
 
     private static void WriteCell(Utf8JsonWriter w, InheritedCell cell)
     {
