@@ -113,9 +113,12 @@ public sealed partial class SignalTests
     public void The_watchdog_interval_is_read_for_this_process_only(string usec, string? pid, double? seconds) =>
         Assert.Equal(seconds, Fugue.Hosting.Master.SystemdNotifier.WatchdogOf(usec, pid)?.TotalSeconds);
 
-    [Fact]
-    public void Systemd_hears_ready_reloading_mainpid_and_stopping()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // systemd reads the new master's pid from PIDFile= when the old one exits: no MAINPID=
+    public void Systemd_hears_ready_reloading_mainpid_and_stopping(bool withPidFile)
     {
+        using var pidFile = new TempPidFile();
         string path = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.notify");
         using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         notify.Bind(new UnixDomainSocketEndPoint(path));
@@ -123,7 +126,12 @@ public sealed partial class SignalTests
         PassCredentials(notify);
         try
         {
-            using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["NOTIFY_SOCKET"] = path });
+            var env = new Dictionary<string, string> { ["NOTIFY_SOCKET"] = path };
+            if (withPidFile)
+            {
+                env["Fugue__PidFile"] = pidFile.Path;
+            }
+            using var master = MasterProcess.Start("TestApp", env);
             Assert.Equal("READY=1\nSTATUS=2 workers ready, generation 1", Receive(notify));
 
             master.Signal(1);
@@ -135,7 +143,11 @@ public sealed partial class SignalTests
             string reexec = Receive(notify);
             int successor = int.Parse(Regex.Match(reexec, @"^RELOADING=1\nMONOTONIC_USEC=\d+\nSTATUS=re-executing: new master pid (\d+)$").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
             // From the old master, the unit's main pid: under NotifyAccess=main systemd hears no other process.
-            Assert.Equal(($"MAINPID={successor}\nREADY=1\nSTATUS=new master {successor} serves", master.Pid), ReceiveWithSender(notify));
+            Assert.Equal(($"{(withPidFile ? "" : $"MAINPID={successor}\n")}READY=1\nSTATUS=new master {successor} serves", master.Pid), ReceiveWithSender(notify));
+            if (withPidFile)
+            {
+                Assert.Equal(successor.ToString(System.Globalization.CultureInfo.InvariantCulture), File.ReadAllText(pidFile.Path).Trim());
+            }
             Assert.True(master.WaitForExit());
 
             ProcessTree.Kill(successor, 15);

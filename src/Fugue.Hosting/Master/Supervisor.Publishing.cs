@@ -57,6 +57,15 @@ internal sealed partial class Supervisor
 
     private void OnFirstServing()
     {
+        // Before the old master hears of it: systemd reads the new master's pid from the file when the old master exits.
+        try
+        {
+            _pidFile?.Write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            MasterLog.PidFileFailed(logger, _pidFile!.Path, e.Message);
+        }
         if (start.Inherited is { } inherited)
         {
             if (inherited.ServingNice is int serving)
@@ -78,14 +87,6 @@ internal sealed partial class Supervisor
         else
         {
             systemd.Notify(ServiceState.Ready, StatusLine());
-        }
-        try
-        {
-            _pidFile?.Write();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            MasterLog.PidFileFailed(logger, _pidFile!.Path, e.Message);
         }
         start.ReadyHook?.Invoke(_snapshot.Select(w => w.Pid).ToList());
     }

@@ -42,8 +42,12 @@ internal sealed partial class Supervisor
     {
         successor.CloseChannel();
         _succession.HandOver(ControlReply.Done($"new master {successor.Pid} serves; this master ({_pid}) drains its workers and exits"));
-        // Still the unit's main pid: the only process systemd believes under NotifyAccess=main.
-        systemd.Notify(ServiceState.MainPid(successor.Pid), ServiceState.Ready, ServiceState.Status($"new master {successor.Pid} serves"));
+        // Still the unit's main pid: the only process systemd believes under NotifyAccess=main. With a pid file, systemd
+        // (PIDFile=) reads the new master's pid from it when this one exits, and the new master is then its child, which
+        // it watches; a MAINPID= of a process that is not its child it takes but cannot watch: it would miss its exit, and
+        // a stop would SIGKILL the unit's processes at once instead of letting the master drain them.
+        var serves = ServiceState.Status($"new master {successor.Pid} serves");
+        systemd.Notify(start.PidFile is null ? [ServiceState.MainPid(successor.Pid), ServiceState.Ready, serves] : [ServiceState.Ready, serves]);
         metrics?.Reexeced("done", successor.Uptime);
         system.Title("old master");
         BeginStop($"handing over to new master {successor.Pid}");
