@@ -55,13 +55,13 @@ switch (scenario)
         Footprint.Run(Count(500));
         break;
     case "recycling":
-        Recycling.Run(Count(100));
+        Recycling.Run(Count(100), args.Length > 2 ? args[2] : null);
         break;
     case "memory":
         Memory.Run(Count(10));
         break;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: all, throughput [rounds], counting [rounds], reloads [count] [wrk|hey], timeline, balance, affinity [rounds], startup [repeats], restarts [count], recycling [count], memory [minutes], resuscitation [kills] [Key=Value ...]");
+        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: all, throughput [rounds], counting [rounds], reloads [count] [wrk|hey], timeline, balance, affinity [rounds], startup [repeats], restarts [count], recycling [count] [wrk|hey|wrk-spare|hey-spare], memory [minutes], resuscitation [kills] [Key=Value ...]");
         return 2;
 }
 return 0;
