@@ -47,6 +47,13 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
     /// </summary>
     public bool StartHeld => _readyAt is long at && time.GetElapsedTime(at) >= WorkerSlot.StartHeld;
 
+    /// <summary>
+    /// How long it may take to say it is ready: its WorkerBootTimeout; twice that for a new master, which is ready when
+    /// its workers are: its own start, then theirs, each given the time a worker is (starved below the serving priority,
+    /// each is raised only at half of it).
+    /// </summary>
+    public TimeSpan BootDeadline => Kind == ChildKind.NewMaster ? Settings.BootTimeout * 2 : Settings.BootTimeout;
+
     /// <summary>Set once it was killed for not becoming ready within its WorkerBootTimeout; its exit then counts as a crash.</summary>
     public bool BootTimedOut { get; set; }
 

@@ -111,7 +111,7 @@ internal sealed partial class Supervisor
         systemd.Notify(ServiceState.Ready, ServiceState.Status($"rolling restart to generation {_generation} aborted: {reason}"));
     }
 
-    /// <summary>Every starting child has a deadline, WorkerBootTimeout as it was launched with.</summary>
+    /// <summary>Every starting child has a deadline: <see cref="ChildProcess.BootDeadline"/>, from the WorkerBootTimeout it was launched with.</summary>
     private void CheckBootTimeouts()
     {
         foreach (var slot in _slots.Where(s => s.Incoming is { Ready: false } w && IsLate(w)))
@@ -136,11 +136,11 @@ internal sealed partial class Supervisor
             _retiring.Add(successor);
             successor.MarkKilled();
             system.Signal(successor.Pid, Posix.SIGKILL);
-            RollBack(successor, $"was not ready within {successor.Settings.BootTimeout.TotalSeconds}s");
+            RollBack(successor, $"was not ready within {successor.BootDeadline.TotalSeconds}s");
         }
     }
 
-    private static bool IsLate(ChildProcess child) => !child.Ready && child.Uptime > child.Settings.BootTimeout;
+    private static bool IsLate(ChildProcess child) => !child.Ready && child.Uptime > child.BootDeadline;
 
     /// <summary>
     /// Why a HUP or USR2 cannot start now, logged; null when it can. They never interleave: while one is under way the

@@ -234,6 +234,22 @@ public sealed class SupervisorTests
     }
 
     [Fact]
+    public void A_new_master_has_twice_the_boot_timeout_its_own_start_and_then_its_workers()
+    {
+        using var h = new SupervisorHarness(new() { ["Fugue:WorkerBootTimeout"] = "00:00:10" });
+        h.StartAll();
+
+        h.Signal(Posix.SIGUSR2);
+        var successor = h.Processes.Launched.Last();
+        h.Advance(TimeSpan.FromSeconds(19));
+        Assert.Equal((0, ClusterPhase.Reexecuting), (h.Count(ReexecRolledBack), h.Supervisor.Phase));
+        h.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal((1, ClusterPhase.Serving), (h.Count(ReexecRolledBack), h.Supervisor.Phase));
+        Assert.Contains("was not ready within 20s", h.Last(ReexecRolledBack), StringComparison.Ordinal);
+        Assert.Equal([successor.Pid], h.Processes.SignalledWith(Posix.SIGKILL));
+    }
+
+    [Fact]
     public void A_stopping_cluster_tells_its_workers_they_are_the_last_and_signals_one_it_cannot_tell()
     {
         using var h = new SupervisorHarness();
