@@ -34,8 +34,13 @@ internal static class Report
     public static void Figure(string figure, string measured, string target, bool met) =>
         SummaryRows.Add($"| {figure} | {measured} | {target} | {(met ? "met" : "**not met**")} |");
 
-    /// <summary>A raw measurement, kept in the results file.</summary>
-    public static void Raw(FormattableString line) => RawNumbers.AppendLine(FormattableString.Invariant(line));
+    /// <summary>A raw measurement, kept in the results file (a full run's) and printed on stderr as it comes.</summary>
+    public static void Raw(FormattableString line)
+    {
+        string text = FormattableString.Invariant(line);
+        RawNumbers.AppendLine(text);
+        Console.Error.WriteLine(text);
+    }
 
     public static string Summary()
     {

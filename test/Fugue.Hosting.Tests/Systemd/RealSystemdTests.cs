@@ -6,8 +6,10 @@ namespace Fugue.Hosting.Tests;
 /// <summary>
 /// The sample units (samples/systemd) under a real systemd as PID 1: systemd-nspawn boots the host's own /usr with an
 /// empty /etc (no image to download), a private network, and the units, HelloWeb's build and <c>probe.sh</c> bound
-/// in. The probe drives the units as an operator would and writes what it saw; this test reads it.
+/// in. The probe drives the units as an operator would and writes what it saw; this test reads it. Alone: with the
+/// other tests' processes on the same cores, a master's loop could miss the short watchdog it is given here.
 /// </summary>
+[Collection(nameof(TimingSensitive))]
 public sealed class RealSystemdTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(4);

@@ -39,7 +39,7 @@ usr2() { # old main pid: a USR2 to the main process; the new main pid, once the 
 }
 m2=$(usr2 "$m1"); say usr2_mainpid "$m2"
 say after_usr2 "$(get)"
-sleep 6                                             # three WatchdogSec=2 periods: a master that did not pet is killed
+sleep 9                                             # three WatchdogSec=3 periods: a master that did not pet is killed
 say watchdog "$(prop ActiveState) $(prop MainPID) $(prop NRestarts)"
 systemctl stop helloweb.service; say stop_rc $?     # the master systemd took over from the pid file drains its workers
 say stopped "$(prop ActiveState) $(prop Result)"
