@@ -158,13 +158,14 @@ public sealed class FugueOptions
 
     /// <summary>
     /// A path (e.g. <c>/</c>) that a worker replacing a serving one (rolling restart, the first workers of a new
-    /// master after USR2, or a crashed worker's replacement while another worker serves) requests
+    /// master after USR2, or a crashed worker's replacement while another worker serves requests) requests
     /// <see cref="WarmUpRequests"/> times from itself, over a private loopback socket,
     /// before it accepts from the shared sockets and reports ready: the JIT work of its first requests happens while
     /// the old worker still carries the load, instead of in the clients' requests. Only GET requests, over plain HTTP.
     /// Every answer must be 2xx: a round with another answer is retried, and the worker is not ready meanwhile.
     /// Workers started when no other serves (first start, or the last one died) do not warm up: there the capacity is
-    /// needed now.
+    /// needed now; nor does a crashed worker's replacement when the others have served nothing for a second, since no
+    /// client waits for it.
     /// Default: none, no warm-up.
     /// </summary>
     public string? WarmUpPath { get; set; }

@@ -75,6 +75,9 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
     /// <summary>How many of its private-memory samples in a row were above Fugue:MemoryLimit.</summary>
     public int MemorySamplesOver { get; set; }
 
+    /// <summary>Whether it has been serving requests lately.</summary>
+    public RequestActivity Activity { get; } = new();
+
     /// <summary>Its cell in the <see cref="ConnectionTable"/> (workers only), freed when it is reaped.</summary>
     public int? ConnectionCell { get; set; }
 

@@ -95,6 +95,7 @@ internal sealed partial class Supervisor(
     /// <summary>Everything time or the kernel decides: reaping, restarts, the roll, deadlines, the ready state.</summary>
     public void Tick()
     {
+        Contain("watching requests", WatchRequests);
         Contain("reaping", Reap);
         if (!_stopping)
         {
@@ -112,6 +113,16 @@ internal sealed partial class Supervisor(
         Contain("publishing", Publish);
         Contain("petting the watchdog", PetWatchdog);
         Contain("telling systemd", systemd.Flush);
+    }
+
+    /// <summary>Each worker's request counts, read once a pass, tell whether it has been serving (<see cref="RequestActivity"/>).</summary>
+    private void WatchRequests()
+    {
+        long now = time.GetTimestamp();
+        foreach (var worker in _slots.Select(s => s.Current).OfType<ChildProcess>())
+        {
+            worker.Activity.Observe(system.Requests(worker), now);
+        }
     }
 
     /// <summary>WATCHDOG=1 at half of WatchdogSec, from the loop itself: a wedged loop stops it, and systemd restarts the unit.</summary>
@@ -327,9 +338,12 @@ internal sealed partial class Supervisor(
             }
             try
             {
-                // A new master's first workers take over from the old master's, which serve meanwhile.
+                // A new master's first workers take over from the old master's, which serve meanwhile. A crashed
+                // worker's replacement warms up while the others carry the load; when they have all been idle, no
+                // client waits for its capacity, which the warm-up would only delay.
+                var others = _slots.Where(s => s != slot).Select(s => s.Current).OfType<ChildProcess>().Where(c => c is { Ready: true, Stopping: false }).ToList();
                 var how = !_servedOnce && start.Inherited is not null ? WorkerStart.Replacing
-                    : _slots.Any(s => s != slot && s.Current is { Ready: true, Stopping: false }) ? WorkerStart.Resuscitating
+                    : others.Count > 0 && !others.All(c => c.Activity.IsIdle(time)) ? WorkerStart.Resuscitating
                     : WorkerStart.Cold;
                 slot.Current = _launcher!.LaunchWorker(slot.Id, _generation, how, WorkerHeapLimit());
                 MasterLog.WorkerStarted(logger, slot.Id, slot.Current.Pid);

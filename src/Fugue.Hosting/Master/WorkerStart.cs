@@ -3,14 +3,17 @@ namespace Fugue.Hosting.Master;
 /// <summary>Why a worker starts: that decides whether it warms up before it accepts, and at which priority it starts.</summary>
 internal enum WorkerStart
 {
-    /// <summary>Its capacity is needed now (first start, or no other worker serves): no warm-up, the serving priority.</summary>
+    /// <summary>
+    /// Its capacity is needed now (first start, or no other worker serves), or no client waits for it (the workers that
+    /// serve have been idle, <see cref="RequestActivity"/>): no warm-up, the serving priority.
+    /// </summary>
     Cold,
 
     /// <summary>It replaces a worker that still serves (rolling restart, a new master's takeover): warm-up, the replacements' lower priority.</summary>
     Replacing,
 
     /// <summary>
-    /// It replaces a worker that died while others serve: warm-up, so that its first clients do not wait for its JIT,
+    /// It replaces a worker that died while others serve requests: warm-up, so that its first clients do not wait for its JIT,
     /// at the serving priority, since the cluster is short of a worker.
     /// </summary>
     Resuscitating,

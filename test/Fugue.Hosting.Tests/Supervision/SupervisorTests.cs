@@ -59,6 +59,45 @@ public sealed class SupervisorTests
     }
 
     [Fact]
+    public void A_crashed_workers_replacement_skips_its_warm_up_when_the_others_have_been_idle()
+    {
+        using var h = new SupervisorHarness();
+        var served = new Dictionary<int, (long Completed, long InFlight)>();
+        h.Processes.RequestsOf = c => served.TryGetValue(c.Pid, out var n) ? Counts(n.Completed, n.InFlight) : RequestCounts.None;
+        var first = h.StartAll();
+
+        // Worker 2 served nothing for a second: no client waits for worker 1's capacity, which comes back at once.
+        h.Advance(RequestActivity.Quiet + TimeSpan.FromSeconds(1));
+        h.Processes.Exit(first[0].Pid);
+        h.Step();
+        Assert.Equal(WorkerStart.Cold, h.Processes.Launches[^1].Start);
+        h.Ready(h.Serving[0]);
+
+        // Worker 2 serving: the next replacement warms up while it carries the load.
+        long completed = 0;
+        h.Advance(TimeSpan.FromSeconds(3), () => served[first[1].Pid] = (completed += 10, 0));
+        h.Processes.Exit(h.Serving[0].Pid);
+        h.Step();
+        Assert.Equal(WorkerStart.Resuscitating, h.Processes.Launches[^1].Start);
+        h.Ready(h.Serving[0]);
+
+        // One long request in flight, nothing completing: not idle either.
+        served[first[1].Pid] = (completed, 1);
+        h.Advance(TimeSpan.FromSeconds(3));
+        h.Processes.Exit(h.Serving[0].Pid);
+        h.Step();
+        Assert.Equal(WorkerStart.Resuscitating, h.Processes.Launches[^1].Start);
+    }
+
+    private static RequestCounts Counts(long completed, long inFlight)
+    {
+        var values = new long[RequestCounts.Length];
+        values[RequestCounts.InFlightIndex] = inFlight;
+        values[RequestCounts.StatusIndex(200)] = completed;
+        return RequestCounts.FromValues(values);
+    }
+
+    [Fact]
     public void A_crashed_workers_replacement_warms_up_only_while_another_serves()
     {
         using var h = new SupervisorHarness();
