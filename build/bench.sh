@@ -12,9 +12,11 @@
 #   build/bench.sh startup [r]      start to all workers ready (1, 2, 4) and resuscitation vs the app's cold start,
 #                                   JIT and (with clang) Native AOT
 #   build/bench.sh restarts [n]     the master's fds and memory over n worker restarts (default 500)
-#   build/bench.sh recycling [n] [load]  n recycles by MaxRequests under wrk (keep-alive) and hey (no keep-alive), each
-#                                   (default 100), with and without a spare: failures, p99 against a steady cluster, the
-#                                   master's fds and RSS along the way; load: only one of wrk, hey, wrk-spare, hey-spare
+#   build/bench.sh recycling [n] [load]  n recycles by MaxRequests (default 100) under wrk (keep-alive) and hey (no
+#                                   keep-alive), with and without a spare, under hey at a fixed rate, and with Native
+#                                   AOT: failures, p99 against a steady cluster, the CPU, the master's fds and RSS along
+#                                   the way; load: only one of wrk, hey, wrk-spare, hey-spare, rate, rate-sparse,
+#                                   wrk-aot, rate-aot
 #   build/bench.sh memory [m]       MemoryLimit against TestApp leaking 5 MiB/s for m minutes (default 10), and against
 #                                   a 512 MiB mapped file (at most 2 minutes): private memory, recycles, failures
 #   build/bench.sh resuscitation [n] [Key=Value ...]

@@ -106,25 +106,25 @@ internal static partial class Tools
         return failures + (non2xx.Success ? long.Parse(non2xx.Groups[1].Value, CultureInfo.InvariantCulture) : 0);
     }
 
-    /// <summary>hey's requests and failures (errors plus non-2xx statuses).</summary>
+    /// <summary>
+    /// hey's requests (its rate times its time: every response) and failures (errors, counted for every response, plus
+    /// non-2xx statuses). hey keeps the status and latency of its first 1,000,000 responses only (its maxRes), so the
+    /// non-2xx and the percentiles of a longer run are those of its first million.
+    /// </summary>
     public static (long Requests, long Failures) Hey(string output)
     {
-        long ok = 0, other = 0;
-        foreach (Match m in HeyStatus().Matches(output))
-        {
-            long n = long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
-            if (m.Groups[1].Value.StartsWith('2'))
-            {
-                ok += n;
-            }
-            else
-            {
-                other += n;
-            }
-        }
+        long other = HeyStatus().Matches(output).Where(m => !m.Groups[1].Value.StartsWith('2')).Sum(m => long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
         long errors = HeyError().Matches(output).Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
-        return (ok + other + errors, other + errors);
+        double rate = double.Parse(HeyRequestsPerSecond().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        double seconds = double.Parse(HeyTotal().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        return ((long)Math.Round(rate * seconds), other + errors);
     }
+
+    [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
+    private static partial Regex HeyRequestsPerSecond();
+
+    [GeneratedRegex(@"Total:\s+([\d.]+) secs")]
+    private static partial Regex HeyTotal();
 
     [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
     private static partial Regex WrkRequestsPerSecond();
