@@ -207,6 +207,17 @@ public sealed class FugueOptions
     public int ReplacementNice { get; set; } = 10;
 
     /// <summary>
+    /// How long a replacement worker (rolling restart, recycle, spare) first runs in the idle scheduling class
+    /// (SCHED_IDLE), where it gets only the CPU time no serving thread wants, before it continues at
+    /// <see cref="ReplacementNice"/>; it gets the serving priority when it is ready, as with
+    /// <see cref="ReplacementNice"/> alone. For apps that start on little CPU (Native AOT) on CPUs with time to spare:
+    /// a starting worker that must wait there for long (a JIT app on nearly saturated CPUs) has been seen to stall the
+    /// serving workers' requests for tenths of a second. Applies when <see cref="ReplacementNice"/> does, to workers
+    /// only. Default zero: off; read when the master starts.
+    /// </summary>
+    public TimeSpan ReplacementIdleTime { get; set; }
+
+    /// <summary>
     /// A worker that has served this many requests (counted from its first accept; warm-up requests do not count) is
     /// recycled: a replacement takes its slot first (a ready spare, or a new worker once it is ready), then it drains.
     /// Gunicorn's <c>max_requests</c>. Default 0: off.

@@ -75,6 +75,8 @@ internal static class MasterEvents
     public const int RequestTimedOut = 67;
     public const int StacksWritten = 68;
     public const int StacksNotWritten = 69;
+    public const int ChildLeftIdle = 71;
+    public const int ReplacementIdlePlanned = 72;
     public const int MasterGone = 101;
     public const int Serving = 102;
     public const int MasterHung = 103;

@@ -84,6 +84,46 @@ public sealed class PriorityTests
         }
     }
 
+    [RootFact]
+    public void A_replacement_starts_in_the_idle_class_and_leaves_it_for_its_nice_when_not_ready_in_time()
+    {
+        string holdStart = Path.Combine(Path.GetTempPath(), $"fugue-hold-start-{Guid.NewGuid():N}");
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+        {
+            ["Fugue__Workers"] = "1",
+            ["Fugue__ReplacementNice"] = "7",
+            ["Fugue__ReplacementIdleTime"] = "00:00:02",
+            ["Fugue__WorkerBootTimeout"] = "00:00:16",
+            ["TestApp__ReportNice"] = "true",
+            ["TestApp__HoldStartFile"] = holdStart,
+        });
+        master.WaitForAllReady(1);
+        Assert.Equal(2.0, master.WaitForEvent(ReplacementIdlePlanned, master.Pid).Number("IdleSeconds"));
+        Assert.All(ThreadPolicies(master.StartedWorkers()[1]), policy => Assert.Equal(SchedOther, policy)); // a first start serves at once
+        File.WriteAllText(holdStart, "the next workers are not ready while this file exists");
+        try
+        {
+            master.Signal(1);
+            int replacement = master.WaitForEvent(ReplacementStarted).Int("Pid");
+            master.WaitForLine($"TESTAPP worker 1 pid {replacement} starts at nice 7");
+            Assert.All(ThreadPolicies(replacement), policy => Assert.Equal(SchedIdle, policy));
+
+            Assert.Equal(7, master.WaitForEvent(ChildLeftIdle, replacement).Int("Nice"));
+            Assert.All(ThreadPolicies(replacement), policy => Assert.Equal(SchedOther, policy));
+            Assert.All(ThreadNices(replacement), nice => Assert.Equal(7, nice));
+
+            var raised = master.WaitForEvent(ChildPriorityRestored, replacement);
+            Assert.Contains("WorkerBootTimeout", raised.Text("Why"), StringComparison.Ordinal);
+            Assert.All(ThreadNices(replacement), nice => Assert.Equal(0, nice));
+            File.Delete(holdStart);
+            master.WaitForRollDone(2);
+        }
+        finally
+        {
+            File.Delete(holdStart);
+        }
+    }
+
     [RootFact("/usr/bin/setpriv", AsOtherUser = true)]
     public void A_master_that_could_not_raise_them_back_starts_replacements_at_normal_priority()
     {
@@ -107,11 +147,19 @@ public sealed class PriorityTests
 
     private static void AssertRaised(LogEvent raised) => Assert.Equal((7, 0), (raised.Int("Started"), raised.Int("Nice")));
 
+    private const int SchedOther = 0;
+    private const int SchedIdle = 5;
+
     /// <summary>The nice of every thread that is there (one that ends meanwhile, e.g. a retiring pool thread, is left out).</summary>
-    private static List<int> ThreadNices(int pid)
+    private static List<int> ThreadNices(int pid) => OfEveryThread(pid, ProcessTree.Nice);
+
+    /// <summary>The scheduling policy of every thread that is there.</summary>
+    private static List<int> ThreadPolicies(int pid) => OfEveryThread(pid, ProcessTree.Policy);
+
+    private static List<int> OfEveryThread(int pid, Func<int, int, int?> read)
     {
-        var nices = ProcessTree.Threads(pid).Select(tid => ProcessTree.Nice(pid, tid)).OfType<int>().ToList();
-        Assert.NotEmpty(nices);
-        return nices;
+        var values = ProcessTree.Threads(pid).Select(tid => read(pid, tid)).OfType<int>().ToList();
+        Assert.NotEmpty(values);
+        return values;
     }
 }

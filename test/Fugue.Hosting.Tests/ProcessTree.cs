@@ -53,11 +53,16 @@ internal static partial class ProcessTree
         Directory.GetDirectories($"/proc/{pid}/task").Select(d => int.Parse(Path.GetFileName(d), CultureInfo.InvariantCulture)).ToList();
 
     /// <summary>A thread's nice: the 19th field of its stat (17th after the name in parentheses); null once it is gone.</summary>
-    public static int? Nice(int pid, int tid)
+    public static int? Nice(int pid, int tid) => ThreadStat(pid, tid, 16);
+
+    /// <summary>A thread's scheduling policy (0 SCHED_OTHER, 5 SCHED_IDLE): the 41st field of its stat; null once it is gone.</summary>
+    public static int? Policy(int pid, int tid) => ThreadStat(pid, tid, 38);
+
+    private static int? ThreadStat(int pid, int tid, int afterName)
     {
         try
         {
-            return int.Parse(FieldsAfterName(File.ReadAllText($"/proc/{pid}/task/{tid}/stat"))[16], CultureInfo.InvariantCulture);
+            return int.Parse(FieldsAfterName(File.ReadAllText($"/proc/{pid}/task/{tid}/stat"))[afterName], CultureInfo.InvariantCulture);
         }
         catch (IOException)
         {

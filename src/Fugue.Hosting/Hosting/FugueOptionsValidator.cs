@@ -67,6 +67,10 @@ internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
         {
             errors.Add($"{Section}:ReplacementNice = {options.ReplacementNice}: must be from 0 (off) to 19.");
         }
+        if (options.ReplacementIdleTime < TimeSpan.Zero)
+        {
+            errors.Add($"{Section}:ReplacementIdleTime = {options.ReplacementIdleTime}: must not be negative (0: off).");
+        }
         if (options.PidFile is { } pidFile && !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(pidFile))))
         {
             errors.Add($"{Section}:PidFile = '{pidFile}': its directory does not exist.");

@@ -63,8 +63,8 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
     /// <summary>Set once a message that made no sense was logged: one line per child, not one per message.</summary>
     public bool ReportedStrayMessage { get; set; }
 
-    /// <summary>The lower priority (nice) it was started at, given back when it is ready; null: started at normal priority.</summary>
-    public int? StartedAtNice { get; set; }
+    /// <summary>The lower priority it was started at, until the serving one is given back; null: it has that.</summary>
+    public StartPriority? StartedAt { get; set; }
 
     /// <summary>Why it is to be recycled once a replacement can take its slot; null: it is not.</summary>
     public RecycleReason? Recycle { get; set; }

@@ -20,6 +20,7 @@ internal sealed class ConfigurationReload(IConfiguration configuration, IOptions
         (nameof(FugueOptions.MasterLogFile), o => o.MasterLogFile ?? ""),
         (nameof(FugueOptions.BalanceConnections), o => o.BalanceConnections.ToString()),
         (nameof(FugueOptions.ReplacementNice), o => o.ReplacementNice.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        (nameof(FugueOptions.ReplacementIdleTime), o => o.ReplacementIdleTime.ToString()),
         (nameof(FugueOptions.Enabled), o => o.Enabled.ToString()),
         (nameof(FugueOptions.DataProtectionKeysPath), o => o.DataProtectionKeysPath ?? ""),
     ];

@@ -31,6 +31,9 @@ internal interface IMasterSystem
     /// <summary>Gives every thread of a process this nice; <see cref="IOException"/> when refused.</summary>
     void SetNice(int pid, int nice);
 
+    /// <summary>Moves every thread of a process from the idle scheduling class to the normal one, keeping its nice; <see cref="IOException"/> when refused.</summary>
+    void LeaveIdle(int pid);
+
     /// <summary>The nice this process's calling thread runs at.</summary>
     int OwnNice { get; }
 

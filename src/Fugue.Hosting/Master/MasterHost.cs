@@ -223,8 +223,12 @@ internal sealed class MasterHost(
             MasterLog.ReplacementPriorityOff(logger, _pid, "giving a worker its priority back needs root, CAP_SYS_NICE or RLIMIT_NICE");
             return null;
         }
-        var priority = new ReplacementPriority(serving, Math.Min(19, serving + _options.ReplacementNice));
+        var priority = new ReplacementPriority(serving, Math.Min(19, serving + _options.ReplacementNice), _options.ReplacementIdleTime);
         MasterLog.ReplacementPriorityPlanned(logger, _pid, priority.Starting, serving);
+        if (priority.Idle > TimeSpan.Zero)
+        {
+            MasterLog.ReplacementIdlePlanned(logger, _pid, priority.Idle.TotalSeconds);
+        }
         return priority;
     }
 

@@ -214,4 +214,10 @@ internal static partial class MasterLog
 
     [LoggerMessage(69, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}): stacks not written: {Reason}")]
     public static partial void StacksNotWritten(ILogger logger, int workerId, int pid, string reason);
+
+    [LoggerMessage(71, LogLevel.Information, "{Child} (pid {Pid}) not ready after {IdleSeconds}s in the idle scheduling class: continues at nice {Nice}")]
+    public static partial void ChildLeftIdle(ILogger logger, string child, int pid, double idleSeconds, int nice);
+
+    [LoggerMessage(72, LogLevel.Information, "Master {Pid} replacement workers start in the idle scheduling class for up to {IdleSeconds}s")]
+    public static partial void ReplacementIdlePlanned(ILogger logger, int pid, double idleSeconds);
 }

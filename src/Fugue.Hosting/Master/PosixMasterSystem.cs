@@ -34,6 +34,8 @@ internal sealed class PosixMasterSystem(SpawnContext spawn) : IMasterSystem
 
     public void SetNice(int pid, int nice) => Nice.ApplyToProcess(pid, nice);
 
+    public void LeaveIdle(int pid) => Nice.LeaveIdle(pid);
+
     public int OwnNice => Nice.OfCallingThread();
 
     public IReadOnlyList<int> AllowedCpus => CpuMask.OfCallingThread().Cpus;

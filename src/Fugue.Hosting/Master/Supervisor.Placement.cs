@@ -26,31 +26,63 @@ internal sealed partial class Supervisor
     /// <summary>A replacement that started below the serving priority (a worker, or a new master) gets it, once.</summary>
     private void Unnice(ChildProcess child, string why)
     {
-        if (child.StartedAtNice is not int started || start.Priority is not { } priority)
+        if (child.StartedAt is not { } started || start.Priority is not { } priority)
         {
             return;
         }
-        child.StartedAtNice = null;
+        child.StartedAt = null;
         try
         {
+            if (started.Idle)
+            {
+                system.LeaveIdle(child.Pid);
+            }
             system.SetNice(child.Pid, priority.Serving);
-            MasterLog.ChildPriorityRestored(logger, child.Name, child.Pid, started, priority.Serving, why);
+            MasterLog.ChildPriorityRestored(logger, child.Name, child.Pid, started.Nice, priority.Serving, why);
         }
         catch (IOException e)
         {
-            MasterLog.ChildPriorityNotRestored(logger, child.Name, child.Pid, started, e.Message);
+            MasterLog.ChildPriorityNotRestored(logger, child.Name, child.Pid, started.Nice, e.Message);
         }
     }
 
     /// <summary>
-    /// A replacement still starting at its lower priority after half of WorkerBootTimeout gets the serving one: on
-    /// CPUs kept that busy it could otherwise starve, and the rolling restart or re-exec would be abandoned.
+    /// A replacement not ready after Fugue:ReplacementIdleTime leaves the idle class for its lower nice: on CPUs kept
+    /// saturated it would not progress there. One still starting after half of WorkerBootTimeout gets the serving
+    /// priority: on CPUs kept that busy it could otherwise starve, and the rolling restart or re-exec be abandoned.
     /// </summary>
     private void RaiseStarvedReplacements()
     {
-        foreach (var child in Children().Where(c => c is { Ready: false, Stopping: false, StartedAtNice: not null } && c.Uptime > c.Settings.BootTimeout / 2))
+        if (start.Priority is not { } priority)
         {
-            Unnice(child, $" (not ready after {(child.Settings.BootTimeout / 2).TotalSeconds:0.#}s, half of {FugueOptions.SectionName}:WorkerBootTimeout)");
+            return;
+        }
+        foreach (var child in Children().Where(c => c is { Ready: false, Stopping: false, StartedAt: not null }))
+        {
+            if (child.Uptime > child.Settings.BootTimeout / 2)
+            {
+                Unnice(child, $" (not ready after {(child.Settings.BootTimeout / 2).TotalSeconds:0.#}s, half of {FugueOptions.SectionName}:WorkerBootTimeout)");
+            }
+            else if (child.StartedAt is { Idle: true } idle && child.Uptime > priority.Idle)
+            {
+                LeaveIdle(child, idle, priority.Idle);
+            }
+        }
+    }
+
+    private void LeaveIdle(ChildProcess child, StartPriority started, TimeSpan idle)
+    {
+        try
+        {
+            system.LeaveIdle(child.Pid);
+            child.StartedAt = started with { Idle = false };
+            MasterLog.ChildLeftIdle(logger, child.Name, child.Pid, idle.TotalSeconds, started.Nice);
+        }
+        catch (IOException e)
+        {
+            // One attempt, as in Unnice: what the kernel refuses now it refuses later.
+            child.StartedAt = null;
+            MasterLog.ChildPriorityNotRestored(logger, child.Name, child.Pid, started.Nice, e.Message);
         }
     }
 

@@ -58,7 +58,7 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
         try
         {
             worker = Launch(ChildKind.Worker, workerId, generation, env, fds, options.WorkingDirectory ?? command.StartDirectory, output.WorkerEnds,
-                start is WorkerStart.Replacing or WorkerStart.Spare ? spawn.Priority?.Starting : null);
+                spawn.Priority?.ForWorker(start));
         }
         catch
         {
@@ -87,7 +87,26 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
         var env = AppCommandLine.ChildEnvironment([SystemdNotifier.WatchdogPidVariable],
             new KeyValuePair<string, string>(SuccessorIdentity.VariableName, identity.Serialize()),
             new KeyValuePair<string, string>("PWD", command.StartDirectory));
-        return Launch(ChildKind.NewMaster, 0, 0, env, fds, command.StartDirectory, nice: spawn.Priority?.Starting);
+        return Launch(ChildKind.NewMaster, 0, 0, env, fds, command.StartDirectory, priority: spawn.Priority?.ForMaster());
+    }
+
+    /// <summary>
+    /// Moves a child just started into the idle class. Not at posix_spawn: its attribute takes no SCHED_IDLE, and
+    /// lending that to the calling thread would stall the master's loop until the child, starved on busy CPUs, execs.
+    /// The runtime's first threads, made in the moment between, are moved with it.
+    /// </summary>
+    private static StartPriority Idle(int pid, StartPriority priority)
+    {
+        try
+        {
+            Nice.EnterIdle(pid);
+            return priority;
+        }
+        catch (IOException)
+        {
+            // It died at once (its exit is reaped as any other) and is at its nice.
+            return priority with { Idle = false };
+        }
     }
 
     /// <summary>Adds <paramref name="fd"/> to the descriptors a child inherits (listeners first); the number it gets there.</summary>
@@ -98,15 +117,16 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
     }
 
     private ChildProcess Launch(ChildKind kind, int workerId, int generation, List<KeyValuePair<string, string>> env, IEnumerable<int> fds, string directory,
-        (int Stdout, int Stderr)? output = null, int? nice = null)
+        (int Stdout, int Stderr)? output = null, StartPriority? priority = null)
     {
         var (master, child) = Posix.SeqPacketPair();
         try
         {
-            int pid = Spawner.Spawn(command.Executable, command.Arguments, env, [child, .. fds], directory, output, nice);
+            int pid = Spawner.Spawn(command.Executable, command.Arguments, env, [child, .. fds], directory, output, priority?.Nice);
+            priority = priority is { Idle: true } ? Idle(pid, priority) : priority;
             var process = new ChildProcess(kind, workerId, generation, pid, _settings, new Socket(new SafeSocketHandle(master, ownsHandle: true)) { Blocking = false }, spawn.Time)
             {
-                StartedAtNice = nice,
+                StartedAt = priority,
             };
             _ = process.ReadAsync(spawn.Inbox);
             return process;

@@ -88,6 +88,13 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int sched_setaffinity(int pid, nuint size, ulong* mask);
 
+    public const int SCHED_OTHER = 0;
+    public const int SCHED_IDLE = 5;
+
+    /// <summary>A thread id: that thread only; <paramref name="param"/> points to its static priority (0 for both policies above).</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int sched_setscheduler(int pid, int policy, int* param);
+
     public const int PRIO_PROCESS = 0;
     public const int RLIMIT_NICE = 13;
 

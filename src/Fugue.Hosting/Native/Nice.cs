@@ -31,6 +31,22 @@ internal static unsafe class Nice
     public static void ApplyToProcess(int pid, int nice) =>
         ProcessThreads.ForEach(pid, tid => Libc.setpriority(Libc.PRIO_PROCESS, tid, nice), $"setpriority({nice})");
 
+    /// <summary>
+    /// Moves every thread of process <paramref name="pid"/> into the idle scheduling class (SCHED_IDLE), where it runs
+    /// only on CPU time no other thread wants; their nice stays. Anyone may.
+    /// </summary>
+    public static void EnterIdle(int pid) => SetPolicy(pid, Libc.SCHED_IDLE, "sched_setscheduler(SCHED_IDLE)");
+
+    /// <summary>Moves every thread of process <paramref name="pid"/> back to SCHED_OTHER; this needs what raising the priority needs.</summary>
+    public static void LeaveIdle(int pid) => SetPolicy(pid, Libc.SCHED_OTHER, "sched_setscheduler(SCHED_OTHER)");
+
+    private static void SetPolicy(int pid, int policy, string call) =>
+        ProcessThreads.ForEach(pid, tid =>
+        {
+            int priority = 0;
+            return Libc.sched_setscheduler(tid, policy, &priority);
+        }, call);
+
     /// <summary>Whether this process may give a thread nice <paramref name="nice"/> again once it was raised above it.</summary>
     public static bool CanLowerTo(int nice)
     {

@@ -13,9 +13,9 @@ namespace Fugue.Hosting.Native;
 /// reaches the master only, which then drains the workers; it stays in the master's session, which the kernel's
 /// autogroup scheduler (sched(7)) makes one scheduling group: a session of its own would give each worker as much CPU
 /// as every other session of the machine together, and confine its nice to itself. Every signal is at its default
-/// action, the signal mask empty. With a nice, the child starts
-/// at that priority from its first instruction: the calling thread takes it for the call (posix_spawn has no
-/// attribute for it, and the child is cloned from the calling thread), so the caller must be allowed to go back.
+/// action, the signal mask empty. With a nice, the child starts at it from its first instruction: the calling thread
+/// takes it for the call (posix_spawn has no attribute for it, and the child is cloned from the calling thread), so the
+/// caller must be allowed to go back.
 /// </summary>
 internal static unsafe class Spawner
 {

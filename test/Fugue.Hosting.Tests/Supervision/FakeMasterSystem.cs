@@ -107,6 +107,14 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
 
     public void SetNice(int pid, int nice) => Nices.Add((pid, nice));
 
+    /// <summary>The processes moved out of the idle scheduling class, in order.</summary>
+    public List<int> LeftIdle { get; } = [];
+
+    public void LeaveIdle(int pid) => LeftIdle.Add(pid);
+
+    /// <summary>The replacements' priorities the launches follow, as the real launcher does; null: normal priority.</summary>
+    public ReplacementPriority? Priority { get; set; }
+
     public void Pin(int pid, CpuMask cpus) => Pins.Add((pid, cpus.ToString()));
 
     /// <summary>How often the master gave its memory back.</summary>
@@ -191,6 +199,7 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
         public ChildProcess LaunchWorker(int workerId, int generation, WorkerStart start, long? heapLimit)
         {
             var worker = system.Launch(ChildKind.Worker, workerId, generation, settings);
+            worker.StartedAt = system.Priority?.ForWorker(start);
             system.Launches.Add((worker.Pid, start, heapLimit));
             return worker;
         }

@@ -17,7 +17,8 @@ internal sealed class SupervisorHarness : IDisposable
 {
     private readonly ServiceProvider _services;
 
-    public SupervisorHarness(Dictionary<string, string?>? settings = null, SuccessorIdentity? inherited = null, WorkerMemory? memory = null, int pid = 4242)
+    public SupervisorHarness(Dictionary<string, string?>? settings = null, SuccessorIdentity? inherited = null, WorkerMemory? memory = null, int pid = 4242,
+        ReplacementPriority? priority = null)
     {
         var values = new Dictionary<string, string?> { ["Fugue:Workers"] = "2" };
         foreach (var (key, value) in settings ?? [])
@@ -30,9 +31,9 @@ internal sealed class SupervisorHarness : IDisposable
         services.AddSingleton<IValidateOptions<FugueOptions>, FugueOptionsValidator>();
         _services = services.BuildServiceProvider();
         var reload = new ConfigurationReload(Configuration, _services.GetRequiredService<IOptionsFactory<FugueOptions>>());
-        Processes = new FakeMasterSystem(Time) { Memory = memory ?? new(null, null) };
+        Processes = new FakeMasterSystem(Time) { Memory = memory ?? new(null, null), Priority = priority };
         Supervisor = new Supervisor(reload.Initial(), reload, Processes, new SystemdNotifier(socketPath: null), Time, Logger,
-            new MasterStart(pid, Inherited: inherited, Priority: null, ReadyHook: pids => ReadyHookRuns.Add(pids)), metrics: Metrics);
+            new MasterStart(pid, Inherited: inherited, Priority: priority, ReadyHook: pids => ReadyHookRuns.Add(pids)), metrics: Metrics);
         Supervisor.Start();
         Step();
     }
