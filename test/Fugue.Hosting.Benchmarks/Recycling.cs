@@ -16,7 +16,7 @@ internal static partial class Recycling
     private const string Rate = "-c 32 -q 400";
 
     /// <param name="recycles">How many recycles each load runs for.</param>
-    /// <param name="only">One load: wrk, hey, wrk-spare, hey-spare, rate, rate-sparse, wrk-aot or rate-aot; null: all.</param>
+    /// <param name="only">One load: wrk, hey, wrk-spare, hey-spare, rate, rate-sparse, wrk-aot, rate-aot or rate-aot-idle; null: all.</param>
     public static void Run(int recycles, string? only = null)
     {
         Func<string, (long, long, double)> wrk = output => (Tools.WrkRequests(output), Tools.WrkFailures(output), Tools.WrkP99(output));
@@ -24,30 +24,31 @@ internal static partial class Recycling
         Func<int, int, (System.Diagnostics.Process, Task<string>)> wrkLoad = (port, seconds) => Tools.Start("wrk", $"-t2 -c64 -d{seconds}s --latency http://127.0.0.1:{port}/");
         Func<int, int, (System.Diagnostics.Process, Task<string>)> heyLoad = (port, seconds) => Tools.Start("hey", $"-z {seconds}s -c 16 -disable-keepalive http://127.0.0.1:{port}/");
         Func<int, int, (System.Diagnostics.Process, Task<string>)> rateLoad = (port, seconds) => Tools.Start("hey", $"-z {seconds}s {Rate} http://127.0.0.1:{port}/");
-        var loads = new (string Key, string Name, int Spares, int MaxRequests, bool Aot, Func<int, int, (System.Diagnostics.Process, Task<string>)> Start, Func<string, (long, long, double)> Parse)[]
+        var loads = new (string Key, string Name, int Spares, int MaxRequests, bool Aot, string? IdleTime, Func<int, int, (System.Diagnostics.Process, Task<string>)> Start, Func<string, (long, long, double)> Parse)[]
         {
-            ("wrk", "wrk keep-alive -c64", 0, 2000, false, wrkLoad, wrk),
-            ("hey", "hey no keep-alive -c16", 0, 2000, false, heyLoad, hey),
-            ("wrk-spare", "wrk keep-alive -c64, a spare", 1, 2000, false, wrkLoad, wrk),
-            ("hey-spare", "hey no keep-alive -c16, a spare", 1, 2000, false, heyLoad, hey),
-            ("rate", $"hey keep-alive {Rate} (12,800/s)", 0, 2000, false, rateLoad, hey),
-            ("rate-sparse", $"hey keep-alive {Rate} (12,800/s), MaxRequests=20000", 0, 20000, false, rateLoad, hey),
-            ("wrk-aot", "wrk keep-alive -c64, Native AOT", 0, 2000, true, wrkLoad, wrk),
-            ("rate-aot", $"hey keep-alive {Rate} (12,800/s), Native AOT", 0, 2000, true, rateLoad, hey),
+            ("wrk", "wrk keep-alive -c64", 0, 2000, false, null, wrkLoad, wrk),
+            ("hey", "hey no keep-alive -c16", 0, 2000, false, null, heyLoad, hey),
+            ("wrk-spare", "wrk keep-alive -c64, a spare", 1, 2000, false, null, wrkLoad, wrk),
+            ("hey-spare", "hey no keep-alive -c16, a spare", 1, 2000, false, null, heyLoad, hey),
+            ("rate", $"hey keep-alive {Rate} (12,800/s)", 0, 2000, false, null, rateLoad, hey),
+            ("rate-sparse", $"hey keep-alive {Rate} (12,800/s), MaxRequests=20000", 0, 20000, false, null, rateLoad, hey),
+            ("wrk-aot", "wrk keep-alive -c64, Native AOT", 0, 2000, true, null, wrkLoad, wrk),
+            ("rate-aot", $"hey keep-alive {Rate} (12,800/s), Native AOT", 0, 2000, true, null, rateLoad, hey),
+            ("rate-aot-idle", $"hey keep-alive {Rate} (12,800/s), Native AOT, ReplacementIdleTime=3s", 0, 2000, true, "00:00:03", rateLoad, hey),
         };
         var rows = new List<string[]>();
         long failures = 0;
         // The Native AOT loads need HelloAot published (build/bench.sh does when clang is there).
         foreach (var load in loads.Where(l => (only is null || only == l.Key) && (!l.Aot || File.Exists(Tools.AotExecutable))))
         {
-            failures += Measure(load.Name, recycles, load.Spares, load.MaxRequests, load.Aot, rows, load.Start, load.Parse);
+            failures += Measure(load.Name, recycles, load.Spares, load.MaxRequests, load.Aot, load.IdleTime, rows, load.Start, load.Parse);
         }
         Report.Figure($"recycling: failed or non-2xx over {recycles} recycles, every load", $"{failures}", "0", failures == 0);
         Report.Table("Recycling", $"HelloWeb, {Workers} workers, Fugue:MaxRequests=2000 unless the load says otherwise (jitter a quarter of it), MinLifetime=1s, without and with a spare; each load runs until {recycles} recycles are done, against a steady 10 s run of the same load on a cluster without MaxRequests (after 3 s of warm-up); the master's descriptors and RSS before the load and once the last recycled worker is reaped.",
             ["load", "recycles", "s", "requests", "failed or non-2xx", "p99 ms recycling", "p99 ms steady", "ratio", "CPU busy % steady → recycling", "master fds", "master RSS MiB"], rows);
     }
 
-    private static long Measure(string name, int recycles, int spares, int maxRequests, bool aot, List<string[]> rows, Func<int, int, (System.Diagnostics.Process, Task<string>)> start,
+    private static long Measure(string name, int recycles, int spares, int maxRequests, bool aot, string? idleTime, List<string[]> rows, Func<int, int, (System.Diagnostics.Process, Task<string>)> start,
         Func<string, (long Requests, long Failures, double P99)> parse)
     {
         var steady = Steady(aot, start, parse);
@@ -58,6 +59,7 @@ internal static partial class Recycling
             ["Fugue__MaxRequestsJitter"] = (maxRequests / 4).ToString(CultureInfo.InvariantCulture),
             ["Fugue__MinLifetime"] = "00:00:01",
             ["Fugue__SpareWorkers"] = spares.ToString(CultureInfo.InvariantCulture),
+            ["Fugue__ReplacementIdleTime"] = idleTime,
         }, aot);
         master.WaitForAllReady(Workers);
         var (fdsBefore, rssBefore) = Master(master.Pid);
