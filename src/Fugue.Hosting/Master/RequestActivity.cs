@@ -15,7 +15,7 @@ internal sealed class RequestActivity
     public void Observe(RequestCounts? counts, long now)
     {
         var seen = counts is null ? ((long, long)?)null : (counts.Completed, counts.InFlight);
-        if (seen != _seen || seen is null)
+        if (seen != _seen)
         {
             _seen = seen;
             _movedAt = now;

@@ -341,9 +341,8 @@ internal sealed partial class Supervisor(
                 // A new master's first workers take over from the old master's, which serve meanwhile. A crashed
                 // worker's replacement warms up while the others carry the load; when they have all been idle, no
                 // client waits for its capacity, which the warm-up would only delay.
-                var others = _slots.Where(s => s != slot).Select(s => s.Current).OfType<ChildProcess>().Where(c => c is { Ready: true, Stopping: false }).ToList();
                 var how = !_servedOnce && start.Inherited is not null ? WorkerStart.Replacing
-                    : others.Count > 0 && !others.All(c => c.Activity.IsIdle(time)) ? WorkerStart.Resuscitating
+                    : _slots.Any(s => s != slot && s.Current is { Ready: true, Stopping: false } other && !other.Activity.IsIdle(time)) ? WorkerStart.Resuscitating
                     : WorkerStart.Cold;
                 slot.Current = _launcher!.LaunchWorker(slot.Id, _generation, how, WorkerHeapLimit());
                 MasterLog.WorkerStarted(logger, slot.Id, slot.Current.Pid);
