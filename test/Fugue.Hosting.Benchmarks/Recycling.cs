@@ -19,8 +19,8 @@ internal static partial class Recycling
     /// <param name="only">One load: wrk, hey, wrk-spare, hey-spare, rate, rate-sparse, wrk-aot, rate-aot or rate-aot-idle; null: all.</param>
     public static void Run(int recycles, string? only = null)
     {
-        Func<string, (long, long, double)> wrk = output => (Tools.WrkRequests(output), Tools.WrkFailures(output), Tools.WrkP99(output));
-        Func<string, (long, long, double)> hey = output => (Tools.Hey(output).Requests, Tools.Hey(output).Failures, HeyP99(output));
+        Func<string, (long, long, double)> wrk = Tools.WrkSummary;
+        Func<string, (long, long, double)> hey = Tools.HeySummary;
         Func<int, int, (System.Diagnostics.Process, Task<string>)> wrkLoad = (port, seconds) => Tools.Start("wrk", $"-t2 -c64 -d{seconds}s --latency http://127.0.0.1:{port}/");
         Func<int, int, (System.Diagnostics.Process, Task<string>)> heyLoad = (port, seconds) => Tools.Start("hey", $"-z {seconds}s -c 16 -disable-keepalive http://127.0.0.1:{port}/");
         Func<int, int, (System.Diagnostics.Process, Task<string>)> rateLoad = (port, seconds) => Tools.Start("hey", $"-z {seconds}s {Rate} http://127.0.0.1:{port}/");
@@ -125,9 +125,6 @@ internal static partial class Recycling
         double rss = double.Parse(VmRss().Match(status).Groups[1].Value, CultureInfo.InvariantCulture) / 1024;
         return (Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length, rss);
     }
-
-    private static double HeyP99(string output) =>
-        double.Parse(Regex.Match(output, @"99%+ in ([\d.]+) secs").Groups[1].Value, CultureInfo.InvariantCulture) * 1000;
 
     [GeneratedRegex(@"VmRSS:\s+(\d+) kB")]
     private static partial Regex VmRss();

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Fugue.Hosting.Tests;
 
 /// <summary>
@@ -21,13 +19,13 @@ internal static class Reloads
             foreach (var (nice, label) in new[] { ("0", ", replacements at normal priority"), ((string?)null, "") })
             {
                 failures += Measure($"wrk keep-alive -c64{label}", reloads, rows, (port, seconds) => Tools.Start("wrk", $"-t2 -c64 -d{seconds}s --latency http://127.0.0.1:{port}/"),
-                    output => (Tools.WrkRequests(output), Tools.WrkFailures(output), Tools.WrkP99(output)), nice);
+                    Tools.WrkSummary, nice);
             }
         }
         if (!only.Contains("wrk", StringComparison.Ordinal))
         {
             failures += Measure("hey no keep-alive -c16", reloads, rows, (port, seconds) => Tools.Start("hey", $"-z {seconds}s -c 16 -disable-keepalive http://127.0.0.1:{port}/"),
-                output => (Tools.Hey(output).Requests, Tools.Hey(output).Failures, HeyP99(output)), null);
+                Tools.HeySummary, null);
         }
         Report.Figure($"zero downtime: failed or non-2xx over {reloads} HUP + {reloads} USR2, wrk and hey", $"{failures}", "0", failures == 0);
         Report.Table("Zero downtime", $"HelloWeb, {Workers} workers; {reloads} HUP then {reloads} USR2 while the load runs, against a steady 10 s run of the same load after a 3 s warm-up; the replacement workers warm up (HelloWeb sets WarmUpPath).",
@@ -88,8 +86,5 @@ internal static class Reloads
         run.Process.Dispose();
         return output;
     }
-
-    /// <summary>hey's 99% latency line (seconds), in milliseconds.</summary>
-    private static double HeyP99(string output) =>
-        double.Parse(Regex.Match(output, @"99%+ in ([\d.]+) secs").Groups[1].Value, CultureInfo.InvariantCulture) * 1000;
 }
+

@@ -81,6 +81,23 @@ internal static partial class Tools
         return output;
     }
 
+    /// <summary>A load run's requests, failures and 99% latency (ms), as the scenarios tabulate them.</summary>
+    public static (long Requests, long Failures, double P99) WrkSummary(string output) => (WrkRequests(output), WrkFailures(output), WrkP99(output));
+
+    /// <inheritdoc cref="WrkSummary"/>
+    public static (long Requests, long Failures, double P99) HeySummary(string output)
+    {
+        var (requests, failures) = Hey(output);
+        return (requests, failures, HeyP99(output));
+    }
+
+    /// <summary>hey's 99% latency, in milliseconds.</summary>
+    public static double HeyP99(string output) =>
+        double.Parse(HeyLatency99().Match(output).Groups[1].Value, CultureInfo.InvariantCulture) * 1000;
+
+    [GeneratedRegex(@"99%+ in ([\d.]+) secs")]
+    private static partial Regex HeyLatency99();
+
     /// <summary>wrk's 99% latency, in milliseconds.</summary>
     public static double WrkP99(string output)
     {
