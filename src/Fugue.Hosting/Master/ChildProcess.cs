@@ -66,6 +66,9 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
     /// <summary>The lower priority it was started at, until the serving one is given back; null: it has that.</summary>
     public StartPriority? StartedAt { get; set; }
 
+    /// <summary>What the master changed on every thread of it lately, set again until it settles; null: nothing is settling.</summary>
+    public ThreadSettings? Settling { get; set; }
+
     /// <summary>Why it is to be recycled once a replacement can take its slot; null: it is not.</summary>
     public RecycleReason? Recycle { get; set; }
 
@@ -113,7 +116,7 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
     public void MarkStopping()
     {
         Stopping = true;
-        KillAt = time.GetTimestamp() + (long)(Settings.KillTimeout.TotalSeconds * time.TimestampFrequency);
+        KillAt = time.After(Settings.KillTimeout);
     }
 
     /// <summary>Records that it was sent SIGKILL: it is stopping, with no deadline left to enforce.</summary>

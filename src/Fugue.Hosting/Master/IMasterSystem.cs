@@ -28,11 +28,14 @@ internal interface IMasterSystem
     /// </summary>
     ExitStatus? TryReap(ChildProcess child);
 
-    /// <summary>Gives every thread of a process this nice; <see cref="IOException"/> when refused.</summary>
-    void SetNice(int pid, int nice);
+    /// <summary>Gives every thread of a process this nice; returns how many threads it changed; <see cref="IOException"/> when refused.</summary>
+    int SetNice(int pid, int nice);
 
-    /// <summary>Moves every thread of a process from the idle scheduling class to the normal one, keeping its nice; <see cref="IOException"/> when refused.</summary>
-    void LeaveIdle(int pid);
+    /// <summary>
+    /// Moves every thread of a process from the idle scheduling class to the normal one, keeping its nice; returns how
+    /// many threads it moved; <see cref="IOException"/> when refused.
+    /// </summary>
+    int LeaveIdle(int pid);
 
     /// <summary>The nice this process's calling thread runs at.</summary>
     int OwnNice { get; }
@@ -43,8 +46,8 @@ internal interface IMasterSystem
     /// <summary>The memory limit the workers share, and whether the app sets its own heap limit.</summary>
     WorkerMemory Memory { get; }
 
-    /// <summary>Moves every thread of a process onto these CPUs; <see cref="IOException"/> when refused.</summary>
-    void Pin(int pid, CpuMask cpus);
+    /// <summary>Moves every thread of a process onto these CPUs; returns how many threads it moved; <see cref="IOException"/> when refused.</summary>
+    int Pin(int pid, CpuMask cpus);
 
     /// <summary>Gives back the memory that starting workers made the master allocate (it idles from here on).</summary>
     void Compact();

@@ -220,4 +220,7 @@ internal static partial class MasterLog
 
     [LoggerMessage(72, LogLevel.Information, "Master {Pid} replacement workers start in the idle scheduling class for up to {IdleSeconds}s")]
     public static partial void ReplacementIdlePlanned(ILogger logger, int pid, double idleSeconds);
+
+    [LoggerMessage(73, LogLevel.Debug, "{Child} (pid {Pid}): {Threads} thread(s) made while its priority or CPUs changed had the old ones; changed too")]
+    public static partial void ThreadsSettled(ILogger logger, string child, int pid, int threads);
 }

@@ -32,9 +32,9 @@ internal sealed class PosixMasterSystem(SpawnContext spawn) : IMasterSystem
         return status;
     }
 
-    public void SetNice(int pid, int nice) => Nice.ApplyToProcess(pid, nice);
+    public int SetNice(int pid, int nice) => Nice.ApplyToProcess(pid, nice);
 
-    public void LeaveIdle(int pid) => Nice.LeaveIdle(pid);
+    public int LeaveIdle(int pid) => Nice.LeaveIdle(pid);
 
     public int OwnNice => Nice.OfCallingThread();
 
@@ -42,7 +42,7 @@ internal sealed class PosixMasterSystem(SpawnContext spawn) : IMasterSystem
 
     public WorkerMemory Memory { get; } = WorkerMemory.Detect();
 
-    public void Pin(int pid, CpuMask cpus) => cpus.ApplyToProcess(pid);
+    public int Pin(int pid, CpuMask cpus) => cpus.ApplyToProcess(pid);
 
     public void Compact()
     {

@@ -38,6 +38,7 @@ internal sealed partial class Supervisor
                 system.LeaveIdle(child.Pid);
             }
             system.SetNice(child.Pid, priority.Serving);
+            Changed(child, s => s with { LeftIdle = s.LeftIdle || started.Idle, Nice = priority.Serving });
             MasterLog.ChildPriorityRestored(logger, child.Name, child.Pid, started.Nice, priority.Serving, why);
         }
         catch (IOException e)
@@ -75,6 +76,7 @@ internal sealed partial class Supervisor
         try
         {
             system.LeaveIdle(child.Pid);
+            Changed(child, s => s with { LeftIdle = true });
             child.StartedAt = started with { Idle = false };
             MasterLog.ChildLeftIdle(logger, child.Name, child.Pid, idle.TotalSeconds, started.Nice);
         }
@@ -108,11 +110,44 @@ internal sealed partial class Supervisor
         try
         {
             system.Pin(worker.Pid, cpus);
+            Changed(worker, s => s with { Cpus = cpus });
             MasterLog.WorkerPinned(logger, id, worker.Pid, cpus.ToString());
         }
         catch (IOException e)
         {
             MasterLog.PinFailed(logger, id, worker.Pid, cpus.ToString(), e.Message);
+        }
+    }
+
+    private void Changed(ChildProcess child, Func<ThreadSettings, ThreadSettings> change)
+    {
+        long now = time.GetTimestamp();
+        child.Settling = change(child.Settling ?? new ThreadSettings(now, now)) with { QuietSince = now, Due = time.After(ThreadSettings.Period) };
+    }
+
+    /// <summary>Gives what changed lately on each child's threads to the threads made meanwhile (<see cref="ThreadSettings"/>).</summary>
+    private void SettleThreads()
+    {
+        long now = time.GetTimestamp();
+        foreach (var child in Children().Where(c => c.Settling is { } s && now >= s.Due))
+        {
+            var settling = child.Settling!;
+            try
+            {
+                int moved = (settling.LeftIdle ? system.LeaveIdle(child.Pid) : 0)
+                    + (settling.Nice is int nice ? system.SetNice(child.Pid, nice) : 0)
+                    + (settling.Cpus is { } cpus ? system.Pin(child.Pid, cpus) : 0);
+                if (moved > 0)
+                {
+                    MasterLog.ThreadsSettled(logger, child.Name, child.Pid, moved);
+                    settling = settling with { QuietSince = now };
+                }
+                child.Settling = time.GetElapsedTime(settling.QuietSince) >= ThreadSettings.SettleTime ? null : settling with { Due = time.After(ThreadSettings.Period) };
+            }
+            catch (IOException)
+            {
+                child.Settling = null; // it has exited: the kernel took each setting when it was changed
+            }
         }
     }
 

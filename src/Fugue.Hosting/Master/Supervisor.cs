@@ -106,6 +106,7 @@ internal sealed partial class Supervisor(
             Contain("advancing the rolling restart", AdvanceRoll);
         }
         Contain("raising starved replacements", RaiseStarvedReplacements);
+        Contain("settling thread settings", SettleThreads);
         Contain("checking boot timeouts", CheckBootTimeouts);
         Contain("checking heartbeats", KillHungWorkers);
         Contain("killing late workers", KillLateWorkers);
@@ -371,6 +372,7 @@ internal sealed partial class Supervisor(
         long now = time.GetTimestamp();
         var deadlines = Children().Where(w => w.KillAt is not null).Select(w => w.KillAt!.Value)
             .Concat(_slots.Concat(_spares.Places).Where(s => s.Current is null).Select(s => s.RestartAt))
+            .Concat(Children().Where(c => c.Settling is not null).Select(c => c.Settling!.Due))
             .Concat(systemd.Watchdog is { } interval ? [_lastPet + (long)(interval.TotalSeconds / 2 * time.TimestampFrequency)] : []);
         var next = deadlines.Select(d => time.GetElapsedTime(now, d)).Where(d => d > TimeSpan.Zero).DefaultIfEmpty(max).Min();
         return next < max ? next : max;

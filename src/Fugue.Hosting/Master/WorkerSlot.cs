@@ -37,7 +37,7 @@ internal sealed class WorkerSlot(int id, TimeProvider time)
     public bool RestartDue => Current is null && Incoming is null && time.GetTimestamp() >= RestartAt;
 
     /// <summary>No new worker starts here before <paramref name="delay"/> has passed.</summary>
-    public void Defer(TimeSpan delay) => RestartAt = Math.Max(RestartAt, After(delay));
+    public void Defer(TimeSpan delay) => RestartAt = Math.Max(RestartAt, time.After(delay));
 
     /// <summary>No recycle of this slot's worker starts before this <see cref="TimeProvider"/> timestamp (one failed).</summary>
     public long RecycleAt { get; private set; }
@@ -45,7 +45,7 @@ internal sealed class WorkerSlot(int id, TimeProvider time)
     public bool RecycleDue => time.GetTimestamp() >= RecycleAt;
 
     /// <summary>A recycle's replacement failed: the worker serves on, and the next recycle waits <paramref name="delay"/>.</summary>
-    public void DeferRecycle(TimeSpan delay) => RecycleAt = After(delay);
+    public void DeferRecycle(TimeSpan delay) => RecycleAt = time.After(delay);
 
     /// <summary>
     /// Records an unexpected exit and returns how long to wait before the next start: 0, then 1, 2, 4 ... 30 s for
@@ -56,10 +56,7 @@ internal sealed class WorkerSlot(int id, TimeProvider time)
         Restarts++;
         EarlyExits = early ? EarlyExits + 1 : 0;
         var delay = EarlyExits <= 1 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(Math.Pow(2, EarlyExits - 2), MaxDelay.TotalSeconds));
-        RestartAt = After(delay);
+        RestartAt = time.After(delay);
         return delay;
     }
-
-    /// <summary>The <see cref="TimeProvider"/> timestamp <paramref name="delay"/> from now.</summary>
-    private long After(TimeSpan delay) => time.GetTimestamp() + (long)(delay.TotalSeconds * time.TimestampFrequency);
 }

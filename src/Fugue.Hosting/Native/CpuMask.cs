@@ -23,29 +23,28 @@ internal sealed unsafe class CpuMask
         return mask;
     }
 
-    public static CpuMask OfCallingThread()
-    {
-        var mask = new CpuMask();
-        fixed (ulong* bits = mask._bits)
-        {
-            if (Libc.sched_getaffinity(0, Words * sizeof(ulong), bits) != 0)
-            {
-                throw Posix.Error("sched_getaffinity", Posix.LastError);
-            }
-        }
-        return mask;
-    }
+    public static CpuMask OfCallingThread() => OfThread(0) ?? throw Posix.Error("sched_getaffinity", Posix.LastError);
 
     public IReadOnlyList<int> Cpus => Enumerable.Range(0, Words * 64).Where(cpu => (_bits[cpu / 64] & (1UL << (cpu % 64))) != 0).ToList();
 
-    /// <summary>Moves every thread of process <paramref name="pid"/> onto these CPUs.</summary>
-    public void ApplyToProcess(int pid) => ProcessThreads.ForEach(pid, tid =>
+    /// <summary>Moves every thread of process <paramref name="pid"/> onto these CPUs; returns how many threads it moved.</summary>
+    public int ApplyToProcess(int pid) => ProcessThreads.ForEach(pid, tid => OfThread(tid) is not { } now || now._bits.AsSpan().SequenceEqual(_bits), tid =>
     {
         fixed (ulong* bits = _bits)
         {
             return Libc.sched_setaffinity(tid, Words * sizeof(ulong), bits);
         }
     }, "sched_setaffinity");
+
+    /// <summary>The CPUs of thread <paramref name="tid"/> (0: the calling one); null when it is gone.</summary>
+    private static CpuMask? OfThread(int tid)
+    {
+        var mask = new CpuMask();
+        fixed (ulong* bits = mask._bits)
+        {
+            return Libc.sched_getaffinity(tid, Words * sizeof(ulong), bits) == 0 ? mask : null;
+        }
+    }
 
     /// <summary>The list form of /proc/*/status and taskset: 0-3,6.</summary>
     public override string ToString()

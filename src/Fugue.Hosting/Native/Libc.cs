@@ -91,6 +91,13 @@ internal static unsafe partial class Libc
     public const int SCHED_OTHER = 0;
     public const int SCHED_IDLE = 5;
 
+    /// <summary>A flag a policy may carry: threads and children created by the thread start at SCHED_OTHER.</summary>
+    public const int SCHED_RESET_ON_FORK = 0x40000000;
+
+    /// <summary>A thread id: that thread's policy (with <see cref="SCHED_RESET_ON_FORK"/>), or -1.</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int sched_getscheduler(int pid);
+
     /// <summary>A thread id: that thread only; <paramref name="param"/> points to its static priority (0 for both policies above).</summary>
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int sched_setscheduler(int pid, int policy, int* param);

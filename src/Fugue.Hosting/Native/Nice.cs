@@ -27,9 +27,17 @@ internal static unsafe class Nice
         }
     }
 
-    /// <summary>Gives every thread of process <paramref name="pid"/> this nice.</summary>
-    public static void ApplyToProcess(int pid, int nice) =>
-        ProcessThreads.ForEach(pid, tid => Libc.setpriority(Libc.PRIO_PROCESS, tid, nice), $"setpriority({nice})");
+    /// <summary>Gives every thread of process <paramref name="pid"/> this nice; returns how many threads it changed.</summary>
+    public static int ApplyToProcess(int pid, int nice) =>
+        ProcessThreads.ForEach(pid, tid => OfThread(tid) is not int now || now == nice, tid => Libc.setpriority(Libc.PRIO_PROCESS, tid, nice), $"setpriority({nice})");
+
+    /// <summary>The nice of thread <paramref name="tid"/>; null when it is gone.</summary>
+    private static int? OfThread(int tid)
+    {
+        Marshal.SetLastPInvokeError(0);
+        int nice = Libc.getpriority(Libc.PRIO_PROCESS, tid);
+        return nice == -1 && Posix.LastError is not 0 ? null : nice;
+    }
 
     /// <summary>
     /// Moves every thread of process <paramref name="pid"/> into the idle scheduling class (SCHED_IDLE), where it runs
@@ -37,11 +45,14 @@ internal static unsafe class Nice
     /// </summary>
     public static void EnterIdle(int pid) => SetPolicy(pid, Libc.SCHED_IDLE, "sched_setscheduler(SCHED_IDLE)");
 
-    /// <summary>Moves every thread of process <paramref name="pid"/> back to SCHED_OTHER; this needs what raising the priority needs.</summary>
-    public static void LeaveIdle(int pid) => SetPolicy(pid, Libc.SCHED_OTHER, "sched_setscheduler(SCHED_OTHER)");
+    /// <summary>
+    /// Moves every thread of process <paramref name="pid"/> back to SCHED_OTHER; this needs what raising the priority
+    /// needs. Returns how many threads it moved.
+    /// </summary>
+    public static int LeaveIdle(int pid) => SetPolicy(pid, Libc.SCHED_OTHER, "sched_setscheduler(SCHED_OTHER)");
 
-    private static void SetPolicy(int pid, int policy, string call) =>
-        ProcessThreads.ForEach(pid, tid =>
+    private static int SetPolicy(int pid, int policy, string call) =>
+        ProcessThreads.ForEach(pid, tid => Libc.sched_getscheduler(tid) is var now && (now < 0 || (now & ~Libc.SCHED_RESET_ON_FORK) == policy), tid =>
         {
             int priority = 0;
             return Libc.sched_setscheduler(tid, policy, &priority);

@@ -105,17 +105,37 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
         return status;
     }
 
-    public void SetNice(int pid, int nice) => Nices.Add((pid, nice));
+    /// <summary>
+    /// How many threads without the setting the next pass over a process's threads finds (ones its threads were making
+    /// while the setting changed); each pass's find is recorded in <see cref="Passes"/>. Only a first pass with a
+    /// setting is recorded in <see cref="Nices"/>, <see cref="LeftIdle"/> or <see cref="Pins"/>.
+    /// </summary>
+    public Dictionary<int, int> Stragglers { get; } = [];
+
+    /// <summary>Every pass over a process's threads: "nice 0", "left idle", "cpus 0-1".</summary>
+    public List<(int Pid, string Setting)> Passes { get; } = [];
+
+    public int SetNice(int pid, int nice) => Pass(pid, $"nice {nice}", Nices, (pid, nice));
 
     /// <summary>The processes moved out of the idle scheduling class, in order.</summary>
     public List<int> LeftIdle { get; } = [];
 
-    public void LeaveIdle(int pid) => LeftIdle.Add(pid);
+    public int LeaveIdle(int pid) => Pass(pid, "left idle", LeftIdle, pid);
+
+    private int Pass<T>(int pid, string setting, List<T> firsts, T first)
+    {
+        if (!Passes.Contains((pid, setting)))
+        {
+            firsts.Add(first);
+        }
+        Passes.Add((pid, setting));
+        return Stragglers.Remove(pid, out int found) ? found : 0;
+    }
 
     /// <summary>The replacements' priorities the launches follow, as the real launcher does; null: normal priority.</summary>
     public ReplacementPriority? Priority { get; set; }
 
-    public void Pin(int pid, CpuMask cpus) => Pins.Add((pid, cpus.ToString()));
+    public int Pin(int pid, CpuMask cpus) => Pass(pid, $"cpus {cpus}", Pins, (pid, cpus.ToString()));
 
     /// <summary>How often the master gave its memory back.</summary>
     public int Compactions { get; private set; }

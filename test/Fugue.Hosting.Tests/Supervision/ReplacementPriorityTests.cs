@@ -61,6 +61,43 @@ public sealed class ReplacementPriorityTests
         Assert.Contains("WorkerBootTimeout", h.Last(ChildPriorityRestored), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Threads_made_while_a_replacement_was_raised_are_raised_on_later_passes_until_none_is_found_for_a_second()
+    {
+        using var h = new SupervisorHarness(OneWorker, priority: new ReplacementPriority(0, 10, TimeSpan.FromSeconds(3)));
+        var replacement = Hup(h);
+        h.Ready(replacement);
+        int Passes() => h.Processes.Passes.Count(p => p == (replacement.Pid, "left idle"));
+        Assert.Equal(1, Passes());
+        Assert.Equal(ThreadSettings.Period, h.Supervisor.NextWakeup(TimeSpan.FromSeconds(1)));
+
+        h.Processes.Stragglers[replacement.Pid] = 2;
+        Every50Ms(h, TimeSpan.FromMilliseconds(50));
+        Assert.Equal((2, 1), (Passes(), h.Count(ThreadsSettled)));
+        Assert.Contains("2 thread(s)", h.Last(ThreadsSettled), StringComparison.Ordinal);
+        Assert.Equal((2, 0), (h.Processes.Passes.Count(p => p == (replacement.Pid, "nice 0")), h.Processes.Passes.Count(p => p.Pid == h.Processes.Launched[0].Pid)));
+
+        Every50Ms(h, TimeSpan.FromMilliseconds(900)); // a second from the last find: still looking
+        Assert.Equal(20, Passes());
+        Assert.NotNull(replacement.Settling);
+
+        Every50Ms(h, TimeSpan.FromSeconds(1));
+        Assert.Null(replacement.Settling);
+        int settled = Passes();
+        Every50Ms(h, TimeSpan.FromSeconds(1));
+        Assert.Equal(settled, Passes());
+        Assert.Equal(TimeSpan.FromSeconds(1), h.Supervisor.NextWakeup(TimeSpan.FromSeconds(1)));
+        Assert.Equal(1, h.Count(ThreadsSettled));
+    }
+
+    private static void Every50Ms(SupervisorHarness h, TimeSpan span)
+    {
+        for (var passed = TimeSpan.Zero; passed < span; passed += ThreadSettings.Period)
+        {
+            h.Advance(ThreadSettings.Period);
+        }
+    }
+
     /// <summary>The worker started (it serves at once, at the serving priority), then a HUP: its replacement.</summary>
     private static ChildProcess Hup(SupervisorHarness h)
     {
