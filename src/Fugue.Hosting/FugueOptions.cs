@@ -210,10 +210,10 @@ public sealed class FugueOptions
     /// How long a replacement worker (rolling restart, recycle, spare) first runs in the idle scheduling class
     /// (SCHED_IDLE), where it gets only the CPU time no serving thread wants, before it continues at
     /// <see cref="ReplacementNice"/>; it gets the serving priority when it is ready, as with
-    /// <see cref="ReplacementNice"/> alone. For apps that start on little CPU (Native AOT) on CPUs with time to spare:
-    /// a starting worker that must wait there for long (a JIT app on nearly saturated CPUs) has been seen to stall the
-    /// serving workers' requests for tenths of a second. Applies when <see cref="ReplacementNice"/> does, to workers
-    /// only. Default zero: off; read when the master starts.
+    /// <see cref="ReplacementNice"/> alone. For apps published with Native AOT that start on little CPU, on CPUs with
+    /// time to spare: a master running on CoreCLR ignores it with a warning, since CoreCLR starts each new thread in the
+    /// scheduling class its creator had when the runtime first asked, the idle one, for the worker's life. Applies when
+    /// <see cref="ReplacementNice"/> does, to workers only. Default zero: off; read when the master starts.
     /// </summary>
     public TimeSpan ReplacementIdleTime { get; set; }
 

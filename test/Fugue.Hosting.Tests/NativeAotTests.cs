@@ -74,17 +74,47 @@ public sealed class NativeAotTests
         ProcessTree.Kill(successor, 15);
         master.WaitForEvent(Stopped, successor);
     }
+
+    [AotFact(Root = true)]
+    public void Native_AOT_replacements_start_in_the_idle_class_and_serve_with_every_thread_back_in_the_normal_one()
+    {
+        string executable = s_published.Value;
+        using var master = MasterProcess.Start("HelloAot", new Dictionary<string, string>
+        {
+            ["Fugue__ReplacementNice"] = "7",
+            ["Fugue__ReplacementIdleTime"] = "00:00:02",
+        }, fileName: executable, workingDirectory: Directory);
+        master.WaitForAllReady(2);
+        Assert.Equal(2.0, master.WaitForEvent(ReplacementIdlePlanned, master.Pid).Number("IdleSeconds"));
+        Assert.Equal(0, master.CountEvents(ReplacementIdleUnsupported));
+
+        master.Signal(1);
+        master.WaitForRollDone(2);
+        var replacements = master.StartedWorkers().Values.ToList();
+        foreach (int pid in replacements)
+        {
+            var raised = master.WaitForEvent(ChildPriorityRestored, pid);
+            Assert.Equal((7, 0), (raised.Int("Started"), raised.Int("Nice")));
+        }
+        // Threads a worker was making as it was raised are raised on the master's next passes.
+        master.WaitFor(() => replacements.All(pid => ProcessTree.OfEveryThread(pid, ProcessTree.Policy).All(p => p == 0)
+            && ProcessTree.OfEveryThread(pid, ProcessTree.Nice).All(n => n == 0)) ? (bool?)true : null, "every thread of the replacements at SCHED_OTHER, nice 0");
+    }
 }
 
 /// <summary>A test that publishes with Native AOT, which needs clang; skipped, saying so, without it.</summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class AotFactAttribute : FactAttribute
 {
-    public AotFactAttribute()
+    /// <summary>The test needs root too (to give a worker its priority back).</summary>
+    public bool Root { get; set; }
+
+    /// <summary>Read when the test runs, after <see cref="Root"/> is set.</summary>
+    public override string? Skip
     {
-        if (!(Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, "clang"))))
-        {
-            Skip = "needs clang for the Native AOT publish (Debian package clang; .ci/run installs it)";
-        }
+        get => base.Skip ?? (!(Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, "clang")))
+            ? "needs clang for the Native AOT publish (Debian package clang; .ci/run installs it)"
+            : Root && Environment.UserName != "root" ? "needs root" : null);
+        set => base.Skip = value;
     }
 }

@@ -85,43 +85,28 @@ public sealed class PriorityTests
     }
 
     [RootFact]
-    public void A_replacement_starts_in_the_idle_class_and_leaves_it_for_its_nice_when_not_ready_in_time()
+    public void On_CoreCLR_ReplacementIdleTime_is_refused_with_a_warning_and_replacements_start_at_their_nice()
     {
-        string holdStart = Path.Combine(Path.GetTempPath(), $"fugue-hold-start-{Guid.NewGuid():N}");
         using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
         {
             ["Fugue__Workers"] = "1",
             ["Fugue__ReplacementNice"] = "7",
             ["Fugue__ReplacementIdleTime"] = "00:00:02",
-            ["Fugue__WorkerBootTimeout"] = "00:00:16",
             ["TestApp__ReportNice"] = "true",
-            ["TestApp__HoldStartFile"] = holdStart,
         });
         master.WaitForAllReady(1);
-        Assert.Equal(2.0, master.WaitForEvent(ReplacementIdlePlanned, master.Pid).Number("IdleSeconds"));
-        Assert.All(ThreadPolicies(master.StartedWorkers()[1]), policy => Assert.Equal(SchedOther, policy)); // a first start serves at once
-        File.WriteAllText(holdStart, "the next workers are not ready while this file exists");
-        try
-        {
-            master.Signal(1);
-            int replacement = master.WaitForEvent(ReplacementStarted).Int("Pid");
-            master.WaitForLine($"TESTAPP worker 1 pid {replacement} starts at nice 7");
-            Assert.All(ThreadPolicies(replacement), policy => Assert.Equal(SchedIdle, policy));
+        Assert.Equal(2.0, master.WaitForEvent(ReplacementIdleUnsupported, master.Pid).Number("IdleSeconds"));
+        AssertPlanned(master.WaitForEvent(ReplacementPriorityPlanned, master.Pid));
+        Assert.Equal(0, master.CountEvents(ReplacementIdlePlanned));
 
-            Assert.Equal(7, master.WaitForEvent(ChildLeftIdle, replacement).Int("Nice"));
-            Assert.All(ThreadPolicies(replacement), policy => Assert.Equal(SchedOther, policy));
-            Assert.All(ThreadNices(replacement), nice => Assert.Equal(7, nice));
-
-            var raised = master.WaitForEvent(ChildPriorityRestored, replacement);
-            Assert.Contains("WorkerBootTimeout", raised.Text("Why"), StringComparison.Ordinal);
-            Assert.All(ThreadNices(replacement), nice => Assert.Equal(0, nice));
-            File.Delete(holdStart);
-            master.WaitForRollDone(2);
-        }
-        finally
-        {
-            File.Delete(holdStart);
-        }
+        master.Signal(1);
+        int replacement = master.WaitForEvent(ReplacementStarted).Int("Pid");
+        master.WaitForLine($"TESTAPP worker 1 pid {replacement} starts at nice 7");
+        master.WaitForRollDone(2);
+        AssertRaised(master.WaitForEvent(ChildPriorityRestored, replacement));
+        Assert.All(ThreadPolicies(replacement), policy => Assert.Equal(SchedOther, policy));
+        Assert.All(ThreadNices(replacement), nice => Assert.Equal(0, nice));
+        Assert.Equal(0, master.CountEvents(ChildLeftIdle));
     }
 
     [RootFact("/usr/bin/setpriv", AsOtherUser = true)]
@@ -148,18 +133,8 @@ public sealed class PriorityTests
     private static void AssertRaised(LogEvent raised) => Assert.Equal((7, 0), (raised.Int("Started"), raised.Int("Nice")));
 
     private const int SchedOther = 0;
-    private const int SchedIdle = 5;
 
-    /// <summary>The nice of every thread that is there (one that ends meanwhile, e.g. a retiring pool thread, is left out).</summary>
-    private static List<int> ThreadNices(int pid) => OfEveryThread(pid, ProcessTree.Nice);
+    private static List<int> ThreadNices(int pid) => ProcessTree.OfEveryThread(pid, ProcessTree.Nice);
 
-    /// <summary>The scheduling policy of every thread that is there.</summary>
-    private static List<int> ThreadPolicies(int pid) => OfEveryThread(pid, ProcessTree.Policy);
-
-    private static List<int> OfEveryThread(int pid, Func<int, int, int?> read)
-    {
-        var values = ProcessTree.Threads(pid).Select(tid => read(pid, tid)).OfType<int>().ToList();
-        Assert.NotEmpty(values);
-        return values;
-    }
+    private static List<int> ThreadPolicies(int pid) => ProcessTree.OfEveryThread(pid, ProcessTree.Policy);
 }

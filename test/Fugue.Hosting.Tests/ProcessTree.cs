@@ -58,6 +58,17 @@ internal static partial class ProcessTree
     /// <summary>A thread's scheduling policy (0 SCHED_OTHER, 5 SCHED_IDLE): the 41st field of its stat; null once it is gone.</summary>
     public static int? Policy(int pid, int tid) => ThreadStat(pid, tid, 38);
 
+    /// <summary>
+    /// <paramref name="read"/> (<see cref="Nice"/>, <see cref="Policy"/>) of every thread of <paramref name="pid"/> that
+    /// is there (one that ends meanwhile, e.g. a retiring pool thread, is left out); at least one.
+    /// </summary>
+    public static List<int> OfEveryThread(int pid, Func<int, int, int?> read)
+    {
+        var values = Threads(pid).Select(tid => read(pid, tid)).OfType<int>().ToList();
+        Assert.NotEmpty(values);
+        return values;
+    }
+
     private static int? ThreadStat(int pid, int tid, int afterName)
     {
         try

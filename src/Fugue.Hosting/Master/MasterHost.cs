@@ -223,7 +223,15 @@ internal sealed class MasterHost(
             MasterLog.ReplacementPriorityOff(logger, _pid, "giving a worker its priority back needs root, CAP_SYS_NICE or RLIMIT_NICE");
             return null;
         }
-        var priority = new ReplacementPriority(serving, Math.Min(19, serving + _options.ReplacementNice), _options.ReplacementIdleTime);
+        var idle = _options.ReplacementIdleTime;
+        if (idle > TimeSpan.Zero && System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
+        {
+            // CoreCLR sets each thread it starts to the scheduling policy glibc cached for the thread starting it, which
+            // the master's change from outside does not reach: threads cached in the idle class start theirs there.
+            MasterLog.ReplacementIdleUnsupported(logger, _pid, idle.TotalSeconds);
+            idle = TimeSpan.Zero;
+        }
+        var priority = new ReplacementPriority(serving, Math.Min(19, serving + _options.ReplacementNice), idle);
         MasterLog.ReplacementPriorityPlanned(logger, _pid, priority.Starting, serving);
         if (priority.Idle > TimeSpan.Zero)
         {

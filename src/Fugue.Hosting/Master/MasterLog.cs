@@ -223,4 +223,7 @@ internal static partial class MasterLog
 
     [LoggerMessage(73, LogLevel.Debug, "{Child} (pid {Pid}): {Threads} thread(s) made while its priority or CPUs changed had the old ones; changed too")]
     public static partial void ThreadsSettled(ILogger logger, string child, int pid, int threads);
+
+    [LoggerMessage(74, LogLevel.Warning, "Master {Pid} ignores Fugue:ReplacementIdleTime = {IdleSeconds}s: it needs workers published with Native AOT (CoreCLR starts each new thread in the scheduling class the thread library remembers for its creator, which the master cannot change); replacements start at their nice")]
+    public static partial void ReplacementIdleUnsupported(ILogger logger, int pid, double idleSeconds);
 }
