@@ -97,7 +97,7 @@ public sealed class NativeAotTests
             Assert.Equal((7, 0), (raised.Int("Started"), raised.Int("Nice")));
         }
         // Threads a worker was making as it was raised are raised on the master's next passes.
-        master.WaitFor(() => replacements.All(pid => ProcessTree.OfEveryThread(pid, ProcessTree.Policy).All(p => p == 0)
+        master.WaitFor(() => replacements.All(pid => ProcessTree.OfEveryThread(pid, ProcessTree.Policy) is { Count: > 0 } policies && policies.All(p => p == 0)
             && ProcessTree.OfEveryThread(pid, ProcessTree.Nice).All(n => n == 0)) ? (bool?)true : null, "every thread of the replacements at SCHED_OTHER, nice 0");
     }
 }

@@ -134,7 +134,13 @@ public sealed class PriorityTests
 
     private const int SchedOther = 0;
 
-    private static List<int> ThreadNices(int pid) => ProcessTree.OfEveryThread(pid, ProcessTree.Nice);
+    private static List<int> ThreadNices(int pid) => Some(ProcessTree.OfEveryThread(pid, ProcessTree.Nice));
 
-    private static List<int> ThreadPolicies(int pid) => ProcessTree.OfEveryThread(pid, ProcessTree.Policy);
+    private static List<int> ThreadPolicies(int pid) => Some(ProcessTree.OfEveryThread(pid, ProcessTree.Policy));
+
+    private static List<int> Some(List<int> values)
+    {
+        Assert.NotEmpty(values);
+        return values;
+    }
 }
