@@ -12,12 +12,7 @@ internal static unsafe class Nice
 {
     private const int CapSysNice = 23;
 
-    public static int OfCallingThread()
-    {
-        Marshal.SetLastPInvokeError(0);
-        int nice = Libc.getpriority(Libc.PRIO_PROCESS, 0);
-        return nice == -1 && Posix.LastError is int errno and not 0 ? throw Posix.Error("getpriority", errno) : nice;
-    }
+    public static int OfCallingThread() => OfThread(0) ?? throw Posix.Error("getpriority", Posix.LastError);
 
     public static void SetCallingThread(int nice)
     {
@@ -31,7 +26,7 @@ internal static unsafe class Nice
     public static int ApplyToProcess(int pid, int nice) =>
         ProcessThreads.ForEach(pid, tid => OfThread(tid) is not int now || now == nice, tid => Libc.setpriority(Libc.PRIO_PROCESS, tid, nice), $"setpriority({nice})");
 
-    /// <summary>The nice of thread <paramref name="tid"/>; null when it is gone.</summary>
+    /// <summary>The nice of thread <paramref name="tid"/> (0: the calling one); null when it is gone.</summary>
     private static int? OfThread(int tid)
     {
         Marshal.SetLastPInvokeError(0);
