@@ -207,12 +207,14 @@ public sealed class FugueOptions
     public int ReplacementNice { get; set; } = 10;
 
     /// <summary>
-    /// How long a replacement worker (rolling restart, recycle, spare) first runs in the idle scheduling class
-    /// (SCHED_IDLE), where it gets only the CPU time no serving thread wants, before it continues at
-    /// <see cref="ReplacementNice"/>; it gets the serving priority when it is ready, as with
-    /// <see cref="ReplacementNice"/> alone. For apps published with Native AOT that start on little CPU, on CPUs with
-    /// time to spare: a master running on CoreCLR ignores it with a warning, since CoreCLR starts each new thread in the
-    /// scheduling class its creator had when the runtime first asked, the idle one, for the worker's life. Applies when
+    /// How long a replacement worker (rolling restart, recycle, spare) first runs idle, getting only the CPU time no
+    /// serving thread wants, before it continues at <see cref="ReplacementNice"/>; it gets the serving priority when it
+    /// is ready, as with <see cref="ReplacementNice"/> alone. Idle is a cgroup with <c>cpu.idle</c> (Linux 5.15 or later)
+    /// that the master makes beside its own, when it may (root on cgroup v1; on v2 a cgroup delegated to it, such as
+    /// systemd's <c>Delegate=yes</c>, holding no other processes, into a leaf of which it moves itself); else the idle
+    /// scheduling class (SCHED_IDLE), which serves apps published with Native AOT only: CoreCLR starts each new thread in
+    /// the class its creator had when the runtime first asked, the idle one, for the worker's life, so a master on
+    /// CoreCLR without a group ignores this with a warning. For CPUs with time to spare. Applies when
     /// <see cref="ReplacementNice"/> does, to workers only. Default zero: off; read when the master starts.
     /// </summary>
     public TimeSpan ReplacementIdleTime { get; set; }

@@ -5,30 +5,19 @@ namespace Fugue.Hosting.Tests;
 /// <summary>The memory limit as the runtime finds it, read from a /proc/self and a cgroup tree made up in a directory.</summary>
 public sealed class CgroupMemoryTests : IDisposable
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("fugue-cgroup-").FullName;
+    private readonly FakeCgroupTree _tree = new();
 
-    private string Proc => Path.Combine(_root, "proc");
+    private string Proc => _tree.Proc;
 
-    private string Fs => Path.Combine(_root, "fs");
+    private string Fs => _tree.Fs;
 
-    public CgroupMemoryTests() => Directory.CreateDirectory(Proc);
+    public void Dispose() => _tree.Dispose();
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    private void Given(string cgroup, params string[] mounts) => _tree.Given(cgroup, mounts);
 
-    private void Given(string cgroup, params string[] mounts)
-    {
-        File.WriteAllText(Path.Combine(Proc, "cgroup"), cgroup + "\n");
-        File.WriteAllLines(Path.Combine(Proc, "mountinfo"), ["22 1 0:21 / / rw,relatime - overlay overlay rw", .. mounts]);
-    }
+    private void Write(string directory, string file, string value) => _tree.Write(directory, file, value + "\n");
 
-    private void Write(string directory, string file, string value)
-    {
-        string path = Path.Combine(Fs, directory.TrimStart('/'));
-        Directory.CreateDirectory(path);
-        File.WriteAllText(Path.Combine(path, file), value + "\n");
-    }
-
-    private string V2Mount(string root = "/") => $"30 22 0:26 {root} {Fs} rw,nosuid - cgroup2 cgroup2 rw";
+    private string V2Mount(string root = "/") => _tree.V2Mount(root);
 
     [Fact]
     public void A_container_on_cgroup_v2_reads_memory_max_at_its_namespace_root()
@@ -67,6 +56,6 @@ public sealed class CgroupMemoryTests : IDisposable
     {
         Given("0::/", V2Mount());
         Assert.Null(CgroupMemory.Limit(Proc));
-        Assert.Null(CgroupMemory.Limit(Path.Combine(_root, "absent")));
+        Assert.Null(CgroupMemory.Limit(Path.Combine(Fs, "absent")));
     }
 }

@@ -76,16 +76,18 @@ public sealed class NativeAotTests
     }
 
     [AotFact(Root = true)]
-    public void Native_AOT_replacements_start_in_the_idle_class_and_serve_with_every_thread_back_in_the_normal_one()
+    public void Native_AOT_replacements_without_an_idle_CPU_group_start_in_the_idle_class_and_serve_with_every_thread_back_in_the_normal_one()
     {
         string executable = s_published.Value;
         using var master = MasterProcess.Start("HelloAot", new Dictionary<string, string>
         {
             ["Fugue__ReplacementNice"] = "7",
             ["Fugue__ReplacementIdleTime"] = "00:00:02",
-        }, fileName: executable, workingDirectory: Directory);
+        }, fileName: ReadOnlyCgroups.Unshare, arguments: ReadOnlyCgroups.Arguments(executable), workingDirectory: Directory);
         master.WaitForAllReady(2);
-        Assert.Equal(2.0, master.WaitForEvent(ReplacementIdlePlanned, master.Pid).Number("IdleSeconds"));
+        var planned = master.WaitForEvent(ReplacementIdlePlanned, master.Pid);
+        Assert.Equal(2.0, planned.Number("IdleSeconds"));
+        Assert.Contains(ReadOnlyCgroups.CpuMount, planned.Text("Reason"), StringComparison.Ordinal);
         Assert.Equal(0, master.CountEvents(ReplacementIdleUnsupported));
 
         master.Signal(1);

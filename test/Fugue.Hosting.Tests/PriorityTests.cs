@@ -1,3 +1,4 @@
+using Fugue.Hosting.Master;
 using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests;
@@ -84,8 +85,54 @@ public sealed class PriorityTests
         }
     }
 
-    [RootFact]
-    public void On_CoreCLR_ReplacementIdleTime_is_refused_with_a_warning_and_replacements_start_at_their_nice()
+    [RootFact(IdleCpuGroup = true)]
+    public void Replacements_start_in_the_idle_CPU_group_with_their_threads_policy_untouched_and_serve_outside_it()
+    {
+        string holdStart = Path.Combine(Path.GetTempPath(), $"fugue-hold-start-{Guid.NewGuid():N}");
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+        {
+            ["Fugue__Workers"] = "1",
+            ["Fugue__ReplacementNice"] = "7",
+            ["Fugue__ReplacementIdleTime"] = "00:00:30",
+            ["Fugue__WorkerBootTimeout"] = "00:01:30",
+            ["TestApp__ReportNice"] = "true",
+            ["TestApp__HoldStartFile"] = holdStart,
+        });
+        master.WaitForAllReady(1);
+        var planned = master.WaitForEvent(ReplacementIdleGroupPlanned, master.Pid);
+        Assert.Equal(30.0, planned.Number("IdleSeconds"));
+        string group = planned.Text("Group");
+        string serving = CpuCgroup(master.Pid);
+        Assert.Equal(Path.Combine(serving, $"fugue-starting-{master.Pid}"), group);
+        Assert.Equal("1", File.ReadAllText(Path.Combine(group, "cpu.idle")).Trim());
+        Assert.Equal(serving, CpuCgroup(master.StartedWorkers()[1]));
+
+        File.WriteAllText(holdStart, "the next workers are not ready while this file exists");
+        int replacement;
+        try
+        {
+            master.Signal(1);
+            replacement = master.WaitForEvent(ReplacementStarted).Int("Pid");
+            master.WaitForLine($"TESTAPP worker 1 pid {replacement} starts at nice 7");
+            Assert.Equal(group, CpuCgroup(replacement));
+            Assert.All(ThreadPolicies(replacement), policy => Assert.Equal(SchedOther, policy));
+        }
+        finally
+        {
+            File.Delete(holdStart);
+        }
+        master.WaitForRollDone(2);
+        AssertRaised(master.WaitForEvent(ChildPriorityRestored, replacement));
+        Assert.Equal(serving, CpuCgroup(replacement));
+        Assert.Equal(0, master.CountEvents(ChildLeftIdle));
+
+        master.Signal(15);
+        master.WaitForEvent(Stopped, master.Pid);
+        master.WaitFor(() => Directory.Exists(group) ? null : (bool?)true, $"{group} removed");
+    }
+
+    [RootFact(ReadOnlyCgroups.Unshare)]
+    public void On_CoreCLR_without_an_idle_CPU_group_ReplacementIdleTime_is_refused_with_a_warning_and_replacements_start_at_their_nice()
     {
         using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
         {
@@ -93,11 +140,13 @@ public sealed class PriorityTests
             ["Fugue__ReplacementNice"] = "7",
             ["Fugue__ReplacementIdleTime"] = "00:00:02",
             ["TestApp__ReportNice"] = "true",
-        });
+        }, fileName: ReadOnlyCgroups.Unshare, arguments: ReadOnlyCgroups.Arguments(Apps.Executable("TestApp")));
         master.WaitForAllReady(1);
-        Assert.Equal(2.0, master.WaitForEvent(ReplacementIdleUnsupported, master.Pid).Number("IdleSeconds"));
+        var refused = master.WaitForEvent(ReplacementIdleUnsupported, master.Pid);
+        Assert.Equal(2.0, refused.Number("IdleSeconds"));
+        Assert.Contains(ReadOnlyCgroups.CpuMount, refused.Text("Reason"), StringComparison.Ordinal);
         AssertPlanned(master.WaitForEvent(ReplacementPriorityPlanned, master.Pid));
-        Assert.Equal(0, master.CountEvents(ReplacementIdlePlanned));
+        Assert.Equal(0, master.CountEvents(ReplacementIdlePlanned) + master.CountEvents(ReplacementIdleGroupPlanned));
 
         master.Signal(1);
         int replacement = master.WaitForEvent(ReplacementStarted).Int("Pid");
@@ -137,6 +186,9 @@ public sealed class PriorityTests
     private static List<int> ThreadNices(int pid) => Some(ProcessTree.OfEveryThread(pid, ProcessTree.Nice));
 
     private static List<int> ThreadPolicies(int pid) => Some(ProcessTree.OfEveryThread(pid, ProcessTree.Policy));
+
+    /// <summary>The directory of a process's cgroup in the hierarchy of the cpu controller.</summary>
+    private static string CpuCgroup(int pid) => CgroupDirectory.Of($"/proc/{pid}", "cpu").OrderBy(c => c.V2).First().Path;
 
     private static List<int> Some(List<int> values)
     {

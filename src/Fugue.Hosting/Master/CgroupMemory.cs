@@ -17,23 +17,10 @@ internal static class CgroupMemory
     {
         try
         {
-            var mounts = File.ReadAllLines(Path.Combine(procSelf, "mountinfo")).Select(Mount.Parse).OfType<Mount>().ToList();
             long? limit = null;
-            foreach (string line in File.ReadAllLines(Path.Combine(procSelf, "cgroup")))
+            foreach (var cgroup in CgroupDirectory.Of(procSelf, "memory"))
             {
-                // "0::/path" (v2) or "4:memory:/path" (v1)
-                string[] parts = line.Split(':', 3);
-                if (parts.Length != 3)
-                {
-                    continue;
-                }
-                bool v2 = parts[0] == "0" && parts[1].Length == 0;
-                if (!v2 && !parts[1].Split(',').Contains("memory"))
-                {
-                    continue;
-                }
-                var mount = mounts.FirstOrDefault(m => v2 ? m.Type == "cgroup2" : m.Type == "cgroup" && m.Options.Contains("memory"));
-                if (mount is not null && Smallest(mount, parts[2], v2 ? "memory.max" : "memory.limit_in_bytes") is long found)
+                if (Smallest(cgroup, cgroup.V2 ? "memory.max" : "memory.limit_in_bytes") is long found)
                 {
                     limit = limit is long known ? Math.Min(known, found) : found;
                 }
@@ -46,13 +33,10 @@ internal static class CgroupMemory
         }
     }
 
-    private static long? Smallest(Mount mount, string cgroup, string file)
+    private static long? Smallest(CgroupDirectory cgroup, string file)
     {
-        // Inside a cgroup namespace the mount's root is the process's own cgroup seen from outside.
-        string relative = cgroup.StartsWith(mount.Root, StringComparison.Ordinal) ? cgroup[mount.Root.Length..] : cgroup;
         long? smallest = null;
-        string start = relative.Trim('/') is { Length: > 0 } below ? mount.Point + "/" + below : mount.Point;
-        for (string? directory = start; directory is not null && directory.StartsWith(mount.Point, StringComparison.Ordinal);
+        for (string? directory = cgroup.Path; directory is not null && directory.StartsWith(cgroup.MountPoint, StringComparison.Ordinal);
             directory = Path.GetDirectoryName(directory))
         {
             string path = Path.Combine(directory, file);
@@ -64,21 +48,5 @@ internal static class CgroupMemory
             }
         }
         return smallest;
-    }
-
-    /// <summary>One line of <c>/proc/self/mountinfo</c>: "id parent major:minor root point options [tags] - type source super-options".</summary>
-    private sealed record Mount(string Root, string Point, string Type, string[] Options)
-    {
-        public static Mount? Parse(string line)
-        {
-            string[] fields = line.Split(' ');
-            int dash = Array.IndexOf(fields, "-");
-            return dash >= 6 && fields.Length >= dash + 4
-                ? new Mount(Unescape(fields[3]), Unescape(fields[4]).TrimEnd('/'), fields[dash + 1], fields[dash + 3].Split(','))
-                : null;
-        }
-
-        /// <summary>mountinfo writes a space as \040.</summary>
-        private static string Unescape(string field) => field.Replace("\\040", " ", StringComparison.Ordinal);
     }
 }

@@ -32,8 +32,8 @@ internal interface IMasterSystem
     int SetNice(int pid, int nice);
 
     /// <summary>
-    /// Moves every thread of a process from the idle scheduling class to the normal one, keeping its nice; returns how
-    /// many threads it moved; <see cref="IOException"/> when refused.
+    /// Moves every thread of a process out of its idle CPU group, or from the idle scheduling class to the normal one,
+    /// keeping its nice; returns how many threads it moved one by one; <see cref="IOException"/> when refused.
     /// </summary>
     int LeaveIdle(int pid);
 

@@ -34,6 +34,7 @@ internal sealed class MasterHost(
     private readonly FugueOptions _options = configuration.Initial();
     private PidFile? _pidFile;
     private Supervisor? _supervisor;
+    private IdleCpuGroup? _idleGroup;
     private Task _loop = Task.CompletedTask;
 
     /// <summary>The running workers in slot order; safe to read from any thread.</summary>
@@ -83,7 +84,8 @@ internal sealed class MasterHost(
                 traffic = new ClusterTraffic(requests, new RequestWindow(time), () => _supervisor?.Target ?? _options.Workers, listeners);
                 metrics.CountRequests(traffic, _options.PerWorkerMetrics);
             }
-            var system = new PosixMasterSystem(new SpawnContext(listeners, controlSocket.Path, logFiles?.WorkerOut, tables, priority, sharedKeyRing, inbox, time, inherited?.OldMasterPid))
+            var system = new PosixMasterSystem(new SpawnContext(listeners, controlSocket.Path, logFiles?.WorkerOut, tables, priority, sharedKeyRing, inbox, time,
+                inherited?.OldMasterPid, _idleGroup))
             {
                 Traffic = traffic,
                 Stacks = new Lazy<StacksDirectory>(PrepareStacks),
@@ -95,6 +97,7 @@ internal sealed class MasterHost(
         {
             // Nothing of a master that never served stays behind (a new master's files are the old one's).
             _pidFile?.Remove();
+            _idleGroup?.Remove();
             throw;
         }
         _loop = Task.Run(RunGuardedAsync, CancellationToken.None);
@@ -223,21 +226,39 @@ internal sealed class MasterHost(
             MasterLog.ReplacementPriorityOff(logger, _pid, "giving a worker its priority back needs root, CAP_SYS_NICE or RLIMIT_NICE");
             return null;
         }
-        var idle = _options.ReplacementIdleTime;
-        if (idle > TimeSpan.Zero && System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
-        {
-            // CoreCLR sets each thread it starts to the scheduling policy glibc cached for the thread starting it, which
-            // the master's change from outside does not reach: threads cached in the idle class start theirs there.
-            MasterLog.ReplacementIdleUnsupported(logger, _pid, idle.TotalSeconds);
-            idle = TimeSpan.Zero;
-        }
-        var priority = new ReplacementPriority(serving, Math.Min(19, serving + _options.ReplacementNice), idle);
+        var priority = new ReplacementPriority(serving, Math.Min(19, serving + _options.ReplacementNice), PlanIdle());
         MasterLog.ReplacementPriorityPlanned(logger, _pid, priority.Starting, serving);
-        if (priority.Idle > TimeSpan.Zero)
-        {
-            MasterLog.ReplacementIdlePlanned(logger, _pid, priority.Idle.TotalSeconds);
-        }
         return priority;
+    }
+
+    /// <summary>
+    /// How long replacements start idle (Fugue:ReplacementIdleTime): in an idle CPU group if the master can make one,
+    /// else in the idle scheduling class, which CoreCLR defeats: it sets each thread it starts to the scheduling policy
+    /// glibc cached for the thread starting it, which the master's change from outside does not reach.
+    /// </summary>
+    private TimeSpan PlanIdle()
+    {
+        var idle = _options.ReplacementIdleTime;
+        if (idle <= TimeSpan.Zero)
+        {
+            return TimeSpan.Zero;
+        }
+        try
+        {
+            _idleGroup = IdleCpuGroup.Open(_pid);
+            MasterLog.ReplacementIdleGroupPlanned(logger, _pid, _idleGroup.Path, idle.TotalSeconds);
+            return idle;
+        }
+        catch (IOException e)
+        {
+            if (System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
+            {
+                MasterLog.ReplacementIdleUnsupported(logger, _pid, idle.TotalSeconds, e.Message);
+                return TimeSpan.Zero;
+            }
+            MasterLog.ReplacementIdlePlanned(logger, _pid, idle.TotalSeconds, e.Message);
+            return idle;
+        }
     }
 
     private void RunReadyHook(IReadOnlyList<int> workerPids)
@@ -323,6 +344,7 @@ internal sealed class MasterHost(
             }
         });
         supervisor.Contain("closing the control socket", controlSocket.Stop);
+        supervisor.Contain("removing the idle CPU group", () => _idleGroup?.Remove());
         MasterLog.Stopped(logger, _pid);
         if (supervisor.ExitCode != 0)
         {

@@ -215,15 +215,18 @@ internal static partial class MasterLog
     [LoggerMessage(69, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}): stacks not written: {Reason}")]
     public static partial void StacksNotWritten(ILogger logger, int workerId, int pid, string reason);
 
-    [LoggerMessage(71, LogLevel.Information, "{Child} (pid {Pid}) not ready after {IdleSeconds}s in the idle scheduling class: continues at nice {Nice}")]
+    [LoggerMessage(71, LogLevel.Information, "{Child} (pid {Pid}) not ready after {IdleSeconds}s idle: continues at nice {Nice}")]
     public static partial void ChildLeftIdle(ILogger logger, string child, int pid, double idleSeconds, int nice);
 
-    [LoggerMessage(72, LogLevel.Information, "Master {Pid} replacement workers start in the idle scheduling class for up to {IdleSeconds}s")]
-    public static partial void ReplacementIdlePlanned(ILogger logger, int pid, double idleSeconds);
+    [LoggerMessage(72, LogLevel.Information, "Master {Pid} replacement workers start in the idle scheduling class for up to {IdleSeconds}s (no idle CPU group: {Reason})")]
+    public static partial void ReplacementIdlePlanned(ILogger logger, int pid, double idleSeconds, string reason);
 
     [LoggerMessage(73, LogLevel.Debug, "{Child} (pid {Pid}): {Threads} thread(s) made while its priority or CPUs changed had the old ones; changed too")]
     public static partial void ThreadsSettled(ILogger logger, string child, int pid, int threads);
 
-    [LoggerMessage(74, LogLevel.Warning, "Master {Pid} ignores Fugue:ReplacementIdleTime = {IdleSeconds}s: it needs workers published with Native AOT (CoreCLR starts each new thread in the scheduling class the thread library remembers for its creator, which the master cannot change); replacements start at their nice")]
-    public static partial void ReplacementIdleUnsupported(ILogger logger, int pid, double idleSeconds);
+    [LoggerMessage(74, LogLevel.Warning, "Master {Pid} ignores Fugue:ReplacementIdleTime = {IdleSeconds}s: no idle CPU group ({Reason}), and the idle scheduling class needs workers published with Native AOT (CoreCLR starts each new thread in the class the thread library remembers for its creator, which the master cannot change); replacements start at their nice")]
+    public static partial void ReplacementIdleUnsupported(ILogger logger, int pid, double idleSeconds, string reason);
+
+    [LoggerMessage(75, LogLevel.Information, "Master {Pid} replacement workers start in idle CPU group {Group} for up to {IdleSeconds}s")]
+    public static partial void ReplacementIdleGroupPlanned(ILogger logger, int pid, string group, double idleSeconds);
 }

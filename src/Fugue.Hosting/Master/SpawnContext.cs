@@ -13,6 +13,7 @@ namespace Fugue.Hosting.Master;
 /// <param name="Inbox">Where each child's channel posts what it says.</param>
 /// <param name="Time">The master's clock.</param>
 /// <param name="PredecessorPid">The master that started this one (USR2); null: none.</param>
+/// <param name="IdleGroup">Where a replacement that starts idle starts; null: in the idle scheduling class.</param>
 internal sealed record SpawnContext(ListenerSet Listeners, string? ControlSocketPath, TextWriter? WorkerLog, WorkerTables Tables,
     ReplacementPriority? Priority, string? KeyRingPath, MasterInbox Inbox, TimeProvider Time,
-    int? PredecessorPid = null);
+    int? PredecessorPid = null, IdleCpuGroup? IdleGroup = null);

@@ -91,15 +91,22 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
     }
 
     /// <summary>
-    /// Moves a child just started into the idle class. Not at posix_spawn: its attribute takes no SCHED_IDLE, and
-    /// lending that to the calling thread would stall the master's loop until the child, starved on busy CPUs, execs.
-    /// The runtime's first threads, made in the moment between, are moved with it.
+    /// Moves a child just started into its idle group, or else the idle class. Not at posix_spawn: its attribute takes
+    /// no SCHED_IDLE, and lending that (or the group) to the calling thread would stall the master's loop until the
+    /// child, starved on busy CPUs, execs. The runtime's first threads, made in the moment between, are moved with it.
     /// </summary>
-    private static StartPriority Idle(int pid, StartPriority priority)
+    private StartPriority Idle(int pid, StartPriority priority)
     {
         try
         {
-            Nice.EnterIdle(pid);
+            if (spawn.IdleGroup is { } group)
+            {
+                group.Enter(pid);
+            }
+            else
+            {
+                Nice.EnterIdle(pid);
+            }
             return priority;
         }
         catch (IOException)
