@@ -16,7 +16,7 @@ internal static partial class Recycling
     private const string Rate = "-c 32 -q 400";
 
     /// <param name="recycles">How many recycles each load runs for.</param>
-    /// <param name="only">One load: wrk, hey, wrk-spare, hey-spare, rate, rate-sparse, wrk-aot, rate-aot or rate-aot-idle; null: all.</param>
+    /// <param name="only">One load: wrk, hey, wrk-spare, hey-spare, rate, rate-sparse, rate-idle, wrk-aot, rate-aot or rate-aot-idle; null: all.</param>
     public static void Run(int recycles, string? only = null)
     {
         Func<string, (long, long, double)> wrk = Tools.WrkSummary;
@@ -32,6 +32,7 @@ internal static partial class Recycling
             ("hey-spare", "hey no keep-alive -c16, a spare", 1, 2000, false, null, heyLoad, hey),
             ("rate", $"hey keep-alive {Rate} (12,800/s)", 0, 2000, false, null, rateLoad, hey),
             ("rate-sparse", $"hey keep-alive {Rate} (12,800/s), MaxRequests=20000", 0, 20000, false, null, rateLoad, hey),
+            ("rate-idle", $"hey keep-alive {Rate} (12,800/s), ReplacementIdleTime=10s", 0, 2000, false, "00:00:10", rateLoad, hey),
             ("wrk-aot", "wrk keep-alive -c64, Native AOT", 0, 2000, true, null, wrkLoad, wrk),
             ("rate-aot", $"hey keep-alive {Rate} (12,800/s), Native AOT", 0, 2000, true, null, rateLoad, hey),
             ("rate-aot-idle", $"hey keep-alive {Rate} (12,800/s), Native AOT, ReplacementIdleTime=3s", 0, 2000, true, "00:00:03", rateLoad, hey),

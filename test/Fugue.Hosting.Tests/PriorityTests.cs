@@ -97,6 +97,8 @@ public sealed class PriorityTests
             ["Fugue__WorkerBootTimeout"] = "00:01:30",
             ["TestApp__ReportNice"] = "true",
             ["TestApp__HoldStartFile"] = holdStart,
+            ["Fugue__WarmUpPath"] = "/",
+            ["Fugue__WarmUpRequests"] = "20",
         });
         master.WaitForAllReady(1);
         var planned = master.WaitForEvent(ReplacementIdleGroupPlanned, master.Pid);
@@ -125,6 +127,10 @@ public sealed class PriorityTests
         AssertRaised(master.WaitForEvent(ChildPriorityRestored, replacement));
         Assert.Equal(serving, CpuCgroup(replacement));
         Assert.Equal(0, master.CountEvents(ChildLeftIdle));
+        // On idle CPU time it tiers up before it serves, as a spare does: rounds until one in which the JIT compiled nothing.
+        Assert.Contains("DOTNET_TC_CallCountingDelayMs=0", ProcessTree.Environ(replacement));
+        Assert.True(master.WaitForEvent(WarmedUp, replacement).Int("Rounds") >= 2);
+        Assert.Equal(0, master.CountEvents(JitNotQuiet));
 
         master.Signal(15);
         master.WaitForEvent(Stopped, master.Pid);
@@ -156,6 +162,7 @@ public sealed class PriorityTests
         Assert.All(ThreadPolicies(replacement), policy => Assert.Equal(SchedOther, policy));
         Assert.All(ThreadNices(replacement), nice => Assert.Equal(0, nice));
         Assert.Equal(0, master.CountEvents(ChildLeftIdle));
+        Assert.DoesNotContain(ProcessTree.Environ(replacement), v => v.StartsWith("DOTNET_TC_CallCountingDelayMs=", StringComparison.Ordinal));
     }
 
     [RootFact("/usr/bin/setpriv", AsOtherUser = true)]

@@ -9,6 +9,9 @@ internal static partial class ProcessTree
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int SysKill(int pid, int signal);
 
+    /// <summary>The environment a process started with, one "NAME=value" each.</summary>
+    public static string[] Environ(int pid) => File.ReadAllText($"/proc/{pid}/environ").Split('\0');
+
     public static void Kill(int pid, int signal) => _ = SysKill(pid, signal);
 
     /// <summary>True while the process exists and is not a zombie.</summary>

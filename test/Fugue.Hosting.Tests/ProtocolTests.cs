@@ -44,8 +44,9 @@ public sealed class ProtocolTests
     [Fact]
     public void A_spare_keeps_its_flag_on_the_wire_and_takes_one_slot_once()
     {
-        var spare = WorkerIdentity.Parse(new WorkerIdentity(0, 100, FdLayout.Channel, [], null, null, WarmUp: true, Spare: true).Serialize());
+        var spare = WorkerIdentity.Parse(new WorkerIdentity(0, 100, FdLayout.Channel, [], null, null, WarmUp: true, Spare: true, TierUp: true).Serialize());
         Assert.True(spare.Spare);
+        Assert.True(spare.TierUp);
         Assert.False(spare.Promoted.IsCompleted);
 
         Assert.False(spare.Promote(0));

@@ -25,10 +25,10 @@ public sealed class SpareWorkerTests
         Assert.Equal(20 * warmedUp.Int("Rounds"), warmedUp.Int("Requests"));
         Assert.Equal(0, master.CountEvents(JitNotQuiet));
         var workers = master.StartedWorkers();
-        Assert.Contains("DOTNET_TC_CallCountingDelayMs=0", Environ(spare));
+        Assert.Contains("DOTNET_TC_CallCountingDelayMs=0", ProcessTree.Environ(spare));
         // Its rehearsal of the balance code closed the table it made, as the inherited table's descriptor is closed.
         Assert.DoesNotContain(ProcessTree.Fds(spare).Values, target => target.Contains("fugue-connections", StringComparison.Ordinal));
-        Assert.All(workers.Values, pid => Assert.DoesNotContain(Environ(pid), v => v.StartsWith("DOTNET_TC_CallCountingDelayMs=", StringComparison.Ordinal)));
+        Assert.All(workers.Values, pid => Assert.DoesNotContain(ProcessTree.Environ(pid), v => v.StartsWith("DOTNET_TC_CallCountingDelayMs=", StringComparison.Ordinal)));
 
         var before = new List<string>();
         for (int i = 0; i < 40; i++)
@@ -52,5 +52,4 @@ public sealed class SpareWorkerTests
         Assert.False(ProcessTree.IsAlive(spare));
     }
 
-    private static string[] Environ(int pid) => File.ReadAllText($"/proc/{pid}/environ").Split('\0');
 }

@@ -115,7 +115,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         }
         if (identity.WarmUp && options.WarmUpPath is { } warmUpPath)
         {
-            services.AddSingleton(sp => new WarmUp(identity, warmUpPath, options.WarmUpRequests, identity.Spare, sp.GetRequiredService<ILogger<WarmUp>>(),
+            services.AddSingleton(sp => new WarmUp(identity, warmUpPath, options.WarmUpRequests, identity.TierUp, sp.GetRequiredService<ILogger<WarmUp>>(),
                 identity.Spare && identity.Connections is not null ? BalanceRehearsal.Create() : null, sp.GetService<RequestMeter>()));
         }
         foreach (var transport in services.Where(d => d.ServiceType == typeof(IConnectionListenerFactory) && d.ImplementationType is not null).ToList())

@@ -30,9 +30,11 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
         InheritedCell? Cell(int fd, int? cell) => cell is int allocated ? new InheritedCell(Pass(fds, fd), allocated) : null;
         int? connectionCell = spawn.Tables.Connections?.Allocate();
         int? requestCell = options.CountRequests ? spawn.Tables.Requests?.Allocate() : null;
+        var priority = spawn.Priority?.ForWorker(start);
+        bool tierUp = EarlyTiering.For(start, priority);
         var identity = new WorkerIdentity(workerId, _masterPid, FdLayout.Channel, inherited, spawn.ControlSocketPath, _settings, _runAs,
             Cell(spawn.Tables.Connections?.Fd ?? -1, connectionCell), Cell(spawn.Tables.Requests?.TableFd ?? -1, requestCell),
-            WarmUp: start != WorkerStart.Cold, Spare: start == WorkerStart.Spare, PredecessorPid: spawn.PredecessorPid);
+            WarmUp: start != WorkerStart.Cold, Spare: start == WorkerStart.Spare, PredecessorPid: spawn.PredecessorPid, TierUp: tierUp);
         string attributes = TelemetryIdentity.ResourceAttributes(Environment.GetEnvironmentVariable(TelemetryIdentity.VariableName), Environment.MachineName,
             _masterPid, workerId, start == WorkerStart.Spare ? $"g{generation}-spare{++_spares}" : null);
         var env = AppCommandLine.ChildEnvironment(NotForWorkers,
@@ -41,7 +43,7 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
                 new(TelemetryIdentity.VariableName, attributes),
                 .. _runAs?.AccountEnvironment() ?? [],
                 .. WorkerMemory.Environment(heapLimit),
-                .. SpareTiering.Environment(start, Environment.GetEnvironmentVariable),
+                .. EarlyTiering.Environment(tierUp, Environment.GetEnvironmentVariable),
             ]);
         if (_runAs is not null)
         {
@@ -58,7 +60,7 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
         try
         {
             worker = Launch(ChildKind.Worker, workerId, generation, env, fds, options.WorkingDirectory ?? command.StartDirectory, output.WorkerEnds,
-                spawn.Priority?.ForWorker(start));
+                priority);
         }
         catch
         {

@@ -17,8 +17,11 @@ namespace Fugue.Hosting.Worker;
 /// settings). Until <see cref="Done"/>, no listener accepts from the shared sockets; the old workers serve.
 /// A round with an answer that is not 2xx (or no answer) counts against readiness: the worker says why and sends
 /// another round half a second later, until one is clean or the master's WorkerBootTimeout gives up on it.
-/// A spare (<paramref name="untilJitQuiet"/>) sends rounds until one in which the JIT compiled nothing: it serves with
-/// its code at its final tier, not tier-0 and instrumented code that its first clients would pay the re-compiling of.
+/// A spare, or a replacement starting idle (<paramref name="untilJitQuiet"/>, <see cref="Master.EarlyTiering"/>), sends
+/// rounds until one in which the JIT compiled nothing: it serves with its code at its final tier, not tier-0 and
+/// instrumented code that its first clients would pay the re-compiling of. Between rounds it lets the runtime's
+/// background compiling finish (the count of compiled methods stays the same for <see cref="JitPoll"/>): each round
+/// then takes its methods a tier up, where rounds sent back to back would keep finding methods the last one queued.
 /// Each of its rounds also runs <paramref name="rehearsal"/> (the code of its promotion that no request reaches), which
 /// the warm-up disposes of when it ends.
 /// </summary>
@@ -28,12 +31,14 @@ internal sealed class WarmUp(WorkerIdentity identity, string path, int requests,
     private const int Concurrency = 8;
 
     /// <summary>
-    /// The longest a spare goes on for a quiet JIT, as a share of WorkerBootTimeout: an app whose requests compile code
+    /// The longest a warm-up goes on for a quiet JIT, as a share of WorkerBootTimeout: an app whose requests compile code
     /// each time (a compiled Regex or expression built per request) never gets quiet, and must still be ready in time.
     /// </summary>
     private const int JitQuietShareOfBootTimeout = 4;
 
     private static readonly TimeSpan Retry = TimeSpan.FromMilliseconds(500);
+
+    private static readonly TimeSpan JitPoll = TimeSpan.FromMilliseconds(20);
 
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -93,6 +98,11 @@ internal sealed class WarmUp(WorkerIdentity identity, string path, int requests,
                     long inRound = JitInfo.GetCompiledMethodCount() - before;
                     if (jit && inRound > 0 && stopwatch.Elapsed < jitLimit)
                     {
+                        for (long seen = -1; JitInfo.GetCompiledMethodCount() is var now && now != seen && stopwatch.Elapsed < jitLimit && !stopping.IsCancellationRequested;)
+                        {
+                            seen = now;
+                            await Task.Delay(JitPoll, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                        }
                         continue;
                     }
                     if (!stopping.IsCancellationRequested)

@@ -21,9 +21,10 @@ namespace Fugue.Hosting.Worker;
 /// <param name="WarmUp">Whether it replaces a serving worker, and so warms up first.</param>
 /// <param name="Spare">Whether it is a spare: it accepts from the shared sockets only once the master gives it a slot.</param>
 /// <param name="PredecessorPid">The master that started this worker's master (USR2), whose workers serve beside it until the handover; null: none.</param>
+/// <param name="TierUp">Whether its warm-up goes on until the JIT is quiet: no client waits for it, or it starts on idle CPU time.</param>
 internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd, IReadOnlyList<InheritedListener> Listeners, string? MasterSocketPath,
     WorkerSettings? Settings, Credentials? RunAs = null, InheritedCell? Connections = null, InheritedCell? Requests = null, bool WarmUp = false, bool Spare = false,
-    int? PredecessorPid = null)
+    int? PredecessorPid = null, bool TierUp = false)
 {
     private readonly TaskCompletionSource _promoted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -77,6 +78,7 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
         w.WriteBoolean(nameof(WarmUp), WarmUp);
         w.WriteBoolean(nameof(Spare), Spare);
         w.Number(nameof(PredecessorPid), PredecessorPid);
+        w.WriteBoolean(nameof(TierUp), TierUp);
         w.WriteNumber(nameof(WorkerId), WorkerId);
     });
 
@@ -96,7 +98,8 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
         ReadCell(o, nameof(Requests)),
         o.Bool(nameof(WarmUp)),
         o.Bool(nameof(Spare)),
-        o.IntOrNull(nameof(PredecessorPid)));
+        o.IntOrNull(nameof(PredecessorPid)),
+        o.Bool(nameof(TierUp)));
 
     private static void WriteCell(Utf8JsonWriter w, InheritedCell cell)
     {
