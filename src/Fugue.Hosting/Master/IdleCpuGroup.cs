@@ -66,7 +66,7 @@ internal sealed class IdleCpuGroup
         }
         catch
         {
-            Run(() => Directory.Delete(path), path);
+            TryRemove(path);
             throw;
         }
     }
@@ -78,35 +78,31 @@ internal sealed class IdleCpuGroup
     public void Leave(int pid) => Write(_serving, pid.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>Removes the group once it is empty (the master's children are gone); false when it could not.</summary>
-    public bool Remove()
-    {
-        try
-        {
-            Run(() => Directory.Delete(Path), Path);
-            return true;
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
+    public bool Remove() => TryRemove(Path);
 
     /// <summary>The empty groups of masters that are no longer running (rmdir refuses a group that holds a process).</summary>
     private static void RemoveLeftBehind(string parent)
     {
-        foreach (string group in Directory.EnumerateDirectories(parent, Prefix + "*"))
+        foreach (string group in Run(() => Directory.GetDirectories(parent, Prefix + "*"), parent))
         {
             if (int.TryParse(System.IO.Path.GetFileName(group).AsSpan(Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int owner)
                 && !Directory.Exists($"/proc/{owner.ToString(CultureInfo.InvariantCulture)}"))
             {
-                try
-                {
-                    Directory.Delete(group);
-                }
-                catch (IOException)
-                {
-                }
+                TryRemove(group);
             }
+        }
+    }
+
+    private static bool TryRemove(string group)
+    {
+        try
+        {
+            Directory.Delete(group);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 
