@@ -3,7 +3,8 @@ namespace Fugue.Hosting.Master;
 /// <summary>
 /// The requests of the last minute or so, for what a lifetime total hides: the latency quantiles of now and the busy
 /// ratio. It keeps a total every <see cref="Step"/> while it is read, and answers with the difference between the
-/// total now and the oldest one kept that is at most <see cref="Span"/> old.
+/// total now and the oldest one kept that is at most <see cref="Span"/> old; read again after a longer pause, it
+/// starts over, as at the first look.
 /// </summary>
 internal sealed class RequestWindow(TimeProvider time)
 {
@@ -19,7 +20,8 @@ internal sealed class RequestWindow(TimeProvider time)
         lock (_lock)
         {
             long now = time.GetTimestamp();
-            while (_kept.Count > 1 && time.GetElapsedTime(_kept.Peek().At, now) > Span)
+            // Not even the last one left by a look long ago: that window would be far longer than it says.
+            while (_kept.Count > 0 && time.GetElapsedTime(_kept.Peek().At, now) > Span)
             {
                 _kept.Dequeue();
             }

@@ -141,6 +141,16 @@ public sealed unsafe class RequestCountTests
         Assert.InRange(length, RequestWindow.Span - RequestWindow.Step, RequestWindow.Span);
         Assert.Equal(0, recent.Completed);
         Assert.Null(RequestWindow.BusyRatio(recent, TimeSpan.Zero, 2));
+
+        // Read again after a longer pause: a fresh window, not one as long as the pause.
+        time.Advance(TimeSpan.FromMinutes(10));
+        Serve(worker, cell, 200, TimeSpan.FromSeconds(1));
+        (recent, length) = window.Over(totals.Total());
+        Assert.Equal((0L, TimeSpan.Zero), (recent.Completed, length));
+        time.Advance(RequestWindow.Step);
+        Serve(worker, cell, 200, TimeSpan.FromSeconds(1));
+        (recent, length) = window.Over(totals.Total());
+        Assert.Equal((1L, RequestWindow.Step), (recent.Completed, length));
     }
 
     [Fact]
