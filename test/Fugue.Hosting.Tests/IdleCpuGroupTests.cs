@@ -27,7 +27,11 @@ public sealed class IdleCpuGroupTests : IDisposable
     private string Read(string cgroup, string file) => _tree.Read(cgroup, file);
 
     /// <summary>What the kernel makes in the group when the master makes it.</summary>
-    private void KernelMakes(string group) => Write(group, "cpu.idle", "0");
+    private void KernelMakes(string group)
+    {
+        Write(group, "cpu.idle", "0");
+        Write(group, "cgroup.procs", "");
+    }
 
     private string V1CpuMount(string under = "cpu") => $"35 30 0:31 / {Fs}/{under} rw,relatime - cgroup cgroup rw,cpu,cpuacct";
 
@@ -65,6 +69,9 @@ public sealed class IdleCpuGroupTests : IDisposable
         Assert.Equal(FsPath("/system.slice/app.service/fugue-starting-42"), group.Path);
         Assert.Equal("1", Read("/system.slice/app.service/fugue-starting-42", "cpu.idle"));
         group.Leave(1001);
+        Assert.Equal("42", Read("/system.slice/app.service/fugue-serving", "cgroup.procs")); // not in the group: not moved
+        group.Enter(1001);
+        group.Leave(1001);
         Assert.Equal("1001", Read("/system.slice/app.service/fugue-serving", "cgroup.procs"));
     }
 
@@ -79,6 +86,7 @@ public sealed class IdleCpuGroupTests : IDisposable
 
         Assert.Equal(FsPath("/system.slice/app.service/fugue-starting-42"), group.Path);
         Assert.False(File.Exists(Path.Combine(FsPath("/system.slice/app.service"), "cgroup.subtree_control")));
+        group.Enter(1002);
         group.Leave(1002);
         Assert.Equal("1002", Read("/system.slice/app.service/fugue-serving", "cgroup.procs"));
     }

@@ -71,11 +71,23 @@ internal sealed class IdleCpuGroup
         }
     }
 
-    /// <summary>Moves every thread of process <paramref name="pid"/> into the group; <see cref="IOException"/> when it is gone.</summary>
-    public void Enter(int pid) => Write(System.IO.Path.Combine(Path, "cgroup.procs"), pid.ToString(CultureInfo.InvariantCulture));
+    private string Procs => System.IO.Path.Combine(Path, "cgroup.procs");
 
-    /// <summary>Moves every thread of process <paramref name="pid"/> back to where the serving processes are (again: no change).</summary>
-    public void Leave(int pid) => Write(_serving, pid.ToString(CultureInfo.InvariantCulture));
+    /// <summary>Moves every thread of process <paramref name="pid"/> into the group; <see cref="IOException"/> when it is gone.</summary>
+    public void Enter(int pid) => Write(Procs, pid.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// Moves every thread of process <paramref name="pid"/> back to where the serving processes are, if the group holds
+    /// it: the master asks again while a child's settings settle, and a move takes a lock that holds up every fork.
+    /// </summary>
+    public void Leave(int pid)
+    {
+        string id = pid.ToString(CultureInfo.InvariantCulture);
+        if (Run(() => File.ReadAllLines(Procs), Path).Contains(id))
+        {
+            Write(_serving, id);
+        }
+    }
 
     /// <summary>Removes the group once it is empty (the master's children are gone); false when it could not.</summary>
     public bool Remove() => TryRemove(Path);

@@ -34,15 +34,7 @@ internal sealed class PosixMasterSystem(SpawnContext spawn) : IMasterSystem
 
     public int SetNice(int pid, int nice) => Nice.ApplyToProcess(pid, nice);
 
-    public int LeaveIdle(int pid)
-    {
-        if (spawn.IdleGroup is not { } group)
-        {
-            return Nice.LeaveIdle(pid);
-        }
-        group.Leave(pid);
-        return 0; // a group moves every thread at once: none to settle
-    }
+    public int LeaveIdle(int pid) => spawn.LeaveIdle(pid);
 
     public int OwnNice => Nice.OfCallingThread();
 

@@ -1,3 +1,5 @@
+using Fugue.Hosting.Native;
+
 namespace Fugue.Hosting.Master;
 
 /// <summary>
@@ -16,4 +18,29 @@ namespace Fugue.Hosting.Master;
 /// <param name="IdleGroup">Where a replacement that starts idle starts; null: in the idle scheduling class.</param>
 internal sealed record SpawnContext(ListenerSet Listeners, string? ControlSocketPath, TextWriter? WorkerLog, WorkerTables Tables,
     ReplacementPriority? Priority, string? KeyRingPath, MasterInbox Inbox, TimeProvider Time,
-    int? PredecessorPid = null, IdleCpuGroup? IdleGroup = null);
+    int? PredecessorPid = null, IdleCpuGroup? IdleGroup = null)
+{
+    /// <summary>Moves every thread of a child into its idle group, or else the idle scheduling class; <see cref="IOException"/> when refused.</summary>
+    public void EnterIdle(int pid)
+    {
+        if (IdleGroup is { } group)
+        {
+            group.Enter(pid);
+        }
+        else
+        {
+            Nice.EnterIdle(pid);
+        }
+    }
+
+    /// <summary>The reverse of <see cref="EnterIdle"/>, as <see cref="IMasterSystem.LeaveIdle"/>.</summary>
+    public int LeaveIdle(int pid)
+    {
+        if (IdleGroup is not { } group)
+        {
+            return Nice.LeaveIdle(pid);
+        }
+        group.Leave(pid);
+        return 0; // a group moves every thread at once: none to settle
+    }
+}

@@ -101,14 +101,7 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
     {
         try
         {
-            if (spawn.IdleGroup is { } group)
-            {
-                group.Enter(pid);
-            }
-            else
-            {
-                Nice.EnterIdle(pid);
-            }
+            spawn.EnterIdle(pid);
             return priority;
         }
         catch (IOException)
