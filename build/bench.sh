@@ -16,7 +16,8 @@
 #                                   keep-alive), with and without a spare, under hey at a fixed rate, and with Native
 #                                   AOT: failures, p99 against a steady cluster, the CPU, the master's fds and RSS along
 #                                   the way; load: only one of wrk, hey, wrk-spare, hey-spare, rate, rate-sparse,
-#                                   rate-idle (ReplacementIdleTime=10s), wrk-aot, rate-aot, rate-aot-idle (3s)
+#                                   rate-idle (ReplacementIdleTime=10s), rate-spaced and rate-idle-spaced
+#                                   (MaxRequests=100000, without and with it), wrk-aot, rate-aot, rate-aot-idle (3s)
 #   build/bench.sh memory [m]       MemoryLimit against TestApp leaking 5 MiB/s for m minutes (default 10), and against
 #                                   a 512 MiB mapped file (at most 2 minutes): private memory, recycles, failures
 #   build/bench.sh resuscitation [n] [Key=Value ...]

@@ -61,7 +61,7 @@ switch (scenario)
         Memory.Run(Count(10));
         break;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: all, throughput [rounds], counting [rounds], reloads [count] [wrk|hey], timeline, balance, affinity [rounds], startup [repeats], restarts [count], recycling [count] [wrk|hey|wrk-spare|hey-spare|rate|rate-sparse|rate-idle|wrk-aot|rate-aot|rate-aot-idle], memory [minutes], resuscitation [kills] [Key=Value ...]");
+        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: all, throughput [rounds], counting [rounds], reloads [count] [wrk|hey], timeline, balance, affinity [rounds], startup [repeats], restarts [count], recycling [count] [wrk|hey|wrk-spare|hey-spare|rate|rate-sparse|rate-idle|rate-spaced|rate-idle-spaced|wrk-aot|rate-aot|rate-aot-idle], memory [minutes], resuscitation [kills] [Key=Value ...]");
         return 2;
 }
 return 0;
