@@ -15,6 +15,9 @@ internal static partial class Recycling
 
     private const string Rate = "-c 32 -q 400";
 
+    /// <summary>MaxRequests of the spaced loads: at <see cref="Rate"/>, a recycle every 10–15 s.</summary>
+    private const int Spaced = 100000;
+
     /// <param name="recycles">How many recycles each load runs for.</param>
     /// <param name="only">One load: wrk, hey, wrk-spare, hey-spare, rate, rate-sparse, rate-idle, rate-spaced, rate-idle-spaced, wrk-aot, rate-aot or rate-aot-idle; null: all.</param>
     public static void Run(int recycles, string? only = null)
@@ -33,8 +36,8 @@ internal static partial class Recycling
             ("rate", $"hey keep-alive {Rate} (12,800/s)", 0, 2000, false, null, rateLoad, hey),
             ("rate-sparse", $"hey keep-alive {Rate} (12,800/s), MaxRequests=20000", 0, 20000, false, null, rateLoad, hey),
             ("rate-idle", $"hey keep-alive {Rate} (12,800/s), ReplacementIdleTime=10s", 0, 2000, false, "00:00:10", rateLoad, hey),
-            ("rate-spaced", $"hey keep-alive {Rate} (12,800/s), MaxRequests=100000", 0, 100000, false, null, rateLoad, hey),
-            ("rate-idle-spaced", $"hey keep-alive {Rate} (12,800/s), MaxRequests=100000, ReplacementIdleTime=10s", 0, 100000, false, "00:00:10", rateLoad, hey),
+            ("rate-spaced", $"hey keep-alive {Rate} (12,800/s), MaxRequests={Spaced}", 0, Spaced, false, null, rateLoad, hey),
+            ("rate-idle-spaced", $"hey keep-alive {Rate} (12,800/s), MaxRequests={Spaced}, ReplacementIdleTime=10s", 0, Spaced, false, "00:00:10", rateLoad, hey),
             ("wrk-aot", "wrk keep-alive -c64, Native AOT", 0, 2000, true, null, wrkLoad, wrk),
             ("rate-aot", $"hey keep-alive {Rate} (12,800/s), Native AOT", 0, 2000, true, null, rateLoad, hey),
             ("rate-aot-idle", $"hey keep-alive {Rate} (12,800/s), Native AOT, ReplacementIdleTime=3s", 0, 2000, true, "00:00:03", rateLoad, hey),
@@ -47,7 +50,7 @@ internal static partial class Recycling
             failures += Measure(load.Name, recycles, load.Spares, load.MaxRequests, load.Aot, load.IdleTime, rows, load.Start, load.Parse);
         }
         Report.Figure($"recycling: failed or non-2xx over {recycles} recycles, every load", $"{failures}", "0", failures == 0);
-        Report.Table("Recycling", $"HelloWeb, {Workers} workers, Fugue:MaxRequests=2000 unless the load says otherwise (jitter a quarter of it), MinLifetime=1s, without and with a spare; each load runs until {recycles} recycles are done, against a steady 10 s run (60 s for MaxRequests=100000) of the same load on a cluster without MaxRequests (after 3 s of warm-up); the master's descriptors and RSS before the load and once the last recycled worker is reaped.",
+        Report.Table("Recycling", $"HelloWeb, {Workers} workers, Fugue:MaxRequests=2000 unless the load says otherwise (jitter a quarter of it), MinLifetime=1s, without and with a spare; each load runs until {recycles} recycles are done, against a steady 10 s run (60 s for MaxRequests={Spaced}) of the same load on a cluster without MaxRequests (after 3 s of warm-up); the master's descriptors and RSS before the load and once the last recycled worker is reaped.",
             ["load", "recycles", "s", "requests", "failed or non-2xx", "p99 ms recycling", "p99 ms steady", "ratio", "CPU busy % steady → recycling", "master fds", "master RSS MiB"], rows);
     }
 
@@ -56,7 +59,7 @@ internal static partial class Recycling
     {
         // A load that recycles rarely runs for minutes: its steady run is longer too, as the p99 of a longer run takes in
         // rarer stalls.
-        var steady = Steady(aot, maxRequests >= 100000 ? 60 : 10, start, parse);
+        var steady = Steady(aot, maxRequests >= Spaced ? 60 : 10, start, parse);
         int port = Http.FreePort();
         using var master = Tools.StartHelloWeb(Workers, port, new Dictionary<string, string?>
         {
