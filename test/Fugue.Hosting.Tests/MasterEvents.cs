@@ -80,6 +80,7 @@ internal static class MasterEvents
     public const int ThreadsSettled = 73;
     public const int ReplacementIdleUnsupported = 74;
     public const int ReplacementIdleGroupPlanned = 75;
+    public const int SuccessorStopped = 76;
     public const int MasterGone = 101;
     public const int Serving = 102;
     public const int MasterHung = 103;

@@ -229,4 +229,7 @@ internal static partial class MasterLog
 
     [LoggerMessage(75, LogLevel.Information, "Master {Pid} replacement workers start in idle CPU group {Group} for up to {IdleSeconds}s")]
     public static partial void ReplacementIdleGroupPlanned(ILogger logger, int pid, string group, double idleSeconds);
+
+    [LoggerMessage(76, LogLevel.Information, "New master {Pid} stopped with {Status} before it took over: this master stops")]
+    public static partial void SuccessorStopped(ILogger logger, int pid, string status);
 }

@@ -56,9 +56,15 @@ internal sealed class Succession(PidFile? pidFile, ILogger logger)
     /// <summary>The new master died or was late: the pid file is this master's again.</summary>
     public void RollBack(ControlReply answer)
     {
+        Stopped();
+        Answer(answer);
+    }
+
+    /// <summary>The new master was stopped with this one (whose stop has answered the waiters): the pid file is this master's again.</summary>
+    public void Stopped()
+    {
         Starting = null;
         RestorePidFile();
-        Answer(answer);
     }
 
     /// <summary>Answers every client waiting for the outcome.</summary>

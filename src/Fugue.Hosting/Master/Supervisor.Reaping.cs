@@ -15,15 +15,27 @@ internal sealed partial class Supervisor
                 continue;
             }
             _retiring.Remove(child);
+            // A child still starting that was asked to go went because the cluster stops: no rollback, no failed recycle.
             if (child == _succession.Starting)
             {
-                RollBack(child, $"exited with {status} before it was ready");
+                if (child.Stopping)
+                {
+                    _succession.Stopped();
+                    MasterLog.SuccessorStopped(logger, child.Pid, status.ToString());
+                }
+                else
+                {
+                    RollBack(child, $"exited with {status} before it was ready");
+                }
                 continue;
             }
             var incomingOf = _slots.FirstOrDefault(s => s.Incoming == child);
             if (incomingOf is not null)
             {
                 incomingOf.Incoming = null;
+            }
+            if (incomingOf is not null && !child.Stopping)
+            {
                 MasterLog.WorkerDied(logger, child.WorkerId, child.Pid, status.ToString(), child.Uptime.TotalSeconds, child.LastOutput);
                 ReplacementFailed(incomingOf, $"the new worker {child.WorkerId} (pid {child.Pid}) exited with {status} before it was ready");
                 continue;

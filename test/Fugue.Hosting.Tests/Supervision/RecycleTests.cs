@@ -52,6 +52,22 @@ public sealed class RecycleTests
     }
 
     [Fact]
+    public void A_replacement_still_starting_when_the_cluster_stops_is_stopped_not_a_failed_recycle()
+    {
+        using var h = Cluster(("MaxRequests", "1000"));
+        var workers = h.StartAll();
+        Live(h, TimeSpan.FromSeconds(10));
+        AskToRecycle(h, workers[0]);
+        var replacement = h.Incoming(1)!;
+
+        h.Signal(Posix.SIGTERM);
+        h.Step();
+
+        Assert.Equal((3, 0, 0), (h.Count(WorkerStopped), h.Count(WorkerDied), h.Count(RecycleFailed)));
+        Assert.True(h.Supervisor.Finished);
+    }
+
+    [Fact]
     public void Recycles_wait_for_each_other_up_to_the_concurrency_and_never_touch_a_worker_younger_than_MinLifetime()
     {
         using var h = Cluster(("Workers", "3"), ("MaxRequests", "10"), ("MinLifetime", "00:00:30"));

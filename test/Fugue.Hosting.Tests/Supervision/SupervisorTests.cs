@@ -273,6 +273,22 @@ public sealed class SupervisorTests
     }
 
     [Fact]
+    public void A_new_master_still_starting_when_the_cluster_stops_is_stopped_not_rolled_back()
+    {
+        using var h = new SupervisorHarness();
+        h.StartAll();
+        h.Signal(Posix.SIGUSR2);
+        var successor = h.Processes.Launched.Last();
+
+        h.Signal(Posix.SIGTERM);
+        h.Step();
+
+        Assert.Contains(successor.Pid, h.Processes.SignalledWith(Posix.SIGTERM));
+        Assert.Equal((1, 0, 0), (h.Count(SuccessorStopped), h.Count(ReexecRolledBack), h.Count(WorkerDied)));
+        Assert.True(h.Supervisor.Finished);
+    }
+
+    [Fact]
     public void A_new_master_has_twice_the_boot_timeout_its_own_start_and_then_its_workers()
     {
         using var h = new SupervisorHarness(new() { ["Fugue:WorkerBootTimeout"] = "00:00:10" });
