@@ -15,7 +15,7 @@ internal sealed partial class Supervisor
                 continue;
             }
             _retiring.Remove(child);
-            // A child still starting that was asked to go went because the cluster stops: no rollback, no failed recycle.
+            // A starting child that was asked to go was stopped with the cluster: no rollback, no failed recycle.
             if (child == _succession.Starting)
             {
                 if (child.Stopping)
@@ -33,12 +33,12 @@ internal sealed partial class Supervisor
             if (incomingOf is not null)
             {
                 incomingOf.Incoming = null;
-            }
-            if (incomingOf is not null && !child.Stopping)
-            {
-                MasterLog.WorkerDied(logger, child.WorkerId, child.Pid, status.ToString(), child.Uptime.TotalSeconds, child.LastOutput);
-                ReplacementFailed(incomingOf, $"the new worker {child.WorkerId} (pid {child.Pid}) exited with {status} before it was ready");
-                continue;
+                if (!child.Stopping)
+                {
+                    MasterLog.WorkerDied(logger, child.WorkerId, child.Pid, status.ToString(), child.Uptime.TotalSeconds, child.LastOutput);
+                    ReplacementFailed(incomingOf, $"the new worker {child.WorkerId} (pid {child.Pid}) exited with {status} before it was ready");
+                    continue;
+                }
             }
             var slot = _slots.FirstOrDefault(s => s.Current == child) ?? _spares.PlaceOf(child);
             if (slot is not null)

@@ -20,6 +20,15 @@ public sealed class RecycleTests
     private static void Live(SupervisorHarness h, TimeSpan span) =>
         h.Advance(span, () => h.Step([.. h.Serving.Select(w => (MasterEvent)new MasterEvent.FromWorker(w, ControlMessage.Heartbeat))]));
 
+    /// <summary>Starts the cluster, lets it serve, and has worker 1 ask to be recycled: its replacement starts.</summary>
+    private static (List<ChildProcess> Workers, ChildProcess Replacement) RecycleFirst(SupervisorHarness h)
+    {
+        var workers = h.StartAll();
+        Live(h, TimeSpan.FromSeconds(10));
+        AskToRecycle(h, workers[0]);
+        return (workers, h.Incoming(1)!);
+    }
+
     [Fact]
     public void A_worker_that_served_its_requests_is_replaced_first_and_drains_only_once_the_replacement_is_ready()
     {
@@ -54,15 +63,13 @@ public sealed class RecycleTests
     [Fact]
     public void A_replacement_still_starting_when_the_cluster_stops_is_stopped_not_a_failed_recycle()
     {
-        using var h = Cluster(("MaxRequests", "1000"));
-        var workers = h.StartAll();
-        Live(h, TimeSpan.FromSeconds(10));
-        AskToRecycle(h, workers[0]);
-        var replacement = h.Incoming(1)!;
+        using var h = Cluster(("MaxRequests", "10"));
+        var (_, replacement) = RecycleFirst(h);
 
         h.Signal(Posix.SIGTERM);
         h.Step();
 
+        Assert.Contains(replacement.Pid, h.Processes.ToldClusterStopping);
         Assert.Equal((3, 0, 0), (h.Count(WorkerStopped), h.Count(WorkerDied), h.Count(RecycleFailed)));
         Assert.True(h.Supervisor.Finished);
     }
@@ -143,10 +150,7 @@ public sealed class RecycleTests
     public void A_replacement_that_dies_leaves_the_old_worker_serving_and_the_slot_tries_again_later()
     {
         using var h = Cluster(("MaxRequests", "10"));
-        var workers = h.StartAll();
-        Live(h, TimeSpan.FromSeconds(10));
-        AskToRecycle(h, workers[0]);
-        var replacement = h.Incoming(1)!;
+        var (workers, replacement) = RecycleFirst(h);
 
         h.Processes.Exit(replacement.Pid);
         h.Step();
@@ -165,10 +169,7 @@ public sealed class RecycleTests
     public void A_rolling_restart_takes_over_from_a_recycle_under_way()
     {
         using var h = Cluster(("MaxRequests", "10"));
-        var workers = h.StartAll();
-        Live(h, TimeSpan.FromSeconds(10));
-        AskToRecycle(h, workers[0]);
-        var recycling = h.Incoming(1)!;
+        var (_, recycling) = RecycleFirst(h);
 
         h.Signal(Posix.SIGHUP);
 
