@@ -5,14 +5,16 @@ namespace Fugue.Hosting.Tests;
 
 /// <summary>
 /// A bounded concurrent load: clients with and without keep-alive, each request checked (200 and a worker's answer).
-/// Runs until stopped, or at most <see cref="MaxDuration"/> or <see cref="MaxRequests"/>.
+/// Runs until stopped, or at most its duration or its count of requests (by default <see cref="MaxDuration"/> and
+/// <see cref="MaxRequests"/>).
 /// </summary>
 internal sealed class Load : IAsyncDisposable
 {
     public static readonly TimeSpan MaxDuration = TimeSpan.FromSeconds(120);
     public const int MaxRequests = 200_000;
 
-    private readonly CancellationTokenSource _stop = new(MaxDuration);
+    private readonly CancellationTokenSource _stop;
+    private readonly int _maxRequests;
     private readonly List<Task> _clients = [];
     private readonly ConcurrentQueue<(long At, string Answer)> _answers = new();
     private readonly ConcurrentQueue<string> _failures = new();
@@ -24,8 +26,13 @@ internal sealed class Load : IAsyncDisposable
     /// <param name="closingClients">Clients that open a connection per request.</param>
     /// <param name="path">What they request.</param>
     /// <param name="answer">TestApp's "worker 1 pid 123"; the samples' "Hello from worker".</param>
-    public Load(int port, int keepAliveClients, int closingClients, string path = "/", string answer = "worker ")
+    /// <param name="maxDuration">Its bound in time, for a test whose own deadlines add up to more than <see cref="MaxDuration"/>.</param>
+    /// <param name="maxRequests">Its bound in requests, all clients together.</param>
+    public Load(int port, int keepAliveClients, int closingClients, string path = "/", string answer = "worker ",
+        TimeSpan? maxDuration = null, int maxRequests = MaxRequests)
     {
+        _stop = new(maxDuration ?? MaxDuration);
+        _maxRequests = maxRequests;
         for (int i = 0; i < keepAliveClients + closingClients; i++)
         {
             bool keepAlive = i < keepAliveClients;
@@ -43,7 +50,7 @@ internal sealed class Load : IAsyncDisposable
     private async Task RunClientAsync(int port, bool keepAlive, string path, string answer)
     {
         using var client = new RawHttpClient(port, keepAlive);
-        while (!_stop.IsCancellationRequested && Interlocked.Increment(ref _count) <= MaxRequests)
+        while (!_stop.IsCancellationRequested && Interlocked.Increment(ref _count) <= _maxRequests)
         {
             try
             {
@@ -70,11 +77,13 @@ internal sealed class Load : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until <paramref name="more"/> further requests have succeeded.</summary>
+    /// <summary>Waits until <paramref name="more"/> further requests have succeeded; fails at once if the load has ended at its bound.</summary>
     public void WaitForMore(MasterProcess master, int more)
     {
         int target = _answers.Count + more;
-        master.WaitFor(() => _answers.Count >= target ? (bool?)true : null,
+        master.WaitFor(() => _answers.Count >= target ? (bool?)true
+                : _clients.TrueForAll(c => c.IsCompleted) ? throw new InvalidOperationException($"the load ended at its bound (its duration, or {_maxRequests} requests) before {more} more answers")
+                : null,
             $"{more} more answers under load ({_answers.Count} answers, {_failures.Count} failures: {string.Join(" | ", _failures.Take(5))})");
     }
 

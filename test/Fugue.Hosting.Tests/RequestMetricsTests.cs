@@ -25,7 +25,9 @@ public sealed class RequestMetricsTests
         });
         var uri = new Uri(master.WaitForUrl());
         master.WaitForAllReady(2);
-        var load = new Load(uri.Port, keepAliveClients: 1, closingClients: 1);
+        // Bounded beyond this test's own deadlines (the recycles', the takeover's, the last answers'), so that a slow
+        // machine fails on a deadline that names what was slow rather than on a load that had ended.
+        var load = new Load(uri.Port, keepAliveClients: 1, closingClients: 1, maxDuration: TimeSpan.FromMinutes(7), maxRequests: 600_000);
         var seen = new List<long>();
         var asked = System.Diagnostics.Stopwatch.StartNew();
         try
