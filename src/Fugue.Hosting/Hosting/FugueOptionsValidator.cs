@@ -1,4 +1,5 @@
 using Fugue.Hosting.Master;
+using Fugue.Hosting.Master.Trust;
 using Fugue.Hosting.Native;
 using Microsoft.Extensions.Options;
 
@@ -101,11 +102,9 @@ internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
         }
         try
         {
-            if (Credentials.Resolve(options.User, options.Group) is { Uid: not 0 } workers && Posix.EffectiveUid == 0
-                && AppFiles.WritableBy(workers, Environment.CurrentDirectory) is { } writable)
+            if (AppFiles.Refusal(options.User, Credentials.Resolve(options.User, options.Group), AppCommandLine.Current()) is { } refusal)
             {
-                errors.Add($"{Section}:User = '{options.User}': the workers' user (uid {workers.Uid}) can write {writable}, which this root master "
-                    + "runs or reads again (USR2, HUP): make the app's files writable by root only.");
+                errors.Add(refusal);
             }
         }
         catch (InvalidOperationException e)

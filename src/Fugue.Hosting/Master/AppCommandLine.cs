@@ -32,6 +32,14 @@ internal sealed record AppCommandLine(string StartDirectory, string Executable, 
         return new AppCommandLine(start, executable, argv);
     }
 
+    /// <summary>
+    /// Where the app's assemblies are: the directory of the dll given to <c>dotnet</c>, else of the executable (an
+    /// apphost, or a Native AOT image).
+    /// </summary>
+    public string AppDirectory =>
+        Path.GetDirectoryName(Arguments.Skip(1).FirstOrDefault(a => a.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) && Path.IsPathRooted(a)) ?? Executable)
+        ?? "/";
+
     /// <summary>$PWD when it names the current directory (possibly through symlinks), else the resolved one.</summary>
     private static string StartDirectoryAsNamed()
     {

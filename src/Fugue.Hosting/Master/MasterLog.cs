@@ -68,8 +68,8 @@ internal static partial class MasterLog
     [LoggerMessage(21, LogLevel.Error, "Rolling restart to generation {Generation} aborted: {Reason}; the old workers keep serving")]
     public static partial void RollAborted(ILogger logger, int generation, string reason);
 
-    [LoggerMessage(22, LogLevel.Error, "Re-exec failed: the new master could not be started")]
-    public static partial void ReexecFailed(ILogger logger, Exception exception);
+    [LoggerMessage(22, LogLevel.Error, "Re-exec failed: the new master could not be started: {Reason}; this master keeps serving")]
+    public static partial void ReexecFailed(ILogger logger, string reason);
 
     [LoggerMessage(23, LogLevel.Error, "Re-exec rolled back: new master {Pid} {Reason}; this master keeps serving")]
     public static partial void ReexecRolledBack(ILogger logger, int pid, string reason);

@@ -27,8 +27,8 @@ internal sealed partial class Supervisor
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // A full disk, a read-only directory, a spawn that failed: this master keeps serving as it was.
-            MasterLog.ReexecFailed(logger, e);
+            // A full disk, a read-only directory, a spawn that failed, files root must not load: this master keeps serving as it was.
+            MasterLog.ReexecFailed(logger, e.Message);
             metrics?.Reexeced("failed", null);
             return $"the new master could not be started: {e.Message}";
         }

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Fugue.Hosting.Master.Trust;
 using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;
 using Fugue.Hosting.Worker;
@@ -81,6 +82,10 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
     /// </summary>
     public ChildProcess LaunchSuccessor(int? lockFd)
     {
+        if (AppFiles.Refusal(options.User, _runAs, command) is { } refusal)
+        {
+            throw new UnauthorizedAccessException(refusal);
+        }
         var fds = spawn.Listeners.Bound.Select(l => l.Fd).ToList();
         var sockets = spawn.Listeners.Bound.Select((l, i) => new InheritedSocket(FdLayout.Listener(i), l.ListenEntry)).ToList();
         int? PassIf(int? fd) => fd is int passed ? Pass(fds, passed) : null;

@@ -240,25 +240,15 @@ internal static unsafe partial class Posix
         }
     }
 
-    /// <summary>
-    /// Whether <paramref name="who"/> may write <paramref name="path"/> (followed if a link) by its mode bits: as its
-    /// owner, through one of its groups, or as anyone. False when it does not exist.
-    /// </summary>
-    public static bool IsWritableBy(string path, Credentials who)
+    /// <summary>What <paramref name="path"/> itself is (lstat: a symlink is not followed); null when nothing is there.</summary>
+    public static FileEntry? Entry(string path)
     {
         stat st;
         byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
         fixed (byte* p = bytes)
         {
-            if (stat(p, &st) != 0)
-            {
-                return false;
-            }
+            return lstat(p, &st) == 0 ? new FileEntry((uint)st.st_uid, (uint)st.st_mode) : null;
         }
-        uint mode = (uint)st.st_mode;
-        return ((uint)st.st_uid == who.Uid && (mode & 0x80 /* 0200 */) != 0)
-            || (((uint)st.st_gid == who.Gid || who.Groups.Contains((uint)st.st_gid)) && (mode & 0x10 /* 0020 */) != 0)
-            || (mode & 0x2 /* 0002 */) != 0;
     }
 
     /// <summary>

@@ -1,0 +1,20 @@
+namespace Fugue.Hosting.Native;
+
+/// <summary>A directory entry as lstat sees it: its owner and its mode (type and permission bits).</summary>
+internal readonly record struct FileEntry(uint Owner, uint Mode)
+{
+    private const uint TypeMask = 0xF000, DirectoryType = 0x4000, LinkType = 0xA000;
+
+    public bool IsDirectory => (Mode & TypeMask) == DirectoryType;
+
+    public bool IsLink => (Mode & TypeMask) == LinkType;
+
+    /// <summary>Writable by its group or by anyone (mode 022).</summary>
+    public bool WritableByOthers => (Mode & 0x12) != 0;
+
+    /// <summary>The sticky bit: only an entry's owner (or root) may remove or rename it.</summary>
+    public bool Sticky => (Mode & 0x200) != 0;
+
+    /// <summary>The permission bits in octal, as ls and chmod write them.</summary>
+    public string Permissions => Convert.ToString(Mode & 0xFFF, 8).PadLeft(4, '0');
+}
