@@ -34,8 +34,10 @@ internal sealed class RequestCounts
     /// <summary>Requests completed in status class <paramref name="index"/> of <see cref="StatusClasses"/>.</summary>
     public long ByClass(int index) => _values[FirstStatus + index];
 
-    /// <summary>The completed requests' durations, summed.</summary>
-    public TimeSpan Duration => TimeSpan.FromMicroseconds(_values[DurationIndex]);
+    /// <summary>The completed requests' durations, summed; at most <see cref="TimeSpan.MaxValue"/>, whatever a worker wrote.</summary>
+    public TimeSpan Duration => _values[DurationIndex] > TimeSpan.MaxValue.Ticks / TimeSpan.TicksPerMicrosecond
+        ? TimeSpan.MaxValue
+        : TimeSpan.FromTicks(_values[DurationIndex] * TimeSpan.TicksPerMicrosecond);
 
     /// <summary>Completed requests that took at most <see cref="BucketBounds"/>[<paramref name="index"/>] (the last: any time).</summary>
     public long Bucket(int index) => _values[FirstBucket + index];

@@ -15,7 +15,8 @@ namespace Fugue.Hosting.Master;
 /// user made first is refused, not used). A master binds a hidden name beside the path and renames it over the path
 /// when it serves, so the path always answers: the old master until the new one has taken over. A client of the
 /// master's user or root sends one request line and gets one JSON line back when the master has done it; anyone else
-/// is refused. Each client has a few seconds to send its line, and a few clients are served at once.
+/// is refused. Each client has a few seconds to send its line and to take its answer, every request is answered (an
+/// error when doing it failed), and a few clients are served at once.
 /// </summary>
 internal sealed class ControlSocket(IOptions<FugueOptions> options, IHostEnvironment environment, MasterInbox inbox, ILogger<ControlSocket> logger)
     : IDisposable
@@ -146,9 +147,11 @@ internal sealed class ControlSocket(IOptions<FugueOptions> options, IHostEnviron
                 keepOpen = request.Verb == ControlVerb.Stop && reply.Ok; // the client sees end of file when the master has exited
             }
             byte[] json = JsonSerializer.SerializeToUtf8Bytes(reply, ControlJson.Default.ControlReply);
-            await client.SendAsync(json.Append((byte)'\n').ToArray(), SocketFlags.None).ConfigureAwait(false);
+            // A client that never reads gives its place back when the deadline passes.
+            using var sending = new CancellationTokenSource(RequestTimeout);
+            await client.SendAsync(json.Append((byte)'\n').ToArray(), SocketFlags.None, sending.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException or OperationCanceledException)
         {
         }
         finally

@@ -85,7 +85,17 @@ internal sealed partial class Supervisor(
     /// <summary>One event; whatever it throws stays in it (logged, event 40).</summary>
     public void Handle(MasterEvent e)
     {
-        Contain(e, HandleEvent);
+        if (e is MasterEvent.Command command)
+        {
+            // Every request is answered, an error when it failed, so that its client (and its place at the socket) goes.
+            var reply = new OnceReply(command.Reply);
+            if (!Contain(command with { Reply = reply }, HandleEvent))
+            {
+                reply.Complete(ControlReply.Failed($"the master failed while doing '{command.Request.Verb}' (event 40); it serves on"));
+            }
+            return;
+        }
+        _ = Contain(e, HandleEvent);
         if (e is MasterEvent.FromWorker(var sender, _))
         {
             sender.Handled();
@@ -150,21 +160,24 @@ internal sealed partial class Supervisor(
     /// next. Each step leaves the state consistent before anything in it can throw (a child is recorded before it is
     /// signalled), so a failed step at worst leaves work for the next pass.
     /// </summary>
-    public void Contain<T>(T subject, Action<T> step)
+    /// <returns>Whether the step ran to its end.</returns>
+    public bool Contain<T>(T subject, Action<T> step)
     {
         try
         {
             step(subject);
+            return true;
         }
 #pragma warning disable CA1031 // one event's failure must not end the master
         catch (Exception e)
 #pragma warning restore CA1031
         {
             MasterLog.StepFailed(logger, subject?.ToString() ?? "", e);
+            return false;
         }
     }
 
-    public void Contain(string what, Action step) => Contain(what, _ => step());
+    public void Contain(string what, Action step) => _ = Contain(what, _ => step());
 
     private void HandleEvent(MasterEvent e)
     {

@@ -32,6 +32,21 @@ public sealed class ControlCommandTests
     }
 
     [Fact]
+    public void A_command_whose_handling_throws_is_answered_with_an_error_so_the_client_slot_is_freed()
+    {
+        using var h = new SupervisorHarness();
+        h.StartAll();
+        h.Processes.UsageFailure = new OverflowException("a worker's cell");
+
+        var status = h.Command("status");
+
+        Assert.Equal((false, 1), (status.Reply?.Ok, status.Answers));
+        Assert.Equal(1, h.Count(StepFailed));
+        h.Processes.UsageFailure = null;
+        Assert.True(h.Command("status").Reply!.Ok); // the next one is answered as ever
+    }
+
+    [Fact]
     public void Reload_is_answered_when_the_roll_is_done_and_refused_while_one_is_under_way()
     {
         using var h = new SupervisorHarness();

@@ -145,7 +145,10 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
     public bool TellOldMaster(int channelFd) => true;
 
     /// <summary>A fixed figure per child: the status reports what the system says.</summary>
-    public ProcessUsage Usage(ChildProcess child) => new(Connections(child), 1_048_576L * child.WorkerId, 0.25);
+    public ProcessUsage Usage(ChildProcess child) => UsageFailure is { } failure ? throw failure : new(Connections(child), 1_048_576L * child.WorkerId, 0.25);
+
+    /// <summary>What <see cref="Usage"/> throws, when set: a bug reached while answering <c>status</c>.</summary>
+    public Exception? UsageFailure { get; set; }
 
     /// <summary>What <see cref="TrafficNow"/> answers.</summary>
     public TrafficStatus? Traffic { get; set; }

@@ -85,9 +85,13 @@ public sealed unsafe class RequestCountTests
             raw[stripe * RequestTable.StripeLongs] = -1_000; // in flight
         }
 
+        raw[RequestCounts.DurationIndex] = long.MaxValue; // microseconds past what a TimeSpan holds
+
         var counts = totals.Worker(cell);
         Assert.Equal(long.MaxValue, counts.ByClass(TwoXx));
         Assert.Equal(0, counts.InFlight);
+        Assert.Equal(TimeSpan.MaxValue, counts.Duration);
+        Assert.True(RequestWindow.BusyRatio(counts, TimeSpan.FromMinutes(1), 2) is double busy && double.IsFinite(busy));
         totals.Reaped(cell);
         Assert.Equal(long.MaxValue, totals.Total().Completed);
         Assert.Null(RequestCounts.None.Quantile(0.5));
