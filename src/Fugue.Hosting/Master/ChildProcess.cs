@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Threading.Channels;
+using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master;
@@ -83,6 +84,9 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
 
     /// <summary>Its cell in the <see cref="ConnectionTable"/> (workers only), freed when it is reaped.</summary>
     public int? ConnectionCell { get; set; }
+
+    /// <summary>What signals it (<see cref="IMasterSystem.Signal"/>); null for a child that is no process of this machine (tests).</summary>
+    public ProcessHandle? Handle { get; init; }
 
     /// <summary>Its cell in the <see cref="RequestTable"/> (workers only); its counts stay in the totals when it is reaped.</summary>
     public int? RequestCell { get; set; }

@@ -13,8 +13,11 @@ internal interface IMasterSystem
     /// <summary>A launcher for children of one configuration (at start, and for each HUP the master accepts).</summary>
     IChildLauncher Launcher(FugueOptions options);
 
-    /// <summary>Sends a signal; false when the process is gone.</summary>
-    bool Signal(int pid, int signal);
+    /// <summary>
+    /// Sends a signal to that child only (<see cref="ProcessHandle"/>): false when it is gone, and always once it was
+    /// reaped, when its pid may be another process's.
+    /// </summary>
+    bool Signal(ChildProcess child, int signal);
 
     /// <summary>Asks a worker to stop as the last one serving (<see cref="ControlMessage.ClusterStopping"/>); false when it cannot be told.</summary>
     bool TellClusterStopping(ChildProcess worker);

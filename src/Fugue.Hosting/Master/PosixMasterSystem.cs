@@ -13,7 +13,7 @@ internal sealed class PosixMasterSystem(SpawnContext spawn) : IMasterSystem
     public IChildLauncher Launcher(FugueOptions options) =>
         new WorkerLauncher(spawn, AppCommandLine.Current(), options);
 
-    public bool Signal(int pid, int signal) => Posix.Kill(pid, signal);
+    public bool Signal(ChildProcess child, int signal) => child.Handle?.Signal(signal) ?? false;
 
     public bool TellClusterStopping(ChildProcess worker) => worker.TellClusterStopping();
 
@@ -25,6 +25,7 @@ internal sealed class PosixMasterSystem(SpawnContext spawn) : IMasterSystem
         {
             return null;
         }
+        child.Handle?.Released();
         child.CloseChannel();
         spawn.Tables.Release(child);
         // What it wrote last is read (and its output sockets closed) before its exit is reported.

@@ -104,7 +104,7 @@ internal sealed partial class Supervisor
         foreach (var child in Children().Where(w => w.PastKillTimeout))
         {
             MasterLog.KillingLateWorker(logger, child.WorkerId, child.Pid, child.Settings.KillTimeout.TotalSeconds);
-            system.Signal(child.Pid, Posix.SIGKILL);
+            system.Signal(child, Posix.SIGKILL);
             child.MarkKilled();
         }
     }

@@ -120,7 +120,7 @@ internal sealed partial class Supervisor
             _retiring.Add(late);
             slot.Incoming = null;
             late.MarkKilled();
-            system.Signal(late.Pid, Posix.SIGKILL);
+            system.Signal(late, Posix.SIGKILL);
             ReplacementFailed(slot, $"the new worker {late.WorkerId} (pid {late.Pid}) was not ready within {late.Settings.BootTimeout.TotalSeconds}s; last stderr: {late.LastOutput}");
         }
         // A worker starting in its own slot (first start, after a crash, TTIN) that is late fails like a crash: its
@@ -129,13 +129,13 @@ internal sealed partial class Supervisor
         {
             late.BootTimedOut = true;
             MasterLog.BootTimedOut(logger, late.WorkerId, late.Pid, late.Settings.BootTimeout.TotalSeconds);
-            system.Signal(late.Pid, Posix.SIGKILL);
+            system.Signal(late, Posix.SIGKILL);
         }
         if (_succession.Starting is { } successor && IsLate(successor))
         {
             _retiring.Add(successor);
             successor.MarkKilled();
-            system.Signal(successor.Pid, Posix.SIGKILL);
+            system.Signal(successor, Posix.SIGKILL);
             RollBack(successor, $"was not ready within {successor.BootDeadline.TotalSeconds}s");
         }
     }

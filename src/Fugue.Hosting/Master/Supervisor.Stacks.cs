@@ -34,7 +34,7 @@ internal sealed partial class Supervisor
         worker.Heard(); // one capture; the reap restarts the slot
         if (!StartCapture(worker, "hung", reply: null, killAfter: true))
         {
-            system.Signal(worker.Pid, Posix.SIGKILL);
+            system.Signal(worker, Posix.SIGKILL);
         }
     }
 
@@ -81,7 +81,7 @@ internal sealed partial class Supervisor
             }
             if (killAfter)
             {
-                system.Signal(worker.Pid, Posix.SIGKILL);
+                system.Signal(worker, Posix.SIGKILL);
             }
         }
     }

@@ -151,7 +151,7 @@ internal sealed partial class Supervisor(
     {
         foreach (var child in Children())
         {
-            system.Signal(child.Pid, Posix.SIGKILL);
+            system.Signal(child, Posix.SIGKILL);
         }
     }
 
@@ -318,7 +318,7 @@ internal sealed partial class Supervisor(
             child.MarkStopping();
             if (!(last && child.Kind == ChildKind.Worker && system.TellClusterStopping(child)))
             {
-                system.Signal(child.Pid, Posix.SIGTERM);
+                system.Signal(child, Posix.SIGTERM);
             }
         }
     }

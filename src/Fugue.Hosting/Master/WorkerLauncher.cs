@@ -134,6 +134,7 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
             var process = new ChildProcess(kind, workerId, generation, pid, _settings, new Socket(new SafeSocketHandle(master, ownsHandle: true)) { Blocking = false }, spawn.Time)
             {
                 StartedAt = priority,
+                Handle = ProcessHandle.Of(pid),
             };
             _ = process.ReadAsync(spawn.Inbox);
             return process;

@@ -24,6 +24,14 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int waitpid(int pid, int* status, int options);
 
+    // The same numbers on every architecture (Linux 5.3+); called through syscall(2), since glibc wraps them only from 2.36.
+    public const long SYS_pidfd_send_signal = 424;
+    public const long SYS_pidfd_open = 434;
+    public const int ENOSYS = 38;
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial long syscall(long number, long arg1, long arg2, long arg3, long arg4);
+
     public const int PR_SET_NO_NEW_PRIVS = 38;
 
     [LibraryImport(Lib, SetLastError = true)]

@@ -74,8 +74,14 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
         return true;
     }
 
-    public bool Signal(int pid, int signal)
+    /// <summary>As the real one: nothing reaches a child once it was reaped (its pid may be another process's).</summary>
+    public bool Signal(ChildProcess child, int signal)
     {
+        int pid = child.Pid;
+        if (_exited.ContainsKey(-pid))
+        {
+            return false;
+        }
         Signals.Add((pid, signal));
         if (ExitOnSignal && !_exited.ContainsKey(pid))
         {
