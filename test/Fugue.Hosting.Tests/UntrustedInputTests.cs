@@ -127,6 +127,36 @@ public sealed class UntrustedInputTests
         }
     }
 
+    [RootFact]
+    public unsafe void A_pid_lock_file_another_user_could_open_and_hold_is_replaced_and_the_new_one_is_private()
+    {
+        string dir = Directory.CreateTempSubdirectory("fugue-test-pidlock-").FullName;
+        try
+        {
+            string pid = Path.Combine(dir, "app.pid"), lockPath = pid + ".lock";
+            File.WriteAllText(lockPath, "");
+            File.SetUnixFileMode(lockPath, (UnixFileMode)0x1A4); // 0644, as left by an unclean exit
+            fixed (byte* p = Encoding.UTF8.GetBytes(lockPath + "\0"))
+            {
+                Assert.Equal(0, Tmds.Linux.LibC.chown(p, 65534, 65534));
+            }
+            using var squatter = File.Open(lockPath, FileMode.Open, FileAccess.Read); // any local user may open it and flock
+            Assert.True(Posix.TryLockExclusive(squatter.SafeFileHandle));
+
+            using var master = new Fugue.Hosting.Master.PidFile(pid);
+            master.Acquire();
+
+            var entry = Posix.Entry(lockPath)!.Value;
+            Assert.Equal((0u, "0600"), (entry.Owner, entry.Permissions));
+            using var second = new Fugue.Hosting.Master.PidFile(pid);
+            Assert.Contains("another master", Assert.Throws<InvalidOperationException>(second.Acquire).Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void A_directory_prepared_for_the_workers_is_never_a_symlinks_target()
     {

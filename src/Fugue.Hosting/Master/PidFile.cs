@@ -14,6 +14,8 @@ namespace Fugue.Hosting.Master;
 /// </summary>
 internal sealed class PidFile(string path) : IDisposable
 {
+    private const uint PrivateMode = 0x180; // 0600
+
     private FileStream? _lock;
 
     public string Path { get; } = System.IO.Path.GetFullPath(path);
@@ -30,7 +32,7 @@ internal sealed class PidFile(string path) : IDisposable
     {
         try
         {
-            var handle = Posix.OpenNoFollow(LockPath, exclusive: false);
+            var handle = OpenLock();
             if (!Posix.TryLockExclusive(handle))
             {
                 handle.Dispose();
@@ -44,6 +46,27 @@ internal sealed class PidFile(string path) : IDisposable
         {
             throw new InvalidOperationException($"{FugueOptions.SectionName}:PidFile = '{Path}': {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// The lock file, this master's user's and mode 0600, so that no other user can open it (flock needs only a
+    /// descriptor) and keep every master from starting. One that is not (another user made it, or others may open it)
+    /// is replaced: whoever holds its lock holds nothing.
+    /// </summary>
+    private SafeFileHandle OpenLock()
+    {
+        var handle = Posix.OpenNoFollow(LockPath, exclusive: false, PrivateMode);
+        if (Posix.Entry(handle) is { } entry && entry.Owner == (uint)Posix.EffectiveUid && (entry.Mode & 0x3F) == 0)
+        {
+            return handle;
+        }
+        var opened = Posix.FileIdentity(handle);
+        handle.Dispose();
+        if (Posix.FileIdentity(LockPath) == opened)
+        {
+            File.Delete(LockPath); // not a file another master made meanwhile: that one is kept, and its lock decides
+        }
+        return Posix.OpenNoFollow(LockPath, exclusive: true, PrivateMode);
     }
 
     /// <summary>Keeps the lock a previous master handed over (USR2), already held through the inherited descriptor.</summary>

@@ -138,15 +138,15 @@ internal static unsafe partial class Posix
     }
 
     /// <summary>
-    /// Opens a file for reading and writing (created 0644) without following a symlink at its last component;
-    /// <paramref name="exclusive"/>: it must not exist yet.
+    /// Opens a file for reading and writing (created with <paramref name="mode"/>, 0644 unless given) without following
+    /// a symlink at its last component; <paramref name="exclusive"/>: it must not exist yet.
     /// </summary>
-    public static Microsoft.Win32.SafeHandles.SafeFileHandle OpenNoFollow(string path, bool exclusive)
+    public static Microsoft.Win32.SafeHandles.SafeFileHandle OpenNoFollow(string path, bool exclusive, uint mode = 0x1A4)
     {
         byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
         fixed (byte* p = bytes)
         {
-            int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (exclusive ? O_EXCL : 0), 0x1A4 /* 0644 */);
+            int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (exclusive ? O_EXCL : 0), (mode_t)mode);
             return fd < 0 ? throw Error($"open({path})", errno_get()) : new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
         }
     }
@@ -238,6 +238,20 @@ internal static unsafe partial class Posix
         {
             return lstat(p, &st) == 0 ? ((ulong)st.st_dev, (ulong)st.st_ino) : null;
         }
+    }
+
+    /// <summary>The device and inode of an open file (fstat).</summary>
+    public static (ulong Device, ulong Inode) FileIdentity(System.Runtime.InteropServices.SafeHandle file)
+    {
+        stat st;
+        return fstat((int)file.DangerousGetHandle(), &st) == 0 ? ((ulong)st.st_dev, (ulong)st.st_ino) : throw Error("fstat", errno_get());
+    }
+
+    /// <summary>What an open file is (fstat).</summary>
+    public static FileEntry Entry(System.Runtime.InteropServices.SafeHandle file)
+    {
+        stat st;
+        return fstat((int)file.DangerousGetHandle(), &st) == 0 ? new FileEntry((uint)st.st_uid, (uint)st.st_mode) : throw Error("fstat", errno_get());
     }
 
     /// <summary>What <paramref name="path"/> itself is (lstat: a symlink is not followed); null when nothing is there.</summary>
