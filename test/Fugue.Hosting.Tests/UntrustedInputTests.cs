@@ -182,6 +182,37 @@ public sealed class UntrustedInputTests
         }
     }
 
+    [RootFact]
+    public unsafe void A_link_another_user_planted_above_the_last_component_is_not_followed_but_roots_own_is()
+    {
+        string dir = Directory.CreateTempSubdirectory("fugue-test-prepare-").FullName;
+        try
+        {
+            string elsewhere = Path.Combine(dir, "elsewhere");
+            Directory.CreateDirectory(elsewhere);
+            string theirs = Path.Combine(dir, "theirs");
+            Directory.CreateDirectory(theirs);
+            string planted = Path.Combine(theirs, "app");
+            File.CreateSymbolicLink(planted, elsewhere);
+            fixed (byte* p = Encoding.UTF8.GetBytes(planted + "\0"))
+            {
+                Assert.Equal(0, Tmds.Linux.LibC.lchown(p, 65534, 65534)); // the workers' user owns the link
+            }
+
+            Assert.Throws<IOException>(() => Posix.PrepareDirectory(Path.Combine(planted, "stacks"), new Fugue.Hosting.Native.Credentials(65534, 65534, [65534])));
+            Assert.False(Directory.Exists(Path.Combine(elsewhere, "stacks"))); // nothing made through it
+
+            string ours = Path.Combine(dir, "run");
+            File.CreateSymbolicLink(ours, elsewhere); // as /var/run -> /run
+            Posix.PrepareDirectory(Path.Combine(ours, "stacks"), null);
+            Assert.Equal((UnixFileMode)0x1C0, File.GetUnixFileMode(Path.Combine(elsewhere, "stacks")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [RootFact("/usr/bin/setpriv")] // the squatter runs as uid 65534, in perl-base's perl
     public void The_client_does_not_trust_an_answer_from_another_user_nor_an_endless_one()
     {

@@ -267,35 +267,129 @@ internal static unsafe partial class Posix
 
     /// <summary>
     /// Makes <paramref name="path"/> a directory (its parents too) of <paramref name="owner"/> (null: this process's),
-    /// mode 0700, acting on the directory itself: opened without following a symlink, then fchown and fchmod. A root
-    /// master prepares directories for workers whose user may own the parent: a symlink planted there must not turn
-    /// root's chown and chmod onto /etc.
+    /// mode 0700, acting on the directory itself. A root master prepares directories for workers whose user may own a
+    /// parent: each component is opened from the one before it without following a link (openat with O_NOFOLLOW), a
+    /// missing one made there (mkdirat), so that no link planted anywhere on the path turns root's mkdir, chown and
+    /// chmod onto /etc. A link above the last component is followed only when root or this process's user owns it
+    /// (<c>/var/run -&gt; /run</c>); at the last component, never.
     /// </summary>
     public static void PrepareDirectory(string path, Credentials? owner)
     {
-        Directory.CreateDirectory(path);
-        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
-        fixed (byte* p = bytes)
+        int fd = OpenDirectoryAlong(System.IO.Path.GetFullPath(path));
+        try
         {
-            int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-            if (fd < 0)
+            if (owner is not null && fchown(fd, owner.Uid, owner.Gid) != 0)
             {
-                throw new IOException($"{path} is not a directory of its own (a symlink, or unreadable): {new System.ComponentModel.Win32Exception(errno_get()).Message}");
+                throw Error($"fchown({path})", errno_get());
             }
-            try
+            if (fchmod(fd, (mode_t)0x1C0u) != 0)
             {
-                if (owner is not null && fchown(fd, owner.Uid, owner.Gid) != 0)
+                throw Error($"fchmod({path})", errno_get());
+            }
+        }
+        finally
+        {
+            Close(fd);
+        }
+    }
+
+    private static int OpenDirectoryAlong(string path)
+    {
+        const int MaxLinks = 40, O_PATH = 0x200000;
+        var rest = new Stack<string>();
+        PushComponents(rest, path);
+        int dir = OpenRoot();
+        string walked = "";
+        int links = 0;
+        try
+        {
+            while (rest.TryPop(out string? name))
+            {
+                bool last = rest.Count == 0;
+                byte[] bytes = Encoding.UTF8.GetBytes(name + "\0");
+                fixed (byte* p = bytes)
                 {
-                    throw Error($"fchown({path})", errno_get());
-                }
-                if (fchmod(fd, (mode_t)0x1C0u) != 0)
-                {
-                    throw Error($"fchmod({path})", errno_get());
+                    int next = openat(dir, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+                    int errno = next < 0 ? errno_get() : 0;
+                    if (next >= 0)
+                    {
+                        Close(dir);
+                        dir = next;
+                        walked += "/" + name;
+                        continue;
+                    }
+                    if (errno == ENOENT)
+                    {
+                        if (mkdirat(dir, p, (mode_t)0x1EDu) != 0 && errno_get() != EEXIST)
+                        {
+                            throw Error($"mkdir({walked}/{name})", errno_get());
+                        }
+                        rest.Push(name);
+                        continue;
+                    }
+                    if (errno != ELOOP && errno != ENOTDIR)
+                    {
+                        throw Error($"open({walked}/{name})", errno);
+                    }
+                    // A link, or not a directory: only a link root or this user made, above the last component, is followed.
+                    int at = openat(dir, p, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+                    stat st;
+                    bool trustedLink = at >= 0 && fstat(at, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
+                        && ((uint)st.st_uid == 0 || (int)(uint)st.st_uid == EffectiveUid);
+                    if (at >= 0)
+                    {
+                        Close(at);
+                    }
+                    if (last || !trustedLink || ++links > MaxLinks)
+                    {
+                        throw new IOException($"{walked}/{name} is not a directory of its own (a symlink {(last ? "" : "another user made ")}or a file is there)");
+                    }
+                    byte[] target = new byte[4096];
+                    long n;
+                    fixed (byte* t = target)
+                    {
+                        n = (long)readlinkat(dir, p, t, (size_t)(ulong)target.Length);
+                    }
+                    if (n <= 0)
+                    {
+                        throw Error($"readlink({walked}/{name})", errno_get());
+                    }
+                    string linked = Encoding.UTF8.GetString(target, 0, (int)n);
+                    if (linked.StartsWith('/'))
+                    {
+                        Close(dir);
+                        dir = OpenRoot();
+                        walked = "";
+                    }
+                    PushComponents(rest, linked);
                 }
             }
-            finally
+            return dir;
+        }
+        catch
+        {
+            Close(dir);
+            throw;
+        }
+    }
+
+    private static int OpenRoot()
+    {
+        fixed (byte* root = "/\0"u8)
+        {
+            int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+            return fd >= 0 ? fd : throw Error("open(/)", errno_get());
+        }
+    }
+
+    private static void PushComponents(Stack<string> rest, string path)
+    {
+        string[] names = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        for (int i = names.Length - 1; i >= 0; i--)
+        {
+            if (names[i] != ".")
             {
-                Close(fd);
+                rest.Push(names[i]);
             }
         }
     }
