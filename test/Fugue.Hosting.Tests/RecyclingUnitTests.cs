@@ -70,6 +70,19 @@ public sealed class RecyclingUnitTests
 
             Assert.NotEqual(stale, socket);
             Assert.True(Fugue.Hosting.Native.Posix.IsSocket(socket), socket);
+
+            // Reached as itself, not through a link: a link planted in its place names a socket of someone else's choosing.
+            string link = Path.Combine(dir, $"fugue-test-link-{Environment.ProcessId}");
+            File.CreateSymbolicLink(link, socket);
+            try
+            {
+                Assert.Throws<IOException>(() => Fugue.Hosting.Native.Posix.OpenSocketNoFollow(link));
+                Fugue.Hosting.Native.Posix.Close(Fugue.Hosting.Native.Posix.OpenSocketNoFollow(socket));
+            }
+            finally
+            {
+                File.Delete(link);
+            }
         }
         finally
         {

@@ -30,15 +30,16 @@ internal static class StackCapture
     public static async Task<string> CaptureAsync(int pid, string name, TimeSpan timeout)
     {
         string socketPath = SocketOf(pid);
+        string shown = ControlCharacters.Escape(socketPath);
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         using var cancel = new CancellationTokenSource(timeout);
         try
         {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancel.Token).ConfigureAwait(false);
+            await ConnectNoFollowAsync(socket, socketPath, cancel.Token).ConfigureAwait(false);
             // Anyone may bind a name in /tmp: only the worker's own socket is told where to write.
             if (Native.Posix.PeerCredentials(socket).Pid != pid)
             {
-                throw new IOException($"{socketPath} is not pid {pid}'s");
+                throw new IOException($"{shown} is not pid {pid}'s");
             }
             await socket.SendAsync(Request(name), cancel.Token).ConfigureAwait(false);
             using var answer = new NetworkStream(socket, ownsSocket: false);
@@ -46,7 +47,7 @@ internal static class StackCapture
             await answer.ReadExactlyAsync(header, cancel.Token).ConfigureAwait(false);
             if (!header.AsSpan(0, Magic.Length).SequenceEqual(Magic) || header[16] != ServerCommandSet)
             {
-                throw new IOException($"{socketPath} answered something other than the diagnostics protocol");
+                throw new IOException($"{shown} answered something other than the diagnostics protocol");
             }
             int size = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(14));
             byte[] payload = new byte[Math.Max(0, size - header.Length)];
@@ -63,7 +64,7 @@ internal static class StackCapture
         }
         catch (SocketException e)
         {
-            throw new IOException($"{socketPath}: {e.Message}", e);
+            throw new IOException($"{shown}: {e.Message}", e);
         }
         catch (EndOfStreamException e)
         {
@@ -73,20 +74,23 @@ internal static class StackCapture
     }
 
     /// <summary>
-    /// The runtime's diagnostics socket of <paramref name="pid"/>, in its TMPDIR: <c>dotnet-diagnostic-&lt;pid&gt;-&lt;key&gt;-socket</c>,
-    /// the key the process's start time in clock ticks (field 22 of <c>/proc/&lt;pid&gt;/stat</c>). Sockets of killed
-    /// processes stay behind, and pids come round again: one of an earlier process with this pid only refuses.
+    /// The runtime's diagnostics socket of <paramref name="pid"/>: the listening unix socket the worker itself holds
+    /// (its inode among <c>/proc/&lt;pid&gt;/fd</c>, its path in <c>/proc/net/unix</c>) named
+    /// <c>dotnet-diagnostic-&lt;pid&gt;-&lt;key&gt;-socket</c>, the key the process's start time in clock ticks (field 22 of
+    /// <c>/proc/&lt;pid&gt;/stat</c>). Nothing the worker says of itself (its environment's TMPDIR, which it can rewrite)
+    /// picks the socket; sockets of killed processes that stay behind are nobody's now and are never chosen.
     /// </summary>
     internal static string SocketOf(int pid)
     {
-        string dir = "/tmp";
+        string name = $"dotnet-diagnostic-{pid}-{StartTime(pid)}-socket";
+        var held = new HashSet<string>(StringComparer.Ordinal);
         try
         {
-            foreach (string variable in File.ReadAllText($"/proc/{pid}/environ").Split('\0'))
+            foreach (string fd in Directory.GetFiles($"/proc/{pid}/fd"))
             {
-                if (variable.StartsWith("TMPDIR=", StringComparison.Ordinal) && variable.Length > "TMPDIR=".Length)
+                if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith("socket:[", StringComparison.Ordinal))
                 {
-                    dir = variable["TMPDIR=".Length..];
+                    held.Add(target["socket:[".Length..^1]);
                 }
             }
         }
@@ -94,9 +98,39 @@ internal static class StackCapture
         {
             throw new IOException($"pid {pid} is gone", e);
         }
-        string socket = Path.Combine(dir, $"dotnet-diagnostic-{pid}-{StartTime(pid)}-socket");
-        return File.Exists(socket) ? socket
-            : throw new IOException($"pid {pid} has no diagnostics socket {socket} (a Native AOT app, or DOTNET_EnableDiagnostics=0)");
+        const string Listening = "00010000";
+        foreach (string line in File.ReadLines("/proc/net/unix").Skip(1))
+        {
+            // Num RefCount Protocol Flags Type St Inode Path
+            string[] fields = line.Split(' ', 8, StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length == 8 && fields[3] == Listening && held.Contains(fields[6]) && Path.GetFileName(fields[7]) == name)
+            {
+                return fields[7];
+            }
+        }
+        throw new IOException($"pid {pid} holds no diagnostics socket {name} (a Native AOT app, or DOTNET_EnableDiagnostics=0)");
+    }
+
+    /// <summary>Connects to the socket at <paramref name="path"/> itself, through no link another user made (<see cref="Posix.OpenSocketNoFollow"/>).</summary>
+    private static async Task ConnectNoFollowAsync(Socket socket, string path, CancellationToken cancel)
+    {
+        int fd;
+        try
+        {
+            fd = Posix.OpenSocketNoFollow(path);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"{ControlCharacters.Escape(path)}: {e.Message}", e);
+        }
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint($"/proc/self/fd/{fd}"), cancel).ConfigureAwait(false);
+        }
+        finally
+        {
+            Posix.Close(fd);
+        }
     }
 
     /// <summary>When the process started, in clock ticks since boot.</summary>

@@ -275,7 +275,7 @@ internal static unsafe partial class Posix
     /// </summary>
     public static void PrepareDirectory(string path, Credentials? owner)
     {
-        int fd = OpenDirectoryAlong(System.IO.Path.GetFullPath(path));
+        int fd = OpenDirectoryAlong(System.IO.Path.GetFullPath(path), create: true);
         try
         {
             if (owner is not null && fchown(fd, owner.Uid, owner.Gid) != 0)
@@ -293,7 +293,41 @@ internal static unsafe partial class Posix
         }
     }
 
-    private static int OpenDirectoryAlong(string path)
+    /// <summary>
+    /// An O_PATH descriptor of the unix socket at <paramref name="path"/> itself, reached as <see cref="PrepareDirectory"/>
+    /// reaches a directory (making nothing): connected to through <c>/proc/self/fd/N</c>, no link decides which socket
+    /// that is.
+    /// </summary>
+    public static int OpenSocketNoFollow(string path)
+    {
+        const int O_PATH = 0x200000;
+        string full = System.IO.Path.GetFullPath(path);
+        int dir = OpenDirectoryAlong(System.IO.Path.GetDirectoryName(full) ?? "/", create: false);
+        try
+        {
+            fixed (byte* p = Encoding.UTF8.GetBytes(System.IO.Path.GetFileName(full) + "\0"))
+            {
+                int fd = openat(dir, p, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+                if (fd < 0)
+                {
+                    throw Error($"open({full})", errno_get());
+                }
+                stat st;
+                if (fstat(fd, &st) != 0 || (st.st_mode & S_IFMT) != S_IFSOCK)
+                {
+                    Close(fd);
+                    throw new IOException($"{full} is not a socket (a link, or a file, is there)");
+                }
+                return fd;
+            }
+        }
+        finally
+        {
+            Close(dir);
+        }
+    }
+
+    private static int OpenDirectoryAlong(string path, bool create)
     {
         const int MaxLinks = 40, O_PATH = 0x200000;
         var rest = new Stack<string>();
@@ -318,7 +352,7 @@ internal static unsafe partial class Posix
                         walked += "/" + name;
                         continue;
                     }
-                    if (errno == ENOENT)
+                    if (errno == ENOENT && create)
                     {
                         if (mkdirat(dir, p, (mode_t)0x1EDu) != 0 && errno_get() != EEXIST)
                         {
