@@ -4,7 +4,7 @@ using System.Text;
 namespace Fugue.Hosting.Master;
 
 /// <summary>
-/// sd_notify for a master run by systemd (Type=notify, NotifyAccess=all): READY, RELOADING, MAINPID, STOPPING and
+/// sd_notify for a master run by systemd (Type=notify, NotifyAccess=main: only the unit's main pid is believed): READY, RELOADING, MAINPID, STOPPING and
 /// STATUS lines, and WATCHDOG when the unit sets WatchdogSec. Does nothing when NOTIFY_SOCKET is not set. Workers never
 /// see NOTIFY_SOCKET nor the watchdog's variables.
 /// </summary>
@@ -40,7 +40,8 @@ internal sealed class SystemdNotifier
 
     /// <summary>
     /// WATCHDOG_USEC, for this process: WATCHDOG_PID, when set, must be this pid (as sd_watchdog_enabled checks). A new
-    /// master (USR2) inherits the interval without the old master's pid, and pets too (NotifyAccess=all).
+    /// master (USR2) inherits the interval without the old master's pid and pets too; systemd takes its pets once it is
+    /// the unit's main pid, after the handover.
     /// </summary>
     internal static TimeSpan? WatchdogOf(string? usec, string? pid) =>
         long.TryParse(usec, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long us) && us > 0

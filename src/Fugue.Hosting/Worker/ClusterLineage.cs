@@ -15,7 +15,13 @@ internal sealed class ClusterLineage(int masterPid, int? predecessorPid, Func<in
     {
     }
 
-    /// <summary>Whether the process <paramref name="pid"/> is of this cluster.</summary>
+    /// <summary>
+    /// Whether the process <paramref name="pid"/> is of this cluster. The parents are read after the pid was taken from
+    /// a socket's credentials, so the pid may name a newer process by then; that cannot turn a stranger into a member:
+    /// a pid passes only if the process now holding it is a child or grandchild of this master, that is, of the
+    /// cluster itself. The check tells this cluster's workers from another app's of the same user, not from an
+    /// adversary: every process of the workers' user can ptrace them already.
+    /// </summary>
     public bool Includes(int pid)
     {
         if (parentOf(pid) is not int parent)
