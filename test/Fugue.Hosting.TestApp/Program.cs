@@ -103,6 +103,13 @@ if (FugueCluster.IsWorker && builder.Configuration["TestApp:MappedFile"] is { } 
     builder.Services.AddSingleton(mapped);
 }
 
+if (FugueCluster.IsWorker && builder.Configuration["TestApp:FuzzChannelFile"] is { } fuzzFile)
+{
+    // What a compromised worker could send its master: random datagrams on fd 3, once the file exists, for a bounded time.
+    var fuzzFor = TimeSpan.FromSeconds(builder.Configuration.GetValue("TestApp:FuzzSeconds", 5));
+    _ = Task.Run(() => ChannelFuzz.Run(fuzzFile, fuzzFor));
+}
+
 var app = builder.Build();
 app.UseWebSockets();
 app.MapGet("/", () => $"worker {FugueCluster.WorkerId} pid {Environment.ProcessId}");
@@ -269,5 +276,49 @@ internal static class Hang
     {
         Thread.Sleep(ms);
         return $"worker {FugueCluster.WorkerId} pid {Environment.ProcessId} slept {ms} ms";
+    }
+}
+
+/// <summary>Random datagrams of random lengths on the worker's control channel, as fast as the master takes them.</summary>
+internal static class ChannelFuzz
+{
+    public static void Run(string startFile, TimeSpan duration)
+    {
+        string me = $"TESTAPP worker {FugueCluster.WorkerId} pid {Environment.ProcessId}";
+        var waitUntil = DateTime.UtcNow.AddMinutes(2);
+        while (!File.Exists(startFile) && DateTime.UtcNow < waitUntil)
+        {
+            Thread.Sleep(20);
+        }
+        var random = new Random(Environment.ProcessId);
+        using var channel = new Socket(new SafeSocketHandle(3, ownsHandle: false)) { Blocking = false };
+        var end = DateTime.UtcNow + duration;
+        long sent = 0, refused = 0;
+        byte[] buffer = new byte[4096];
+        while (DateTime.UtcNow < end && sent < 10_000_000)
+        {
+            int length = random.Next(4) switch { 0 => 1, 1 => random.Next(2, 17), 2 => random.Next(17, 4097), _ => random.Next(0, 3) };
+            random.NextBytes(buffer.AsSpan(0, length));
+            if (length == 1 && buffer[0] is (byte)'S' or (byte)'Q' or (byte)'D')
+            {
+                continue; // by design a worker may stop the cluster, ask to be recycled, or report itself hung
+            }
+            try
+            {
+                channel.Send(buffer, 0, length, SocketFlags.None);
+                sent++;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                refused++;
+                Thread.Yield();
+            }
+            catch (SocketException e)
+            {
+                Console.WriteLine($"{me} channel fuzz ended: {e.SocketErrorCode}");
+                break;
+            }
+        }
+        Console.WriteLine($"TESTAPP fuzz sent {sent} refused {refused} worker pid {Environment.ProcessId}");
     }
 }

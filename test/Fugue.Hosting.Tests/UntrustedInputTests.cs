@@ -44,6 +44,31 @@ public sealed class UntrustedInputTests
     }
 
     [Fact]
+    public async Task An_empty_datagram_from_a_worker_is_garbage_not_the_end_of_its_channel()
+    {
+        var (master, worker) = Posix.SeqPacketPair();
+        var child = new ChildProcess(ChildKind.Worker, 1, 1, 4242, WorkerSettings.From(new FugueOptions()),
+            new Socket(new SafeSocketHandle(master, ownsHandle: true)) { Blocking = false }, TimeProvider.System);
+        var inbox = new MasterInbox();
+        var reading = child.ReadAsync(inbox);
+        var received = new List<ControlMessage>();
+        using (var end = new Socket(new SafeSocketHandle(worker, ownsHandle: true)))
+        {
+            end.Send(Array.Empty<byte>());
+            end.Send("H"u8.ToArray());
+            using var deadline = new CancellationTokenSource(MasterProcess.Deadline);
+            while (received.Count < 2)
+            {
+                received.Add(((MasterEvent.FromWorker)await inbox.Reader.ReadAsync(deadline.Token)).Message);
+            }
+        }
+
+        Assert.Equal([ControlMessage.Malformed, ControlMessage.Heartbeat], received);
+        await reading.WaitAsync(MasterProcess.Deadline); // its end still ends the reading
+        child.CloseChannel();
+    }
+
+    [Fact]
     public void Control_characters_in_a_workers_lines_are_escaped_but_tab_and_text_are_not()
     {
         var lines = new LineSplitter(64);

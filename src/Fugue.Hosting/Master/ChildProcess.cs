@@ -141,7 +141,7 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
             while (true)
             {
                 int n = await channel.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false);
-                if (n == 0)
+                if (n == 0 && Posix.PeerClosed(channel))
                 {
                     break;
                 }
@@ -156,7 +156,7 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
                     inWindow = 1;
                 }
                 await _queued.Writer.WriteAsync(true).ConfigureAwait(false);
-                // A message is one byte; anything else is garbage, passed on as a value no message has.
+                // A message is one byte; anything else (an empty one too) is garbage, passed on as a value no message has.
                 inbox.Post(new MasterEvent.FromWorker(this, n == 1 ? (ControlMessage)buffer[0] : ControlMessage.Malformed));
             }
         }

@@ -32,6 +32,19 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)]
     public static partial long syscall(long number, long arg1, long arg2, long arg3, long arg4);
 
+    public const short POLLHUP = 0x10;
+    public const short POLLRDHUP = 0x2000;
+
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int poll(PollFd* fds, nuint count, int timeout);
+
     public const int PR_SET_NO_NEW_PRIVS = 38;
 
     [LibraryImport(Lib, SetLastError = true)]

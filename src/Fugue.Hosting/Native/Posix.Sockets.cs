@@ -12,6 +12,16 @@ internal static unsafe partial class Posix
     /// <summary>A connected pair of SOCK_STREAM unix sockets, both close-on-exec: a pipe the master can read with epoll.</summary>
     public static (int First, int Second) StreamPair() => SocketPair(SOCK_STREAM);
 
+    /// <summary>
+    /// Whether the other end of a connected unix socket has closed. A SOCK_SEQPACKET receive returns 0 both at the
+    /// end and for an empty message, which a worker may send; only this tells them apart.
+    /// </summary>
+    public static bool PeerClosed(System.Net.Sockets.Socket socket)
+    {
+        var fd = new Libc.PollFd { Fd = (int)socket.SafeHandle.DangerousGetHandle(), Events = Libc.POLLRDHUP };
+        return Libc.poll(&fd, 1, 0) > 0 && (fd.Revents & (Libc.POLLRDHUP | Libc.POLLHUP)) != 0;
+    }
+
     private static (int First, int Second) SocketPair(int type)
     {
         int* fds = stackalloc int[2];
