@@ -110,7 +110,9 @@ internal sealed class ControlSocket(IOptions<FugueOptions> options, IHostEnviron
             }
             if (!_clients.Wait(0))
             {
-                client.Dispose(); // more clients at once than anyone needs: the latest waits for nothing
+                // More clients at once than anyone needs: the latest is told so (if its socket takes it now) and waits for nothing.
+                TrySend(client, ControlReply.Failed($"busy: {MaxClients} clients are being served; try again"));
+                client.Dispose();
                 continue;
             }
             _ = ServeClientAsync(client);
@@ -168,6 +170,18 @@ internal sealed class ControlSocket(IOptions<FugueOptions> options, IHostEnviron
             {
                 client.Dispose();
             }
+        }
+    }
+
+    private static void TrySend(Socket client, ControlReply reply)
+    {
+        try
+        {
+            client.Blocking = false;
+            client.Send([.. JsonSerializer.SerializeToUtf8Bytes(reply, ControlJson.Default.ControlReply), (byte)'\n']);
+        }
+        catch (SocketException)
+        {
         }
     }
 

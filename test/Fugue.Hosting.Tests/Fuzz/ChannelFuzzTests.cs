@@ -19,7 +19,7 @@ public sealed class ChannelFuzzTests
             string url = master.WaitForUrl();
             master.WaitForAllReady(2);
             long before = FuzzRun.RssKiB(master.Pid);
-            int fdsBefore = FuzzRun.OpenFds(master.Pid);
+            int fdsBefore = FuzzRun.OpenSockets(master.Pid);
             File.WriteAllText(start, "");
 
             int answered = 0;
@@ -41,7 +41,7 @@ public sealed class ChannelFuzzTests
             Assert.Equal(0, master.CountEvents(StepFailed));
             long after = FuzzRun.RssKiB(master.Pid);
             Assert.True(after < before + (64 * 1024), $"the master's memory grew from {before} to {after} KiB");
-            Assert.InRange(FuzzRun.OpenFds(master.Pid), 0, fdsBefore + 4);
+            Assert.InRange(FuzzRun.OpenSockets(master.Pid), 0, fdsBefore + 4);
             FuzzRun.Report("worker → master channel (2 workers)", sent, $"{before / 1024} MiB", $"{after / 1024} MiB");
         }
         finally
