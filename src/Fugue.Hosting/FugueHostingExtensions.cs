@@ -79,7 +79,7 @@ public static class FugueHostingExtensions
         }
         // Bound when the options are made, without a change-token source: the master reads a new configuration only on
         // HUP, as a candidate (ConfigurationReload), and no options monitor may re-validate it from inside the reload.
-        var optionsBuilder = services.AddOptions<FugueOptions>().Configure(o => configuration.GetSection(FugueOptions.SectionName).Bind(o));
+        var optionsBuilder = services.AddOptions<FugueOptions>().Configure(o => OptionsBinding.Bind(configuration, o));
         if (configure is not null)
         {
             optionsBuilder.Configure(configure);

@@ -18,7 +18,7 @@ public sealed class ConfigurationReloadTests : IDisposable
         File.WriteAllText(_file, """{ "Fugue": { "Workers": 2 } }""");
         var configuration = new ConfigurationBuilder().AddJsonFile(_file, optional: false, reloadOnChange: false).Build();
         var services = new ServiceCollection();
-        services.AddOptions<FugueOptions>().Bind(configuration.GetSection(FugueOptions.SectionName)).Configure(o => o.WarmUpRequests = 5);
+        services.AddOptions<FugueOptions>().Configure(o => OptionsBinding.Bind(configuration, o)).Configure(o => o.WarmUpRequests = 5);
         services.AddSingleton<IValidateOptions<FugueOptions>, FugueOptionsValidator>();
         _services = services.BuildServiceProvider();
         _reload = new ConfigurationReload(configuration, _services.GetRequiredService<IOptionsFactory<FugueOptions>>());
@@ -31,6 +31,10 @@ public sealed class ConfigurationReloadTests : IDisposable
     [InlineData("""{ "Fugue": { "Listen": [ "http://example.org:80" ] } }""", "Fugue:Listen:0 = 'http://example.org:80'", null)]
     [InlineData("""{ "Fugue": { "User": "no-such-user" } }""", "Fugue:User = 'no-such-user': no such user.", null)]
     [InlineData("""{ "Fugue": { "WorkingDirectory": "/no/such/dir" } }""", "Fugue:WorkingDirectory = '/no/such/dir'", null)]
+    [InlineData("""{ "Fugue": { "User": { "name": "www" } } }""", "Fugue:User holds a section (name): it takes one value.", null)]
+    [InlineData("""{ "Fugue": { "Wokers": 3 } }""", "Fugue: a key that no option has (a typo?)", null)]
+    [InlineData("""{ "Fugue": { "PidFile": "" } }""", "Fugue:PidFile = '': must be a path", null)]
+    [InlineData("""{ "Fugue": { "User": "www\n\u001b[2Jdata" } }""", "Fugue:User = 'www\\x0A\\x1B[2Jdata': no such user.", null)]
     public void A_bad_file_is_refused_naming_what_is_wrong_and_a_repaired_one_is_taken(string json, string named, string? alsoNamed)
     {
         File.WriteAllText(_file, json);

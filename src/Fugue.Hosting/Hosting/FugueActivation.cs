@@ -26,7 +26,7 @@ internal static class FugueActivation
         var options = new FugueOptions();
         try
         {
-            configuration.GetSection(FugueOptions.SectionName).Bind(options);
+            OptionsBinding.Bind(configuration, options);
         }
         catch (InvalidOperationException)
         {

@@ -72,7 +72,11 @@ internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
         {
             errors.Add($"{Section}:ReplacementIdleTime = {options.ReplacementIdleTime}: must not be negative (0: off).");
         }
-        if (options.PidFile is { } pidFile && !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(pidFile))))
+        if (options.PidFile is "")
+        {
+            errors.Add($"{Section}:PidFile = '': must be a path (or absent: no pid file).");
+        }
+        else if (options.PidFile is { } pidFile && !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(pidFile))))
         {
             errors.Add($"{Section}:PidFile = '{pidFile}': its directory does not exist.");
         }

@@ -1,3 +1,4 @@
+using Fugue.Hosting.Protocol;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -39,7 +40,7 @@ internal sealed class ConfigurationReload(IConfiguration configuration, IOptions
         }
         catch (OptionsValidationException e)
         {
-            refusal = string.Join(" ", e.Failures);
+            refusal = ControlCharacters.Escape(string.Join(" ", e.Failures));
         }
 #pragma warning disable CA1031 // whatever a file, a provider or the binder throws, the reload is refused and the master goes on
         catch (Exception e)

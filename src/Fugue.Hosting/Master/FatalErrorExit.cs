@@ -1,3 +1,5 @@
+using Fugue.Hosting.Protocol;
+
 namespace Fugue.Hosting.Master;
 
 /// <summary>
@@ -37,7 +39,10 @@ internal static class FatalErrorExit
         return exception is Microsoft.Extensions.Options.OptionsValidationException or InvalidOperationException;
     }
 
-    /// <summary>Every message of the chain, outermost first (a file's error wraps the parser's, which has the line).</summary>
+    /// <summary>
+    /// Every message of the chain, outermost first (a file's error wraps the parser's, which has the line), on one line:
+    /// a value quoted in it may hold anything the configuration held, a newline or an escape sequence too.
+    /// </summary>
     public static string Describe(Exception? exception)
     {
         var messages = new List<string>();
@@ -45,6 +50,6 @@ internal static class FatalErrorExit
         {
             messages.Add(e is AggregateException ? "" : e.Message);
         }
-        return string.Join(" ", messages.Where(m => m.Length > 0).Distinct());
+        return ControlCharacters.Escape(string.Join(" ", messages.Where(m => m.Length > 0).Distinct()));
     }
 }
