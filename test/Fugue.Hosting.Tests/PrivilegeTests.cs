@@ -29,7 +29,8 @@ public sealed class PrivilegeTests
             Assert.Contains("Groups:\t65534 ", status);
             Assert.Contains("NoNewPrivs:\t1", status); // a set-user-id program it runs gains nothing
             var runsAs = master.WaitForEvent(RunsAs, pid);
-            Assert.Equal((65534, "the startup hook, before Main"), (runsAs.Int("Uid"), runsAs.Text("ChangedBy")));
+            Assert.Equal((65534, "setpriv, before the runtime started"), (runsAs.Int("Uid"), runsAs.Text("ChangedBy")));
+            Assert.StartsWith("w", File.ReadAllText($"/proc/{pid}/comm"), StringComparison.Ordinal);
         }
         Assert.Contains("Uid:\t0\t0\t0\t0", File.ReadAllLines($"/proc/{master.Pid}/status"));
         Assert.Contains("NoNewPrivs:\t0", File.ReadAllLines($"/proc/{master.Pid}/status"));
@@ -42,6 +43,25 @@ public sealed class PrivilegeTests
         Assert.Contains("USER=nobody", env);
         Assert.Contains("LOGNAME=nobody", env);
         Assert.Contains($"SHELL={nobody[6]}", env);
+    }
+
+    [RootFact(ReadOnlyCgroups.Unshare, AsOtherUser = true)]
+    public async Task Without_a_setpriv_root_may_run_a_worker_takes_on_its_user_in_the_startup_hook()
+    {
+        // As in a minimal image: here /dev/null stands where setpriv was (anyone may write it, so root must not run it).
+        string executable = Apps.Executable("TestApp");
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__User"] = "nobody" },
+            fileName: ReadOnlyCgroups.Unshare, arguments: $"-m --propagation private /bin/sh -c \"mount --bind /dev/null /usr/bin/setpriv && exec '{executable}'\"");
+        string url = master.WaitForUrl();
+        master.WaitForAllReady(2);
+
+        foreach (int pid in master.StartedWorkers().Values)
+        {
+            Assert.Contains("Uid:\t65534\t65534\t65534\t65534", File.ReadAllLines($"/proc/{pid}/status"));
+            Assert.Equal("the startup hook, before Main", master.WaitForEvent(RunsAs, pid).Text("ChangedBy"));
+            Assert.StartsWith("w", File.ReadAllText($"/proc/{pid}/comm"), StringComparison.Ordinal); // named for ps, as a worker of the master's user is
+        }
+        Assert.DoesNotContain("DOTNET_STARTUP_HOOKS", await Http.GetAsync(url + "/child-env"), StringComparison.Ordinal);
     }
 
     [RootFact(AsOtherUser = true)]

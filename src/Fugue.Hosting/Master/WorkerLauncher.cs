@@ -33,9 +33,11 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
         int? requestCell = options.CountRequests ? spawn.Tables.Requests?.Allocate() : null;
         var priority = spawn.Priority?.ForWorker(start);
         bool tierUp = EarlyTiering.For(start, priority);
+        string? setpriv = _runAs is null ? null : UserSwitch.Program;
         var identity = new WorkerIdentity(workerId, _masterPid, FdLayout.Channel, inherited, spawn.ControlSocketPath, _settings, _runAs,
             Cell(spawn.Tables.Connections?.Fd ?? -1, connectionCell), Cell(spawn.Tables.Requests?.TableFd ?? -1, requestCell),
-            WarmUp: start != WorkerStart.Cold, Spare: start == WorkerStart.Spare, PredecessorPid: spawn.PredecessorPid, TierUp: tierUp);
+            WarmUp: start != WorkerStart.Cold, Spare: start == WorkerStart.Spare, PredecessorPid: spawn.PredecessorPid, TierUp: tierUp,
+            RunAsFromStart: setpriv is not null);
         string attributes = TelemetryIdentity.ResourceAttributes(Environment.GetEnvironmentVariable(TelemetryIdentity.VariableName), Environment.MachineName,
             _masterPid, workerId, start == WorkerStart.Spare ? $"g{generation}-spare{++_spares}" : null);
         var env = AppCommandLine.ChildEnvironment(NotForWorkers,
@@ -46,9 +48,9 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
                 .. WorkerMemory.Environment(heapLimit),
                 .. EarlyTiering.Environment(tierUp, Environment.GetEnvironmentVariable),
             ]);
-        if (_runAs is not null)
+        if (_runAs is not null && setpriv is null)
         {
-            // The user changes in a startup hook, before the app's Main (posix_spawn cannot change it).
+            // Without setpriv the user changes in a startup hook, before the app's Main.
             string? hooks = env.FirstOrDefault(kv => kv.Key == StartupHook.VariableName).Value;
             env.RemoveAll(kv => kv.Key == StartupHook.VariableName);
             if (StartupHook.HooksWithFugue(hooks) is { } withFugue)
@@ -61,7 +63,7 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
         try
         {
             worker = Launch(ChildKind.Worker, workerId, generation, env, fds, options.WorkingDirectory ?? command.StartDirectory, output.WorkerEnds,
-                priority);
+                priority, setpriv is null ? null : UserSwitch.Wrap(setpriv, command.Executable, command.Arguments, _runAs!));
         }
         catch
         {
@@ -124,12 +126,13 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
     }
 
     private ChildProcess Launch(ChildKind kind, int workerId, int generation, List<KeyValuePair<string, string>> env, IEnumerable<int> fds, string directory,
-        (int Stdout, int Stderr)? output = null, StartPriority? priority = null)
+        (int Stdout, int Stderr)? output = null, StartPriority? priority = null, (string Path, IReadOnlyList<string> Argv)? program = null)
     {
         var (master, child) = Posix.SeqPacketPair();
         try
         {
-            int pid = Spawner.Spawn(command.Executable, command.Arguments, env, [child, .. fds], directory, output, priority?.Nice);
+            var (path, argv) = program ?? (command.Executable, command.Arguments);
+            int pid = Spawner.Spawn(path, argv, env, [child, .. fds], directory, output, priority?.Nice);
             priority = priority is { Idle: true } ? Idle(pid, priority) : priority;
             var process = new ChildProcess(kind, workerId, generation, pid, _settings, new Socket(new SafeSocketHandle(master, ownsHandle: true)) { Blocking = false }, spawn.Time)
             {

@@ -113,15 +113,28 @@ internal sealed unsafe record Credentials(uint Uid, uint Gid, IReadOnlyList<uint
     }
 
     /// <summary>
-    /// Becomes this user: supplementary groups, then gid, then uid, then no new privileges; and checks that root cannot
-    /// be taken back.
+    /// Becomes this user (supplementary groups, then gid, then uid) unless it is already, then no new privileges; and
+    /// checks that root cannot be taken back.
     /// </summary>
     public void Apply()
     {
-        if (LibC.getuid() == Uid && LibC.geteuid() == Uid && LibC.getgid() == Gid)
+        if (LibC.getuid() != Uid || LibC.geteuid() != Uid || LibC.getgid() != Gid || LibC.getegid() != Gid)
         {
-            return;
+            Become();
         }
+        // Nothing it runs regains what it gave up: no set-user-id program, no file capability.
+        if (Libc.prctl(Libc.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        {
+            throw Posix.Error("prctl(PR_SET_NO_NEW_PRIVS)", LibC.errno);
+        }
+        if (Uid != 0 && (LibC.setuid(0) == 0 || LibC.getuid() != Uid || LibC.geteuid() != Uid || LibC.getgid() != Gid || LibC.getegid() != Gid))
+        {
+            throw new InvalidOperationException($"the worker could not give up root for uid {Uid}, gid {Gid}: it stops rather than serve as root");
+        }
+    }
+
+    private void Become()
+    {
         uint[] groups = [.. Groups];
         fixed (uint* p = groups)
         {
@@ -138,14 +151,11 @@ internal sealed unsafe record Credentials(uint Uid, uint Gid, IReadOnlyList<uint
         {
             throw Posix.Error("setuid", LibC.errno);
         }
-        // Nothing it runs regains what it gave up: no set-user-id program, no file capability.
-        if (Libc.prctl(Libc.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        // As a process started as this user is: the kernel made it undumpable at setuid, and so its /proc/self root's,
+        // where it then could not even name itself (/proc/self/comm) for ps.
+        if (Libc.prctl(Libc.PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
         {
-            throw Posix.Error("prctl(PR_SET_NO_NEW_PRIVS)", LibC.errno);
-        }
-        if (Uid != 0 && (LibC.setuid(0) == 0 || LibC.getuid() != Uid || LibC.geteuid() != Uid || LibC.getgid() != Gid || LibC.getegid() != Gid))
-        {
-            throw new InvalidOperationException($"the worker could not give up root for uid {Uid}, gid {Gid}: it stops rather than serve as root");
+            throw Posix.Error("prctl(PR_SET_DUMPABLE)", LibC.errno);
         }
     }
 }

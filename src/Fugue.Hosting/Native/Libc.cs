@@ -46,6 +46,7 @@ internal static unsafe partial class Libc
     public static partial int poll(PollFd* fds, nuint count, int timeout);
 
     public const int PR_SET_NO_NEW_PRIVS = 38;
+    public const int PR_SET_DUMPABLE = 4;
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);

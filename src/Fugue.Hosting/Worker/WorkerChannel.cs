@@ -39,7 +39,8 @@ internal sealed class WorkerChannel(
         if (identity.RunAs is { } runAs)
         {
             WorkerLog.RunsAs(logger, identity.WorkerId, Environment.ProcessId, runAs.Uid, runAs.Gid,
-                WorkerUser.ChangedBy ?? "UseFugue, after the runtime's start and the app's code before it (no startup hook here)");
+                WorkerUser.ChangedBy ?? (identity.RunAsFromStart ? WorkerUser.FromStart
+                    : "UseFugue, after the runtime's start and the app's code before it (no startup hook here)"));
         }
         ProcessTitle.Set(identity.Spare ? "spare" : $"w{identity.WorkerId}");
         lameDuck.Draining.Register(() => ProcessTitle.Set($"old w{identity.WorkerId}"));

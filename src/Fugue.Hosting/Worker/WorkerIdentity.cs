@@ -22,9 +22,10 @@ namespace Fugue.Hosting.Worker;
 /// <param name="Spare">Whether it is a spare: it accepts from the shared sockets only once the master gives it a slot.</param>
 /// <param name="PredecessorPid">The master that started this worker's master (USR2), whose workers serve beside it until the handover; null: none.</param>
 /// <param name="TierUp">Whether its warm-up goes on until the JIT is quiet: no client waits for it, or it starts on idle CPU time.</param>
+/// <param name="RunAsFromStart">Whether the master started it as <paramref name="RunAs"/> already (through setpriv).</param>
 internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd, IReadOnlyList<InheritedListener> Listeners, string? MasterSocketPath,
     WorkerSettings? Settings, Credentials? RunAs = null, InheritedCell? Connections = null, InheritedCell? Requests = null, bool WarmUp = false, bool Spare = false,
-    int? PredecessorPid = null, bool TierUp = false)
+    int? PredecessorPid = null, bool TierUp = false, bool RunAsFromStart = false)
 {
     private readonly TaskCompletionSource _promoted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -79,6 +80,7 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
         w.WriteBoolean(nameof(Spare), Spare);
         w.Number(nameof(PredecessorPid), PredecessorPid);
         w.WriteBoolean(nameof(TierUp), TierUp);
+        w.WriteBoolean(nameof(RunAsFromStart), RunAsFromStart);
         w.WriteNumber(nameof(WorkerId), WorkerId);
     });
 
@@ -99,7 +101,8 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
         o.Bool(nameof(WarmUp)),
         o.Bool(nameof(Spare)),
         o.IntOrNull(nameof(PredecessorPid)),
-        o.Bool(nameof(TierUp)));
+        o.Bool(nameof(TierUp)),
+        o.Bool(nameof(RunAsFromStart)));
 
     private static void WriteCell(Utf8JsonWriter w, InheritedCell cell)
     {
