@@ -56,14 +56,14 @@ public sealed class WarmUpTests
     }
 
     [Fact]
-    public void A_new_masters_first_workers_and_a_crash_replacement_beside_a_serving_worker_warm_up_but_a_first_start_does_not()
+    public async Task A_new_masters_first_workers_and_a_crash_replacement_beside_a_serving_worker_warm_up_but_a_first_start_does_not()
     {
         using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
         {
             ["Fugue__WarmUpPath"] = "/",
             ["Fugue__WarmUpRequests"] = "10",
         });
-        master.WaitForUrl();
+        var uri = new Uri(master.WaitForUrl());
         master.WaitForAllReady(2);
         Assert.Equal(0, master.CountEvents(WarmedUp));
 
@@ -74,13 +74,18 @@ public sealed class WarmUpTests
 
         master.WaitFor(() => ProcessTree.Children(successor).Count == 2 ? (bool?)true : null, "the new master's two workers");
         var first = ProcessTree.Children(successor);
+        // Clients keep both workers serving (a connection each request, which the kernel spreads): a replacement beside
+        // a worker that served in the last second warms up, and without them the test would depend on how soon after
+        // the new master's own warm-ups the kill came.
+        await using var load = new Load(uri.Port, 0, 4);
+        load.WaitForMore(master, 100);
         int victim = first[0];
         ProcessTree.Kill(victim, 9);
         master.WaitForEvent(WorkerDied, victim);
         int replacement = master.WaitFor(() => ProcessTree.Children(successor).Except(first).ToList() is [int pid] ? (int?)pid : null, "a replacement worker")!.Value;
         master.WaitForEvent(WorkerReady, replacement);
         // The worker's console logger writes from a queue of its own: its line may come after the master's "ready".
-        master.WaitForEvent(WarmedUp, replacement); // the other worker served meanwhile
+        master.WaitForEvent(WarmedUp, replacement);
         Assert.Equal(1, master.CountEvents(WarmedUp, replacement));
         Assert.Equal(3, master.CountEvents(WarmedUp));
 
