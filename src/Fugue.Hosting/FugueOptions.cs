@@ -265,8 +265,8 @@ public sealed class FugueOptions
     /// <summary>
     /// Where workers' stacks are written (a request past <see cref="RequestTimeout"/>, a worker killed for
     /// <see cref="WorkerTimeout"/>, <c>fugue stacks N</c>): by each worker's own runtime, as the workers' user. Default:
-    /// with <see cref="User"/>, <c>/var/lib/fugue/&lt;app&gt;/stacks</c>; otherwise <c>stacks</c> beside the default control
-    /// socket, in <c>&lt;TempPath&gt;/fugue-&lt;uid&gt;/</c>. Made by the master for the workers' user (mode 0700) when first
+    /// with <see cref="User"/>, <c>/var/lib/fugue/&lt;app&gt;/stacks</c>; otherwise <c>&lt;app&gt;-stacks</c> beside the
+    /// default control socket, in <c>&lt;TempPath&gt;/fugue-&lt;uid&gt;/</c>. Made by the master for the workers' user (mode 0700) when first
     /// needed. Read when the master starts.
     /// </summary>
     public string? StacksPath { get; set; }
