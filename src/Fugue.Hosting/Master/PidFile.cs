@@ -56,13 +56,13 @@ internal sealed class PidFile(string path) : IDisposable
     private SafeFileHandle OpenLock()
     {
         var handle = Posix.OpenNoFollow(LockPath, exclusive: false, PrivateMode);
-        if (Posix.Entry(handle) is { } entry && entry.Owner == (uint)Posix.EffectiveUid && (entry.Mode & 0x3F) == 0)
+        var opened = Posix.Entry(handle);
+        if (opened.Owner == (uint)Posix.EffectiveUid && opened.Private)
         {
             return handle;
         }
-        var opened = Posix.FileIdentity(handle);
         handle.Dispose();
-        if (Posix.FileIdentity(LockPath) == opened)
+        if (Posix.FileIdentity(LockPath) == opened.Identity)
         {
             File.Delete(LockPath); // not a file another master made meanwhile: that one is kept, and its lock decides
         }

@@ -230,28 +230,13 @@ internal static unsafe partial class Posix
     }
 
     /// <summary>The device and inode <paramref name="path"/> names (not following a symlink); null when nothing is there.</summary>
-    public static (ulong Device, ulong Inode)? FileIdentity(string path)
-    {
-        stat st;
-        byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
-        fixed (byte* p = bytes)
-        {
-            return lstat(p, &st) == 0 ? ((ulong)st.st_dev, (ulong)st.st_ino) : null;
-        }
-    }
-
-    /// <summary>The device and inode of an open file (fstat).</summary>
-    public static (ulong Device, ulong Inode) FileIdentity(System.Runtime.InteropServices.SafeHandle file)
-    {
-        stat st;
-        return fstat((int)file.DangerousGetHandle(), &st) == 0 ? ((ulong)st.st_dev, (ulong)st.st_ino) : throw Error("fstat", errno_get());
-    }
+    public static (ulong Device, ulong Inode)? FileIdentity(string path) => Entry(path)?.Identity;
 
     /// <summary>What an open file is (fstat).</summary>
     public static FileEntry Entry(System.Runtime.InteropServices.SafeHandle file)
     {
         stat st;
-        return fstat((int)file.DangerousGetHandle(), &st) == 0 ? new FileEntry((uint)st.st_uid, (uint)st.st_mode) : throw Error("fstat", errno_get());
+        return fstat((int)file.DangerousGetHandle(), &st) == 0 ? EntryOf(st) : throw Error("fstat", errno_get());
     }
 
     /// <summary>What <paramref name="path"/> itself is (lstat: a symlink is not followed); null when nothing is there.</summary>
@@ -261,9 +246,11 @@ internal static unsafe partial class Posix
         byte[] bytes = Encoding.UTF8.GetBytes(path + "\0");
         fixed (byte* p = bytes)
         {
-            return lstat(p, &st) == 0 ? new FileEntry((uint)st.st_uid, (uint)st.st_mode) : null;
+            return lstat(p, &st) == 0 ? EntryOf(st) : null;
         }
     }
+
+    private static FileEntry EntryOf(in stat st) => new((uint)st.st_uid, (uint)st.st_mode, (ulong)st.st_dev, (ulong)st.st_ino);
 
     /// <summary>
     /// Makes <paramref name="path"/> a directory (its parents too) of <paramref name="owner"/> (null: this process's),
