@@ -403,7 +403,8 @@ internal static unsafe partial class Posix
         }
     }
 
-    private static void PushComponents(Stack<string> rest, string path)
+    /// <summary>Puts the names of <paramref name="path"/> (less "." and empty ones) on <paramref name="rest"/>, the first on top: what a walk one component at a time takes next, a link's target spliced in front.</summary>
+    public static void PushComponents(Stack<string> rest, string path)
     {
         string[] names = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         for (int i = names.Length - 1; i >= 0; i--)

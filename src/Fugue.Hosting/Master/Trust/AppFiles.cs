@@ -55,21 +55,9 @@ internal static class AppFiles
             yield return (hook, false);
         }
         yield return (command.StartDirectory, false);
-        foreach (string settings in Files(command.StartDirectory, "appsettings*.json"))
+        foreach (string settings in FileTrust.Entries(command.StartDirectory, "appsettings*.json"))
         {
             yield return (settings, false);
-        }
-    }
-
-    private static string[] Files(string directory, string pattern)
-    {
-        try
-        {
-            return Directory.GetFiles(directory, pattern);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return [];
         }
     }
 }

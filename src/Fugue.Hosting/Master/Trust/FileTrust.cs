@@ -19,19 +19,26 @@ internal static class FileTrust
     /// <summary>As <see cref="Check"/>, and for a directory everything below it (links followed, each target checked).</summary>
     public static UntrustedFile? CheckTree(string path) => Tree(path, new HashSet<string>(StringComparer.Ordinal));
 
-    private static UntrustedFile? Tree(string path, HashSet<string> seen)
+    private static UntrustedFile? Tree(string path, HashSet<string> seen) =>
+        Walk(path, out string? resolved) ?? (resolved is null ? null : Below(resolved, seen));
+
+    /// <summary>What is inside <paramref name="directory"/> (itself judged already): each entry, each link's whole way.</summary>
+    private static UntrustedFile? Below(string directory, HashSet<string> seen)
     {
-        if (Walk(path, out string? resolved) is { } untrusted)
-        {
-            return untrusted;
-        }
-        if (resolved is null || Posix.Entry(resolved) is not { IsDirectory: true } || !seen.Add(resolved))
+        if (Posix.Entry(directory) is not { IsDirectory: true } || !seen.Add(directory))
         {
             return null;
         }
-        foreach (string child in Children(resolved))
+        foreach (string child in Entries(directory))
         {
-            if ((Posix.Entry(child) is { IsLink: false, IsDirectory: false } entry ? Judge(child, entry, last: true) : Tree(child, seen)) is { } below)
+            var below = Posix.Entry(child) switch
+            {
+                null => null,
+                { IsLink: true } => Tree(child, seen),
+                { IsDirectory: true } entry => Judge(child, entry, last: true) ?? Below(child, seen),
+                { } entry => Judge(child, entry, last: true),
+            };
+            if (below is not null)
             {
                 return below;
             }
@@ -44,7 +51,7 @@ internal static class FileTrust
     {
         resolved = null;
         var rest = new Stack<string>();
-        Push(rest, path.StartsWith('/') ? path : Environment.CurrentDirectory + "/" + path);
+        Posix.PushComponents(rest, path.StartsWith('/') ? path : Environment.CurrentDirectory + "/" + path);
         string current = "/";
         if (Posix.Entry(current) is { } root && Judge(current, root, last: rest.Count == 0) is { } untrustedRoot)
         {
@@ -53,10 +60,6 @@ internal static class FileTrust
         int links = 0;
         while (rest.TryPop(out string? name))
         {
-            if (name == ".")
-            {
-                continue;
-            }
             if (name == "..")
             {
                 current = System.IO.Path.GetDirectoryName(current) ?? "/";
@@ -78,10 +81,10 @@ internal static class FileTrust
                 {
                     current = "/";
                 }
-                Push(rest, target);
+                Posix.PushComponents(rest, target);
                 continue;
             }
-            if (Judge(next, entry, last: rest.All(n => n == ".")) is { } untrusted)
+            if (Judge(next, entry, last: rest.Count == 0) is { } untrusted)
             {
                 return untrusted;
             }
@@ -97,20 +100,12 @@ internal static class FileTrust
             ? new UntrustedFile(path, entry.Owner, entry.Permissions, "is writable by others than root")
         : null;
 
-    private static void Push(Stack<string> rest, string path)
-    {
-        string[] names = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        for (int i = names.Length - 1; i >= 0; i--)
-        {
-            rest.Push(names[i]);
-        }
-    }
-
-    private static string[] Children(string directory)
+    /// <summary>The entries of <paramref name="directory"/> that match <paramref name="pattern"/>; none when it cannot be read.</summary>
+    public static string[] Entries(string directory, string pattern = "*")
     {
         try
         {
-            return Directory.GetFileSystemEntries(directory);
+            return Directory.GetFileSystemEntries(directory, pattern);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
