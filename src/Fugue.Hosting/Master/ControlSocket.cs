@@ -148,10 +148,9 @@ internal sealed class ControlSocket(IOptions<FugueOptions> options, IHostEnviron
                 reply = await pending.Task.ConfigureAwait(false);
                 keepOpen = request.Verb == ControlVerb.Stop && reply.Ok; // the client sees end of file when the master has exited
             }
-            byte[] json = JsonSerializer.SerializeToUtf8Bytes(reply, ControlJson.Default.ControlReply);
             // A client that never reads gives its place back when the deadline passes.
             using var sending = new CancellationTokenSource(RequestTimeout);
-            await client.SendAsync(json.Append((byte)'\n').ToArray(), SocketFlags.None, sending.Token).ConfigureAwait(false);
+            await client.SendAsync(Line(reply), SocketFlags.None, sending.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException or OperationCanceledException)
         {
@@ -173,12 +172,15 @@ internal sealed class ControlSocket(IOptions<FugueOptions> options, IHostEnviron
         }
     }
 
+    /// <summary>A reply as the client reads it: one line of JSON.</summary>
+    private static byte[] Line(ControlReply reply) => [.. JsonSerializer.SerializeToUtf8Bytes(reply, ControlJson.Default.ControlReply), (byte)'\n'];
+
     private static void TrySend(Socket client, ControlReply reply)
     {
         try
         {
             client.Blocking = false;
-            client.Send([.. JsonSerializer.SerializeToUtf8Bytes(reply, ControlJson.Default.ControlReply), (byte)'\n']);
+            client.Send(Line(reply));
         }
         catch (SocketException)
         {

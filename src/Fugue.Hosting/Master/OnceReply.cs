@@ -8,13 +8,13 @@ namespace Fugue.Hosting.Master;
 /// </summary>
 internal sealed class OnceReply(IControlReply client) : IControlReply
 {
-    public bool Answered { get; private set; }
+    private bool _answered;
 
     public void Complete(ControlReply reply)
     {
-        if (!Answered)
+        if (!_answered)
         {
-            Answered = true;
+            _answered = true;
             client.Complete(reply);
         }
     }
