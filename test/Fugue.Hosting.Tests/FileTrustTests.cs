@@ -28,7 +28,7 @@ public sealed class FileTrustTests
     {
         using var tree = new TempTree();
         string file = tree.File("app/App.dll");
-        TempTree.Chown(file, Nobody);
+        Ownership.Set(file, Nobody);
         File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
 
         var untrusted = FileTrust.Check(file);
@@ -42,10 +42,10 @@ public sealed class FileTrustTests
         using var tree = new TempTree();
         string file = tree.File("app/lib/App.dll");
         string lib = Path.GetDirectoryName(file)!;
-        TempTree.Chown(lib, Nobody);
+        Ownership.Set(lib, Nobody);
         Assert.Equal(lib, FileTrust.Check(file)?.Path);
 
-        TempTree.Chown(lib, 0);
+        Ownership.Set(lib, 0);
         string app = Path.GetDirectoryName(lib)!;
         File.SetUnixFileMode(app, (UnixFileMode)0x1FD); // 0775
         Assert.Equal((app, "0775"), (FileTrust.Check(file)?.Path, FileTrust.Check(file)?.Permissions));
@@ -56,7 +56,7 @@ public sealed class FileTrustTests
     {
         using var tree = new TempTree();
         string target = tree.File("theirs/App.dll");
-        TempTree.Chown(Path.GetDirectoryName(target)!, Nobody);
+        Ownership.Set(Path.GetDirectoryName(target)!, Nobody);
         string current = Path.Combine(tree.Root, "current");
         File.CreateSymbolicLink(current, "theirs");
         Assert.Equal(Path.GetDirectoryName(target), FileTrust.Check(Path.Combine(current, "App.dll"))?.Path);
@@ -76,10 +76,10 @@ public sealed class FileTrustTests
         string deep = tree.File("app/runtimes/linux-x64/native/libApp.so");
         Assert.Null(FileTrust.CheckTree(Path.Combine(tree.Root, "app")));
 
-        TempTree.Chown(deep, Nobody);
+        Ownership.Set(deep, Nobody);
         Assert.Equal(deep, FileTrust.CheckTree(Path.Combine(tree.Root, "app"))?.Path);
 
-        TempTree.Chown(deep, 0);
+        Ownership.Set(deep, 0);
         string drop = Path.Combine(tree.Root, "app", "drop");
         Directory.CreateDirectory(drop);
         File.SetUnixFileMode(drop, (UnixFileMode)0x3FF); // 1777: anyone may add an assembly the app probes for
@@ -102,7 +102,7 @@ public sealed class FileTrustTests
         // The finding: `chown -R www-data app; chmod -R a-w app` passed the old mode check, and the owner may chmod at will.
         using var tree = new TempTree();
         string app = tree.CopyOfTestApp();
-        TempTree.ChownTree(app, Nobody);
+        Ownership.SetTree(app, Nobody);
         foreach (string entry in Directory.GetFileSystemEntries(app, "*", SearchOption.AllDirectories).Append(app))
         {
             File.SetUnixFileMode(entry, File.GetUnixFileMode(entry) & ~(UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite));
@@ -127,7 +127,7 @@ public sealed class FileTrustTests
         string url = master.WaitForUrl();
         master.WaitForAllReady(2);
         string hook = Path.Combine(app, "Fugue.Hosting.dll");
-        TempTree.Chown(hook, Nobody);
+        Ownership.Set(hook, Nobody);
 
         master.Signal(12);
 
@@ -165,25 +165,9 @@ public sealed class FileTrustTests
             return to;
         }
 
-        public static void ChownTree(string path, uint owner)
-        {
-            foreach (string entry in Directory.GetFileSystemEntries(path, "*", SearchOption.AllDirectories).Append(path))
-            {
-                Chown(entry, owner);
-            }
-        }
-
-        public static unsafe void Chown(string path, uint owner)
-        {
-            fixed (byte* p = System.Text.Encoding.UTF8.GetBytes(path + "\0"))
-            {
-                Assert.Equal(0, Tmds.Linux.LibC.lchown(p, owner, owner));
-            }
-        }
-
         public void Dispose()
         {
-            ChownTree(Root, 0);
+            Ownership.SetTree(Root, 0);
             foreach (string entry in Directory.GetFileSystemEntries(Root, "*", SearchOption.AllDirectories))
             {
                 if (!System.IO.File.GetAttributes(entry).HasFlag(FileAttributes.ReparsePoint))

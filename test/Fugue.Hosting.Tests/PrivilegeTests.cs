@@ -75,7 +75,7 @@ public sealed class PrivilegeTests
         var env = new Dictionary<string, string> { ["Fugue__User"] = "nobody" };
         try
         {
-            Chown(settings, 65534);
+            Ownership.Set(settings, 65534);
             using (var refused = MasterProcess.Start("TestApp", env, workingDirectory: directory.FullName))
             {
                 Assert.True(refused.WaitForExit());
@@ -84,11 +84,11 @@ public sealed class PrivilegeTests
                 Assert.Equal(0, refused.CountEvents(WorkerStarted));
             }
 
-            Chown(settings, 0);
+            Ownership.Set(settings, 0);
             using var master = MasterProcess.Start("TestApp", env, workingDirectory: directory.FullName);
             string url = master.WaitForUrl();
             master.WaitForAllReady(2);
-            Chown(settings, 65534);
+            Ownership.Set(settings, 65534);
             master.Signal(1);
 
             Assert.Contains(settings, master.WaitForEvent(ReloadRefused).Text("Reason"), StringComparison.Ordinal);
@@ -98,14 +98,6 @@ public sealed class PrivilegeTests
         finally
         {
             directory.Delete(recursive: true);
-        }
-    }
-
-    private static unsafe void Chown(string path, uint owner)
-    {
-        fixed (byte* p = System.Text.Encoding.UTF8.GetBytes(path + "\0"))
-        {
-            Assert.Equal(0, Tmds.Linux.LibC.chown(p, owner, owner));
         }
     }
 

@@ -153,7 +153,7 @@ public sealed class UntrustedInputTests
     }
 
     [RootFact]
-    public unsafe void A_pid_lock_file_another_user_could_open_and_hold_is_replaced_and_the_new_one_is_private()
+    public void A_pid_lock_file_another_user_could_open_and_hold_is_replaced_and_the_new_one_is_private()
     {
         string dir = Directory.CreateTempSubdirectory("fugue-test-pidlock-").FullName;
         try
@@ -161,10 +161,7 @@ public sealed class UntrustedInputTests
             string pid = Path.Combine(dir, "app.pid"), lockPath = pid + ".lock";
             File.WriteAllText(lockPath, "");
             File.SetUnixFileMode(lockPath, (UnixFileMode)0x1A4); // 0644, as left by an unclean exit
-            fixed (byte* p = Encoding.UTF8.GetBytes(lockPath + "\0"))
-            {
-                Assert.Equal(0, Tmds.Linux.LibC.chown(p, 65534, 65534));
-            }
+            Ownership.Set(lockPath, 65534);
             using var squatter = File.Open(lockPath, FileMode.Open, FileAccess.Read); // any local user may open it and flock
             Assert.True(Posix.TryLockExclusive(squatter.SafeFileHandle));
 
@@ -208,7 +205,7 @@ public sealed class UntrustedInputTests
     }
 
     [RootFact]
-    public unsafe void A_link_another_user_planted_above_the_last_component_is_not_followed_but_roots_own_is()
+    public void A_link_another_user_planted_above_the_last_component_is_not_followed_but_roots_own_is()
     {
         string dir = Directory.CreateTempSubdirectory("fugue-test-prepare-").FullName;
         try
@@ -219,10 +216,7 @@ public sealed class UntrustedInputTests
             Directory.CreateDirectory(theirs);
             string planted = Path.Combine(theirs, "app");
             File.CreateSymbolicLink(planted, elsewhere);
-            fixed (byte* p = Encoding.UTF8.GetBytes(planted + "\0"))
-            {
-                Assert.Equal(0, Tmds.Linux.LibC.lchown(p, 65534, 65534)); // the workers' user owns the link
-            }
+            Ownership.Set(planted, 65534); // the workers' user owns the link
 
             Assert.Throws<IOException>(() => Posix.PrepareDirectory(Path.Combine(planted, "stacks"), new Fugue.Hosting.Native.Credentials(65534, 65534, [65534])));
             Assert.False(Directory.Exists(Path.Combine(elsewhere, "stacks"))); // nothing made through it
