@@ -3,7 +3,7 @@ namespace Fugue.Hosting.Master;
 /// <summary>
 /// Fugue:SpareWorkers' places: each holds at most one spare (a worker started, warmed up and ready ahead of need, that
 /// accepts nothing until it takes a slot) and, like a <see cref="WorkerSlot"/> with id 0, backs a crashing spare off.
-/// The pool decides; the supervisor starts, retires and promotes the processes it names.
+/// The pool decides; the <see cref="Cluster"/> starts, retires and promotes the processes it names.
 /// </summary>
 internal sealed class SparePool(TimeProvider time)
 {
@@ -54,7 +54,7 @@ internal sealed class SparePool(TimeProvider time)
     {
         if (PlaceOf(spare) is { } place)
         {
-            place.Current = null;
+            place.Remove(spare);
             place.Defer(after);
         }
     }
@@ -62,7 +62,10 @@ internal sealed class SparePool(TimeProvider time)
     private static ChildProcess? Empty(WorkerSlot place)
     {
         var spare = place.Current;
-        place.Current = null;
+        if (spare is not null)
+        {
+            place.Remove(spare);
+        }
         return spare;
     }
 }

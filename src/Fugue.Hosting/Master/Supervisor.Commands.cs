@@ -28,7 +28,7 @@ internal sealed partial class Supervisor
                 reply.Complete(new ControlReply(true, Phase.Name(), StatusNow()));
                 break;
             case ControlVerb.Reload:
-                Await(StartRoll(source), _roll is not null, _reloadWaiters, reply, $"generation {_generation} was already serving");
+                Await(StartRoll(source), _roll is not null, _reloadWaiters, reply, $"generation {_cluster.Generation} was already serving");
                 break;
             case ControlVerb.Reexec:
                 if (StartReexec(source) is { } refused)
@@ -88,13 +88,13 @@ internal sealed partial class Supervisor
     {
         foreach (var waiter in _scaleWaiters.ToList())
         {
-            if (waiter.Workers != _target)
+            if (waiter.Workers != _cluster.Target)
             {
-                waiter.Reply.Complete(ControlReply.Failed($"the worker count was changed to {_target} meanwhile"));
+                waiter.Reply.Complete(ControlReply.Failed($"the worker count was changed to {_cluster.Target} meanwhile"));
             }
             else if (allReady)
             {
-                waiter.Reply.Complete(ControlReply.Done($"{_target} workers ready"));
+                waiter.Reply.Complete(ControlReply.Done($"{_cluster.Target} workers ready"));
             }
             else
             {
@@ -121,17 +121,17 @@ internal sealed partial class Supervisor
     private ClusterStatus StatusNow()
     {
         var workers = new List<WorkerStatus>();
-        foreach (var (child, slot) in _slots.Concat(_spares.Places).SelectMany(s => new[] { s.Current, s.Incoming }.OfType<ChildProcess>().Select(c => (c, (WorkerSlot?)s)))
-            .Concat(_retiring.Select(c => (c, _slots.FirstOrDefault(s => s.Id == c.WorkerId)))))
+        foreach (var (child, slot) in _cluster.Slots.Concat(_cluster.Spares.Places).SelectMany(s => new[] { s.Current, s.Incoming }.OfType<ChildProcess>().Select(c => (c, (WorkerSlot?)s)))
+            .Concat(_cluster.Retiring.Select(c => (c, _cluster.Slots.FirstOrDefault(s => s.Id == c.WorkerId)))))
         {
             var usage = system.Usage(child);
-            string state = child.Stopping ? "stopping" : !child.Ready ? "starting" : _spares.Holds(child) ? "spare" : "ready";
+            string state = child.Stopping ? "stopping" : !child.Ready ? "starting" : _cluster.Spares.Holds(child) ? "spare" : "ready";
             var served = usage.Requests;
             workers.Add(new WorkerStatus(child.WorkerId, child.Pid, child.Generation, state,
                 Math.Round(child.Uptime.TotalSeconds, 1), slot?.Restarts ?? 0, slot?.LastExit, usage.Connections, usage.RssBytes, usage.CpuSeconds,
                 served?.Completed, served?.InFlight, served?.Quantile(0.5), served?.Quantile(0.99)));
         }
-        var master = new MasterStatus(_pid, _generation, Math.Round(time.GetElapsedTime(_startedAt).TotalSeconds, 1), Phase.Name(), _target,
+        var master = new MasterStatus(_pid, _cluster.Generation, Math.Round(time.GetElapsedTime(_startedAt).TotalSeconds, 1), Phase.Name(), _cluster.Target,
             _succession.SuccessorPid);
         return new ClusterStatus(ClusterStatus.CurrentVersion, master, workers, system.TrafficNow() is { } traffic ? Requests(traffic) : null);
     }
@@ -168,14 +168,14 @@ internal sealed partial class Supervisor
             case Posix.SIGUSR2:
                 StartReexec(name);
                 break;
-            case Posix.SIGTTIN when _target >= ControlRequest.MaxWorkers:
-                MasterLog.SignalReceived(logger, name, $"ignored: {_target} workers is the most a master runs");
+            case Posix.SIGTTIN when _cluster.Target >= ControlRequest.MaxWorkers:
+                MasterLog.SignalReceived(logger, name, $"ignored: {_cluster.Target} workers is the most a master runs");
                 break;
             case Posix.SIGTTIN:
-                Scale(_target + 1, name);
+                Scale(_cluster.Target + 1, name);
                 break;
             case Posix.SIGTTOU:
-                Scale(Math.Max(0, _target - 1), name);
+                Scale(Math.Max(0, _cluster.Target - 1), name);
                 break;
             case Posix.SIGWINCH:
                 Scale(0, name); // the sockets stay: TTIN or HUP brings workers back
@@ -191,8 +191,8 @@ internal sealed partial class Supervisor
 
     private void Scale(int workers, string request)
     {
-        MasterLog.WorkersScaled(logger, _target, workers, request);
-        _target = workers;
+        MasterLog.WorkersScaled(logger, _cluster.Target, workers, request);
+        _cluster.Scale(workers);
     }
 
     private ControlReply ReopenLogs(string request)

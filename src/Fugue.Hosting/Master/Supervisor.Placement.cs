@@ -8,7 +8,7 @@ internal sealed partial class Supervisor
     private long? WorkerHeapLimit()
     {
         var memory = system.Memory;
-        int workers = _target == 0 ? 0 : _target + _options.SpareWorkers;
+        int workers = _cluster.Target == 0 ? 0 : _cluster.Target + _options.SpareWorkers;
         long? heapLimit = memory.HeapLimit(workers);
         if (heapLimit != _heapLimit && heapLimit is long bytes)
         {
@@ -106,7 +106,7 @@ internal sealed partial class Supervisor
             MasterLog.CpuAffinity(logger, _pid, _cpus.Allowed);
         }
         int id = workerId ?? worker.WorkerId;
-        var cpus = _cpus.For(id, _target);
+        var cpus = _cpus.For(id, _cluster.Target);
         try
         {
             system.Pin(worker.Pid, cpus);

@@ -10,11 +10,11 @@ internal sealed partial class Supervisor
     /// </summary>
     private void Publish()
     {
-        _snapshot = _slots.Where(s => s.Current is not null).Select(s => new WorkerInfo(s.Id, s.Current!.Pid, s.Current.Ready)).ToArray();
-        bool allReady = Phase is not (ClusterPhase.Stopping or ClusterPhase.Rolling) && _slots.Count == _target && _slots.All(s => s.Current?.Ready == true);
+        _snapshot = _cluster.Slots.Where(s => s.Current is not null).Select(s => new WorkerInfo(s.Id, s.Current!.Pid, s.Current.Ready)).ToArray();
+        bool allReady = Phase is not (ClusterPhase.Stopping or ClusterPhase.Rolling) && _cluster.Slots.Count == _cluster.Target && _cluster.Slots.All(s => s.Current?.Ready == true);
         if (allReady && !_allReady)
         {
-            MasterLog.AllReady(logger, _slots.Count);
+            MasterLog.AllReady(logger, _cluster.Slots.Count);
             system.Compact(); // the master idles from here on
 
             if (!_servedOnce)
@@ -27,7 +27,7 @@ internal sealed partial class Supervisor
                 systemd.Notify(ServiceState.Ready, StatusLine());
             }
         }
-        else if (allReady && _compactDue && _slots.All(s => s.Incoming is null) && _retiring.Count == 0)
+        else if (allReady && _compactDue && _cluster.Slots.All(s => s.Incoming is null) && _cluster.Retiring.Count == 0)
         {
             _compactDue = false;
             system.Compact();
@@ -47,12 +47,12 @@ internal sealed partial class Supervisor
         metrics.Publish(
         [
             ("starting", children.Count(c => !c.Ready && !c.Stopping)),
-            ("ready", children.Count(c => c.Ready && !c.Stopping && !_spares.Holds(c))),
-            ("spare", _spares.Children.Count(c => c.Ready && !c.Stopping)),
+            ("ready", children.Count(c => c.Ready && !c.Stopping && !_cluster.Spares.Holds(c))),
+            ("spare", _cluster.Spares.Children.Count(c => c.Ready && !c.Stopping)),
             ("stopping", children.Count(c => c.Stopping)),
-            ("backoff", _slots.Count(s => s.Current is null && s.Incoming is null && !s.RestartDue)),
+            ("backoff", _cluster.Slots.Count(s => s.Current is null && s.Incoming is null && !s.RestartDue)),
         ],
-        [.. _slots.Select(s => s.Current).OfType<ChildProcess>().Select(c => new ServingWorker(c.WorkerId, () => system.Connections(c), () => system.Requests(c)))]);
+        [.. _cluster.Current.Select(c => new ServingWorker(c.WorkerId, () => system.Connections(c), () => system.Requests(c)))]);
     }
 
     private void OnFirstServing()
@@ -91,5 +91,5 @@ internal sealed partial class Supervisor
         start.ReadyHook?.Invoke(_snapshot.Select(w => w.Pid).ToList());
     }
 
-    private ServiceState StatusLine() => ServiceState.Status($"{_snapshot.Count(w => w.Ready)} workers ready, generation {_generation}");
+    private ServiceState StatusLine() => ServiceState.Status($"{_snapshot.Count(w => w.Ready)} workers ready, generation {_cluster.Generation}");
 }

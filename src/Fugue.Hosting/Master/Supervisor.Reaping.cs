@@ -14,7 +14,7 @@ internal sealed partial class Supervisor
             {
                 continue;
             }
-            _retiring.Remove(child);
+            var (slot, incoming) = _cluster.Reaped(child);
             // A starting child that was asked to go was stopped with the cluster: no rollback, no failed recycle.
             if (child == _succession.Starting)
             {
@@ -29,21 +29,11 @@ internal sealed partial class Supervisor
                 }
                 continue;
             }
-            var incomingOf = _slots.FirstOrDefault(s => s.Incoming == child);
-            if (incomingOf is not null)
+            if (incoming && !child.Stopping)
             {
-                incomingOf.Incoming = null;
-                if (!child.Stopping)
-                {
-                    MasterLog.WorkerDied(logger, child.WorkerId, child.Pid, status.ToString(), child.Uptime.TotalSeconds, child.LastOutput);
-                    ReplacementFailed(incomingOf, $"the new worker {child.WorkerId} (pid {child.Pid}) exited with {status} before it was ready");
-                    continue;
-                }
-            }
-            var slot = _slots.FirstOrDefault(s => s.Current == child) ?? _spares.PlaceOf(child);
-            if (slot is not null)
-            {
-                slot.Current = null;
+                MasterLog.WorkerDied(logger, child.WorkerId, child.Pid, status.ToString(), child.Uptime.TotalSeconds, child.LastOutput);
+                ReplacementFailed(slot!, $"the new worker {child.WorkerId} (pid {child.Pid}) exited with {status} before it was ready");
+                continue;
             }
             if (child.Stopping)
             {
@@ -85,7 +75,7 @@ internal sealed partial class Supervisor
         {
             MasterLog.MasterWasPaused(logger, _pid, gap.TotalSeconds);
         }
-        foreach (var worker in _slots.Select(s => s.Current).OfType<ChildProcess>().Concat(_spares.Children).Where(w => w.Ready && !w.Stopping))
+        foreach (var worker in _cluster.Serving.Concat(_cluster.Spares.Children.Where(w => w.Ready && !w.Stopping)))
         {
             if (masterWasPaused)
             {

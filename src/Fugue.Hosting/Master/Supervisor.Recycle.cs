@@ -20,8 +20,6 @@ internal sealed partial class Supervisor
 
     private long _lastMemorySample = time.GetTimestamp();
 
-    private IEnumerable<ChildProcess> ServingWorkers => _slots.Select(s => s.Current).OfType<ChildProcess>().Where(w => w.Ready && !w.Stopping);
-
     /// <summary>Marks the workers that are due, then starts as many replacements as Fugue:RecycleConcurrency allows.</summary>
     private void Recycle()
     {
@@ -30,8 +28,8 @@ internal sealed partial class Supervisor
             return;
         }
         MarkDue();
-        int starting = _slots.Count(s => s.Incoming is not null);
-        foreach (var slot in _slots.Where(s => s.Incoming is null && s.RecycleDue && s.Current is { Ready: true, Stopping: false, Recycle: not null } w
+        int starting = _cluster.Replacing;
+        foreach (var slot in _cluster.Slots.Where(s => s.Incoming is null && s.RecycleDue && s.Current is { Ready: true, Stopping: false, Recycle: not null } w
             && w.Uptime >= _options.MinLifetime).ToList())
         {
             if (starting >= _options.RecycleConcurrency)
@@ -45,21 +43,15 @@ internal sealed partial class Supervisor
             if (PromoteSpare(slot))
             {
                 MasterLog.Recycling(logger, slot.Id, old.Pid, reason.Name(), $"spare pid {slot.Current!.Pid} took the slot");
-                _retiring.Add(old);
-                Retire(old);
+                _cluster.Retire(old);
                 continue;
             }
-            try
+            if (_cluster.Replace(slot, WorkerHeapLimit()) is not { } replacement)
             {
-                slot.Incoming = _launcher!.LaunchWorker(slot.Id, _generation, WorkerStart.Replacing, WorkerHeapLimit());
-            }
-            catch (IOException e)
-            {
-                MasterLog.SpawnFailed(logger, slot.Id, e);
                 ReplacementFailed(slot, $"worker {slot.Id} could not be started");
                 continue;
             }
-            MasterLog.Recycling(logger, slot.Id, old.Pid, reason.Name(), $"replacement pid {slot.Incoming.Pid} starts");
+            MasterLog.Recycling(logger, slot.Id, old.Pid, reason.Name(), $"replacement pid {replacement.Pid} starts");
             _compactDue = true;
             starting++;
         }
@@ -70,7 +62,7 @@ internal sealed partial class Supervisor
     {
         if (_options.MaxLifetime > TimeSpan.Zero)
         {
-            foreach (var worker in ServingWorkers.Where(w => w.Recycle is null))
+            foreach (var worker in _cluster.Serving.Where(w => w.Recycle is null))
             {
                 worker.LifetimeJitter ??= TimeSpan.FromTicks(Random.Shared.NextInt64(_options.MaxLifetimeJitter.Ticks + 1));
                 if (worker.Uptime >= _options.MaxLifetime + worker.LifetimeJitter.Value)
@@ -82,7 +74,7 @@ internal sealed partial class Supervisor
         if (_options.MemoryLimit > 0 && time.GetElapsedTime(_lastMemorySample) >= MemorySampleInterval)
         {
             _lastMemorySample = time.GetTimestamp();
-            foreach (var worker in ServingWorkers.Where(w => w.Recycle is null))
+            foreach (var worker in _cluster.Serving.Where(w => w.Recycle is null))
             {
                 long? bytes = system.PrivateMemory(worker);
                 worker.MemorySamplesOver = bytes > _options.MemoryLimit ? worker.MemorySamplesOver + 1 : 0;
@@ -111,16 +103,5 @@ internal sealed partial class Supervisor
         }
         slot.DeferRecycle(RecycleRetryAfter);
         MasterLog.RecycleFailed(logger, slot.Id, reason, RecycleRetryAfter.TotalSeconds);
-    }
-
-    /// <summary>A rolling restart replaces every worker: the recycles' replacements under way give way to it.</summary>
-    private void CancelRecycles()
-    {
-        foreach (var slot in _slots.Where(s => s.Incoming is not null))
-        {
-            _retiring.Add(slot.Incoming!);
-            Retire(slot.Incoming!);
-            slot.Incoming = null;
-        }
     }
 }

@@ -23,7 +23,7 @@ internal sealed partial class Supervisor
         ChildProcess successor;
         try
         {
-            successor = _succession.Begin(_launcher!.LaunchSuccessor);
+            successor = _succession.Begin(_cluster.Launcher!.LaunchSuccessor);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -53,11 +53,21 @@ internal sealed partial class Supervisor
         BeginStop($"handing over to new master {successor.Pid}");
     }
 
+    /// <summary>A new master not ready within <see cref="ChildProcess.BootDeadline"/> is killed, and this master serves on.</summary>
+    private void CheckSuccessorBoot()
+    {
+        if (_succession.Starting is { } successor && IsLate(successor))
+        {
+            _cluster.Kill(successor);
+            RollBack(successor, $"was not ready within {successor.BootDeadline.TotalSeconds}s");
+        }
+    }
+
     private void RollBack(ChildProcess successor, string reason)
     {
         metrics?.Reexeced("rolled_back", successor.Uptime);
         MasterLog.ReexecRolledBack(logger, successor.Pid, reason);
         _succession.RollBack(ControlReply.Failed($"re-exec rolled back: new master {successor.Pid} {reason}; this master keeps serving"));
-        systemd.Notify(ServiceState.Ready, ServiceState.Status($"re-exec failed, new master {reason}; {_snapshot.Count(w => w.Ready)} workers ready, generation {_generation}"));
+        systemd.Notify(ServiceState.Ready, ServiceState.Status($"re-exec failed, new master {reason}; {_snapshot.Count(w => w.Ready)} workers ready, generation {_cluster.Generation}"));
     }
 }

@@ -33,24 +33,23 @@ internal sealed partial class Supervisor
         }
         if (candidate is null || launcher is null)
         {
-            MasterLog.ReloadRefused(logger, _generation, refusal);
+            MasterLog.ReloadRefused(logger, _cluster.Generation, refusal);
             metrics?.Reloaded("refused", null);
             systemd.Notify(ServiceState.Ready, ServiceState.Status($"reload refused: {refusal}"));
-            return $"reload refused, generation {_generation} keeps serving: {refusal}";
+            return $"reload refused, generation {_cluster.Generation} keeps serving: {refusal}";
         }
         foreach (var (key, old, value) in ConfigurationReload.WaitingForReexec(_options, candidate))
         {
             MasterLog.AppliedOnReexec(logger, key, old, value);
         }
-        CancelRecycles();
+        _cluster.CancelReplacements(); // a rolling restart replaces every worker: the recycles under way give way
         _options = candidate;
-        _launcher = launcher;
-        _generation++;
-        _target = _options.Workers;
-        Resize();
-        _roll = new RollingRestart(_slots.Where(s => s.Current is not null).Select(s => s.Id), time);
-        MasterLog.RollStarted(logger, _generation, _roll.Pending, _options.RollingRestartBatch, request);
-        systemd.Notify(ServiceState.Status($"rolling restart to generation {_generation}"));
+        _cluster.NextGeneration(launcher);
+        _cluster.Scale(_options.Workers);
+        _cluster.Converge();
+        _roll = new RollingRestart(_cluster.Current.Select(w => w.WorkerId), time);
+        MasterLog.RollStarted(logger, _cluster.Generation, _roll.Pending, _options.RollingRestartBatch, request);
+        systemd.Notify(ServiceState.Status($"rolling restart to generation {_cluster.Generation}"));
         return null;
     }
 
@@ -61,33 +60,28 @@ internal sealed partial class Supervisor
         {
             return;
         }
-        int starting = _slots.Count(s => s.Incoming is not null);
+        int starting = _cluster.Replacing;
         while (starting < _options.RollingRestartBatch && _roll.TryNext(out int id))
         {
-            var slot = _slots.FirstOrDefault(s => s.Id == id);
-            if (slot?.Current is not { } old || old.Generation == _generation)
+            var slot = _cluster.Slots.FirstOrDefault(s => s.Id == id);
+            if (slot?.Current is not { } old || old.Generation == _cluster.Generation)
             {
                 continue; // gone, or already restarted in this generation after a crash
             }
-            try
+            if (_cluster.Replace(slot, WorkerHeapLimit()) is not { } replacement)
             {
-                slot.Incoming = _launcher!.LaunchWorker(slot.Id, _generation, WorkerStart.Replacing, WorkerHeapLimit());
-            }
-            catch (IOException e)
-            {
-                MasterLog.SpawnFailed(logger, slot.Id, e);
                 AbortRoll($"worker {slot.Id} could not be started");
                 return;
             }
-            MasterLog.ReplacementStarted(logger, slot.Id, slot.Incoming.Pid, old.Pid);
+            MasterLog.ReplacementStarted(logger, slot.Id, replacement.Pid, old.Pid);
             starting++;
         }
         if (starting == 0 && _roll.Pending == 0)
         {
-            MasterLog.RollDone(logger, _generation);
+            MasterLog.RollDone(logger, _cluster.Generation);
             metrics?.Reloaded("done", _roll.Elapsed);
             _roll = null;
-            Answer(_reloadWaiters, ControlReply.Done($"generation {_generation} serves"));
+            Answer(_reloadWaiters, ControlReply.Done($"generation {_cluster.Generation} serves"));
         }
     }
 
@@ -99,45 +93,31 @@ internal sealed partial class Supervisor
             return;
         }
         _roll = null;
-        MasterLog.RollAborted(logger, _generation, reason);
+        MasterLog.RollAborted(logger, _cluster.Generation, reason);
         metrics?.Reloaded("aborted", roll.Elapsed);
-        Answer(_reloadWaiters, ControlReply.Failed($"rolling restart to generation {_generation} aborted: {reason}; the old workers keep serving"));
-        foreach (var slot in _slots.Where(s => s.Incoming is not null))
-        {
-            _retiring.Add(slot.Incoming!);
-            Retire(slot.Incoming!);
-            slot.Incoming = null;
-        }
-        systemd.Notify(ServiceState.Ready, ServiceState.Status($"rolling restart to generation {_generation} aborted: {reason}"));
+        Answer(_reloadWaiters, ControlReply.Failed($"rolling restart to generation {_cluster.Generation} aborted: {reason}; the old workers keep serving"));
+        _cluster.CancelReplacements();
+        systemd.Notify(ServiceState.Ready, ServiceState.Status($"rolling restart to generation {_cluster.Generation} aborted: {reason}"));
     }
 
     /// <summary>Every starting child has a deadline: <see cref="ChildProcess.BootDeadline"/>, from the WorkerBootTimeout it was launched with.</summary>
     private void CheckBootTimeouts()
     {
-        foreach (var slot in _slots.Where(s => s.Incoming is { Ready: false } w && IsLate(w)))
+        foreach (var slot in _cluster.Slots.Where(s => s.Incoming is { Ready: false } w && IsLate(w)).ToList())
         {
             var late = slot.Incoming!;
-            _retiring.Add(late);
-            slot.Incoming = null;
-            late.MarkKilled();
-            system.Signal(late, Posix.SIGKILL);
+            _cluster.Kill(late);
             ReplacementFailed(slot, $"the new worker {late.WorkerId} (pid {late.Pid}) was not ready within {late.Settings.BootTimeout.TotalSeconds}s; last stderr: {late.LastOutput}");
         }
         // A worker starting in its own slot (first start, after a crash, TTIN) that is late fails like a crash: its
         // reaping backs the slot off.
-        foreach (var late in _slots.Select(s => s.Current).OfType<ChildProcess>().Concat(_spares.Children).Where(w => w is { Ready: false, Stopping: false, BootTimedOut: false } && IsLate(w)))
+        foreach (var late in _cluster.Current.Concat(_cluster.Spares.Children).Where(w => w is { Ready: false, Stopping: false, BootTimedOut: false } && IsLate(w)))
         {
             late.BootTimedOut = true;
             MasterLog.BootTimedOut(logger, late.WorkerId, late.Pid, late.Settings.BootTimeout.TotalSeconds);
             system.Signal(late, Posix.SIGKILL);
         }
-        if (_succession.Starting is { } successor && IsLate(successor))
-        {
-            _retiring.Add(successor);
-            successor.MarkKilled();
-            system.Signal(successor, Posix.SIGKILL);
-            RollBack(successor, $"was not ready within {successor.BootDeadline.TotalSeconds}s");
-        }
+        CheckSuccessorBoot();
     }
 
     private static bool IsLate(ChildProcess child) => !child.Ready && child.Uptime > child.BootDeadline;

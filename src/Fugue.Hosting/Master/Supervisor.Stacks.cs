@@ -15,16 +15,14 @@ internal sealed partial class Supervisor
     /// <summary>A request of the worker ran past its Fugue:RequestTimeout: it leaves its slot now, and its stacks are written.</summary>
     private void OnRequestTimedOut(ChildProcess worker)
     {
-        var slot = _slots.First(s => s.Current == worker);
+        var slot = _cluster.SlotOf(worker)!;
         MasterLog.RequestTimedOut(logger, slot.Id, worker.Pid, worker.Settings.RequestTimeout.TotalSeconds);
         metrics?.Restarted("request_timeout");
         slot.LastExit = "request timeout";
         worker.Hung = true;
         // Out of its slot at once: a ready spare, or a new worker, takes it in this same pass (StartDueWorkers).
-        slot.Current = null;
-        _retiring.Add(worker);
+        _cluster.Retire(worker);
         StartCapture(worker, "request-timeout", reply: null, killAfter: false);
-        Retire(worker);
     }
 
     /// <summary>A ready worker fell silent for its WorkerTimeout: its stacks first, then SIGKILL (when they are written or failed).</summary>
@@ -41,7 +39,7 @@ internal sealed partial class Supervisor
     /// <summary><c>fugue stacks N</c>: the stacks of slot N's serving worker, answered with the file when written.</summary>
     private void CaptureStacks(int workerId, IControlReply reply)
     {
-        if (_slots.FirstOrDefault(s => s.Id == workerId)?.Current is not { Ready: true, Stopping: false } worker)
+        if (_cluster.Slots.FirstOrDefault(s => s.Id == workerId)?.Current is not { Ready: true, Stopping: false } worker)
         {
             reply.Complete(ControlReply.Failed($"no worker {workerId} serves (fugue status lists them)"));
             return;

@@ -5,8 +5,9 @@ using Microsoft.Extensions.Logging;
 namespace Fugue.Hosting.Master;
 
 /// <summary>
-/// The master's decisions. It owns every piece of supervisor state (slots, workers, and the small objects that keep a
-/// <see cref="RollingRestart"/>, a <see cref="Succession"/> and the <see cref="SparePool"/>) and changes it only in <see cref="Handle"/> (one event: a signal, a child's message, a stop request) and
+/// The master's decisions. The children and their places are the <see cref="Cluster"/>'s; the supervisor holds the
+/// policies that call its verbs (a <see cref="RollingRestart"/>, recycling, spares, a <see cref="Succession"/>) and acts
+/// only in <see cref="Handle"/> (one event: a signal, a child's message, a stop request) and
 /// <see cref="Tick"/> (the timers: reaping, restarts, deadlines), both called from one loop (<see cref="MasterHost"/>),
 /// as in Unicorn's master loop; signal handlers, channel readers and the host only post events. Its effects on
 /// processes go through <see cref="IMasterSystem"/> and its time through <see cref="TimeProvider"/>, so that a test
@@ -29,10 +30,8 @@ internal sealed partial class Supervisor(
 
     private readonly int _pid = start.Pid;
     private readonly PidFile? _pidFile = start.PidFile;
-    private readonly List<WorkerSlot> _slots = [];
-    private readonly List<ChildProcess> _retiring = [];
+    private readonly Cluster _cluster = new(system, time, logger);
     private FugueOptions _options = options;
-    private IChildLauncher? _launcher;
     private CpuPlan? _cpus;
     private long _lastTick = time.GetTimestamp();
     private long _lastPet = time.GetTimestamp();
@@ -40,14 +39,12 @@ internal sealed partial class Supervisor(
     private bool _stoppingNow;
     private bool _allReady;
     private bool _servedOnce;
-    private int _target;
 
     /// <summary>The worker count the master converges on; read from other threads too (a stale value is fine there).</summary>
-    public int Target => Volatile.Read(ref _target);
+    public int Target => _cluster.Target;
 
     private long? _heapLimit;
     private bool _heapLimitLogged;
-    private int _generation = 1;
     /// <summary>Set when a recycle started a worker: once every slot serves again, the master gives the memory back.</summary>
     private bool _compactDue;
     private volatile WorkerInfo[] _snapshot = [];
@@ -56,9 +53,9 @@ internal sealed partial class Supervisor(
     public IReadOnlyList<WorkerInfo> Workers => _snapshot;
 
     /// <summary>The slots, for tests: the decisions' state.</summary>
-    internal IReadOnlyList<WorkerSlot> Slots => _slots;
+    internal IReadOnlyList<WorkerSlot> Slots => _cluster.Slots;
 
-    internal int Generation => _generation;
+    internal int Generation => _cluster.Generation;
 
     /// <summary>The status the master exits with: 1 after a crash loop (Fugue:MaxRestarts) or a worker's stop request, else 0.</summary>
     public int ExitCode { get; private set; }
@@ -78,8 +75,8 @@ internal sealed partial class Supervisor(
     public void Start()
     {
         system.Title("master");
-        _launcher = system.Launcher(_options);
-        _target = _options.Workers;
+        _cluster.NextGeneration(system.Launcher(_options));
+        _cluster.Scale(_options.Workers);
     }
 
     /// <summary>One event; whatever it throws stays in it (logged, event 40).</summary>
@@ -109,7 +106,6 @@ internal sealed partial class Supervisor(
         Contain("reaping", Reap);
         if (!_stopping)
         {
-            Contain("resizing", Resize);
             Contain("starting workers", StartDueWorkers);
             Contain("keeping spares", MaintainSpares);
             Contain("recycling workers", Recycle);
@@ -130,7 +126,7 @@ internal sealed partial class Supervisor(
     private void WatchRequests()
     {
         long now = time.GetTimestamp();
-        foreach (var worker in _slots.Select(s => s.Current).OfType<ChildProcess>())
+        foreach (var worker in _cluster.Current)
         {
             worker.Activity.Observe(system.Requests(worker), now);
         }
@@ -206,7 +202,7 @@ internal sealed partial class Supervisor(
     private void OnMessage(ChildProcess child, ControlMessage message)
     {
         bool starting = !child.Ready && !child.Stopping;
-        bool serving = _slots.Any(s => s.Current == child) && child.Ready && !child.Stopping;
+        bool serving = _cluster.SlotOf(child) is not null && child.Ready && !child.Stopping;
         switch (message)
         {
             case ControlMessage.Heartbeat:
@@ -245,13 +241,12 @@ internal sealed partial class Supervisor(
     private string StateOf(ChildProcess child) =>
         child.Stopping ? "stopping" : child.Ready ? "ready" : InSlot(child) || child == _succession.Starting ? "starting" : "retired";
 
-    /// <summary>Whether a slot holds it, serving or as a rolling restart's replacement, or it is a spare.</summary>
-    private bool InSlot(ChildProcess child) => _slots.Any(s => s.Current == child || s.Incoming == child) || _spares.Holds(child);
+    private bool InSlot(ChildProcess child) => _cluster.Places(child);
 
     private void OnReady(ChildProcess worker)
     {
         worker.MarkReady();
-        if (_spares.Holds(worker))
+        if (_cluster.Spares.Holds(worker))
         {
             MasterLog.SpareReady(logger, worker.Pid);
             return; // it keeps its lower priority and every CPU until it takes a slot
@@ -259,19 +254,11 @@ internal sealed partial class Supervisor(
         MasterLog.WorkerReady(logger, worker.WorkerId, worker.Pid);
         Unnice(worker, "");
         Pin(worker);
-        var slot = _slots.FirstOrDefault(s => s.Incoming == worker);
-        if (slot is null)
+        // A replacement is ready: only now does the old worker go.
+        if (_cluster.Slots.FirstOrDefault(s => s.Incoming == worker) is { } slot)
         {
-            return;
+            _cluster.Complete(slot);
         }
-        // A rolling restart's replacement is ready: only now does the old worker go.
-        if (slot.Current is { } old)
-        {
-            _retiring.Add(old);
-            Retire(old);
-        }
-        slot.Current = worker;
-        slot.Incoming = null;
     }
 
     private void BeginStop(string reason)
@@ -290,7 +277,7 @@ internal sealed partial class Supervisor(
         }
         foreach (var child in Children())
         {
-            Retire(child, last: _succession.HandedOverTo is null);
+            _cluster.Retire(child, last: _succession.HandedOverTo is null);
         }
     }
 
@@ -307,65 +294,24 @@ internal sealed partial class Supervisor(
         KillAll();
     }
 
-    /// <summary>
-    /// Asks a child to drain and exit; it is killed if still there after WorkerKillTimeout. The <paramref name="last"/>
-    /// workers (the cluster stops, nobody takes over) keep accepting through their lame-duck period.
-    /// </summary>
-    private void Retire(ChildProcess child, bool last = false)
-    {
-        if (!child.Stopping)
-        {
-            child.MarkStopping();
-            if (!(last && child.Kind == ChildKind.Worker && system.TellClusterStopping(child)))
-            {
-                system.Signal(child, Posix.SIGTERM);
-            }
-        }
-    }
-
-    /// <summary>Brings the slots to the target count; the workers of slots above it are retired.</summary>
-    private void Resize()
-    {
-        while (_slots.Count < _target)
-        {
-            _slots.Add(new WorkerSlot(_slots.Count + 1, time));
-        }
-        while (_slots.Count > _target)
-        {
-            var slot = _slots[^1];
-            foreach (var worker in new[] { slot.Current, slot.Incoming }.OfType<ChildProcess>())
-            {
-                _retiring.Add(worker);
-                Retire(worker);
-            }
-            _slots.RemoveAt(_slots.Count - 1);
-        }
-    }
-
     private void StartDueWorkers()
     {
-        foreach (var slot in _slots.Where(s => s.RestartDue))
+        _cluster.Converge();
+        foreach (var slot in _cluster.Slots.Where(s => s.RestartDue).ToList())
         {
             if (PromoteSpare(slot))
             {
                 continue;
             }
-            try
+            // A new master's first workers take over from the old master's, which serve meanwhile. A crashed
+            // worker's replacement warms up while the others carry the load; when they have all been idle, no
+            // client waits for its capacity, which the warm-up would only delay.
+            var how = !_servedOnce && start.Inherited is not null ? WorkerStart.Replacing
+                : _cluster.Serving.Any(other => other != slot.Current && !other.Activity.IsIdle(time)) ? WorkerStart.Resuscitating
+                : WorkerStart.Cold;
+            if (_cluster.Launch(slot, how, WorkerHeapLimit()) is { } worker)
             {
-                // A new master's first workers take over from the old master's, which serve meanwhile. A crashed
-                // worker's replacement warms up while the others carry the load; when they have all been idle, no
-                // client waits for its capacity, which the warm-up would only delay.
-                var how = !_servedOnce && start.Inherited is not null ? WorkerStart.Replacing
-                    : _slots.Any(s => s != slot && s.Current is { Ready: true, Stopping: false } other && !other.Activity.IsIdle(time)) ? WorkerStart.Resuscitating
-                    : WorkerStart.Cold;
-                slot.Current = _launcher!.LaunchWorker(slot.Id, _generation, how, WorkerHeapLimit());
-                MasterLog.WorkerStarted(logger, slot.Id, slot.Current.Pid);
-            }
-            catch (IOException e)
-            {
-                MasterLog.SpawnFailed(logger, slot.Id, e);
-                var delay = slot.RecordFailure(early: true);
-                MasterLog.RestartDelayed(logger, slot.Id, delay.TotalSeconds, slot.EarlyExits);
+                MasterLog.WorkerStarted(logger, slot.Id, worker.Pid);
             }
         }
     }
@@ -373,10 +319,8 @@ internal sealed partial class Supervisor(
     /// <summary>Every child: the slots' workers and replacements, the spares, the retiring ones, and a new master being started.</summary>
     private List<ChildProcess> Children() =>
     [
-        .. _slots.SelectMany(s => new[] { s.Current, s.Incoming }).OfType<ChildProcess>(),
-        .. _spares.Children,
-        .. _retiring,
-        .. _succession.Starting is { } successor ? [successor] : Array.Empty<ChildProcess>(),
+        .. _cluster.Children,
+        .. _succession.Starting is { } successor && !_cluster.Retiring.Contains(successor) ? [successor] : Array.Empty<ChildProcess>(),
     ];
 
     /// <summary>How long the loop may wait for an event before the next deadline (a kill, a restart), at most <paramref name="max"/>.</summary>
@@ -384,7 +328,7 @@ internal sealed partial class Supervisor(
     {
         long now = time.GetTimestamp();
         var deadlines = Children().Where(w => w.KillAt is not null).Select(w => w.KillAt!.Value)
-            .Concat(_slots.Concat(_spares.Places).Where(s => s.Current is null).Select(s => s.RestartAt))
+            .Concat(_cluster.Slots.Concat(_cluster.Spares.Places).Where(s => s.Current is null).Select(s => s.RestartAt))
             .Concat(Children().Where(c => c.Settling is not null).Select(c => c.Settling!.Due))
             .Concat(systemd.Watchdog is { } interval ? [_lastPet + (long)(interval.TotalSeconds / 2 * time.TimestampFrequency)] : []);
         var next = deadlines.Select(d => time.GetElapsedTime(now, d)).Where(d => d > TimeSpan.Zero).DefaultIfEmpty(max).Min();

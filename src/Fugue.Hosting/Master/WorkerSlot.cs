@@ -18,10 +18,41 @@ internal sealed class WorkerSlot(int id, TimeProvider time)
     public int Id { get; } = id;
 
     /// <summary>The worker serving in this slot.</summary>
-    public ChildProcess? Current { get; set; }
+    public ChildProcess? Current { get; private set; }
 
     /// <summary>Its replacement during a rolling restart or a recycle, until it is ready.</summary>
-    public ChildProcess? Incoming { get; set; }
+    public ChildProcess? Incoming { get; private set; }
+
+    /// <summary>Whether <paramref name="child"/> is this slot's worker or its replacement.</summary>
+    public bool Holds(ChildProcess child) => Current == child || Incoming == child;
+
+    /// <summary><paramref name="worker"/> serves here (a new worker, or a spare taking the slot).</summary>
+    public void Fill(ChildProcess worker) => Current = worker;
+
+    /// <summary><paramref name="replacement"/> starts beside the worker it will replace.</summary>
+    public void BeginReplacement(ChildProcess replacement) => Incoming = replacement;
+
+    /// <summary>The replacement takes the slot; the worker it replaced is returned (null: there was none), for retiring.</summary>
+    public ChildProcess? CompleteReplacement()
+    {
+        var old = Current;
+        Current = Incoming;
+        Incoming = null;
+        return old;
+    }
+
+    /// <summary><paramref name="child"/> leaves the slot, whichever place in it it had.</summary>
+    public void Remove(ChildProcess child)
+    {
+        if (Current == child)
+        {
+            Current = null;
+        }
+        if (Incoming == child)
+        {
+            Incoming = null;
+        }
+    }
 
     public int EarlyExits { get; private set; }
 

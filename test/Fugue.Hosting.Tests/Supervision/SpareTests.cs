@@ -48,7 +48,7 @@ public sealed class SpareTests
         Assert.Equal(1, h.Count(SparePromoted));
         Assert.All(h.Supervisor.Workers, w => Assert.True(w.Ready)); // whole again in the same pass
         Assert.DoesNotContain(h.Processes.Launches, l => l.Pid > spare.Pid); // nothing else starts beside its first requests
-        h.Advance(Supervisor.NextSpareAfter);
+        h.Advance(Cluster.NextSpareAfter);
         var next = LastSpare(h);
         Assert.NotEqual(spare.Pid, next.Pid);
         Assert.Equal(2, h.Count(SpareStarted));
@@ -89,7 +89,7 @@ public sealed class SpareTests
         Assert.Equal(1, h.Count(SpareNotPromoted));
         Assert.Contains(spare.Pid, h.Processes.SignalledWith(Posix.SIGTERM));
         Assert.Equal(WorkerStart.Resuscitating, h.Processes.Launches.Single(l => l.Pid == h.Serving[1].Pid).Start);
-        h.Advance(Supervisor.NextSpareAfter);
+        h.Advance(Cluster.NextSpareAfter);
         Assert.NotEqual(spare.Pid, LastSpare(h).Pid);
     }
 
