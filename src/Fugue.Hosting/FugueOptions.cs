@@ -1,3 +1,4 @@
+
 namespace Fugue.Hosting;
 
 /// <summary>

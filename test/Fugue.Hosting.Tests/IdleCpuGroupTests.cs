@@ -1,4 +1,4 @@
-using Fugue.Hosting.Master;
+using Fugue.Hosting.Master.Spawning;
 
 namespace Fugue.Hosting.Tests;
 

@@ -1,3 +1,4 @@
+
 namespace Fugue.Hosting.Tests;
 
 /// <summary>

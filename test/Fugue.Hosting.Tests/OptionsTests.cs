@@ -1,3 +1,4 @@
+
 using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests;

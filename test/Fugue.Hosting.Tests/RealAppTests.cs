@@ -1,4 +1,4 @@
-using Fugue.Hosting.Master;
+using Fugue.Hosting.Master.Spawning;
 using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests;

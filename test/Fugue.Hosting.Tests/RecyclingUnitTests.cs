@@ -1,5 +1,5 @@
 using Fugue.Hosting.Hosting;
-using Fugue.Hosting.Master;
+using Fugue.Hosting.Master.Telemetry;
 using Fugue.Hosting.Protocol;
 using Fugue.Hosting.Worker;
 using Microsoft.Extensions.DependencyInjection;
@@ -66,7 +66,7 @@ public sealed class RecyclingUnitTests
         File.WriteAllText(stale, "");
         try
         {
-            string socket = Fugue.Hosting.Master.StackCapture.SocketOf(Environment.ProcessId);
+            string socket = Fugue.Hosting.Master.Control.StackCapture.SocketOf(Environment.ProcessId);
 
             Assert.NotEqual(stale, socket);
             Assert.True(Fugue.Hosting.Native.Posix.IsSocket(socket), socket);

@@ -1,3 +1,4 @@
+
 namespace Fugue.Hosting.Tests;
 
 /// <summary>A test that needs root (and maybe a tool); skipped, saying so, elsewhere.</summary>
@@ -19,7 +20,7 @@ public sealed class RootFactAttribute(string tool = "/bin/sh") : FactAttribute
         get => base.Skip ?? (Environment.UserName != "root" ? "needs root"
             : !File.Exists(tool) ? $"needs {tool}"
             : AsOtherUser && !Apps.OthersCanRun("TestApp") ? "needs a build another user can run (every directory above the test app must be o+x)"
-            : IdleCpuGroup && !Master.CgroupDirectory.Of("/proc/self", "cpu").Any(c => !c.V2 && File.Exists(Path.Combine(c.Path, "cpu.idle")))
+            : IdleCpuGroup && !Master.Spawning.CgroupDirectory.Of("/proc/self", "cpu").Any(c => !c.V2 && File.Exists(Path.Combine(c.Path, "cpu.idle")))
                 ? "needs cgroup v1's cpu hierarchy with cpu.idle (Linux 5.15 or later)"
             : null);
         set => base.Skip = value;

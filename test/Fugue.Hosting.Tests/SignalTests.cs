@@ -111,7 +111,7 @@ public sealed partial class SignalTests
     [InlineData("0", null, null)]
     [InlineData("soon", null, null)]
     public void The_watchdog_interval_is_read_for_this_process_only(string usec, string? pid, double? seconds) =>
-        Assert.Equal(seconds, Fugue.Hosting.Master.SystemdNotifier.WatchdogOf(usec, pid)?.TotalSeconds);
+        Assert.Equal(seconds, Fugue.Hosting.Master.Platform.SystemdNotifier.WatchdogOf(usec, pid)?.TotalSeconds);
 
     [Theory]
     [InlineData(false)]

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
-using Fugue.Hosting.Master;
+using Fugue.Hosting.Master.Listeners;
 using Microsoft.Extensions.Configuration;
 using static Fugue.Hosting.Tests.MasterEvents;
 

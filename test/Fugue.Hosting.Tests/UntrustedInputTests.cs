@@ -2,7 +2,8 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using Fugue.Hosting.Hosting;
-using Fugue.Hosting.Master;
+using Fugue.Hosting.Master.Spawning;
+using Fugue.Hosting.Master.Supervision;
 using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;
 
@@ -165,12 +166,12 @@ public sealed class UntrustedInputTests
             using var squatter = File.Open(lockPath, FileMode.Open, FileAccess.Read); // any local user may open it and flock
             Assert.True(Posix.TryLockExclusive(squatter.SafeFileHandle));
 
-            using var master = new Fugue.Hosting.Master.PidFile(pid);
+            using var master = new Fugue.Hosting.Master.Platform.PidFile(pid);
             master.Acquire();
 
             var entry = Posix.Entry(lockPath)!.Value;
             Assert.Equal((0u, "0600"), (entry.Owner, entry.Permissions));
-            using var second = new Fugue.Hosting.Master.PidFile(pid);
+            using var second = new Fugue.Hosting.Master.Platform.PidFile(pid);
             Assert.Contains("another master", Assert.Throws<InvalidOperationException>(second.Acquire).Message, StringComparison.Ordinal);
         }
         finally

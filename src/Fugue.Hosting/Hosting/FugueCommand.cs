@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Fugue.Hosting.Master;
+using Fugue.Hosting.Master.Control;
 using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;
 

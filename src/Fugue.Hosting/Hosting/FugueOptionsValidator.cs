@@ -1,4 +1,5 @@
-using Fugue.Hosting.Master;
+using Fugue.Hosting.Master.Listeners;
+using Fugue.Hosting.Master.Spawning;
 using Fugue.Hosting.Master.Trust;
 using Fugue.Hosting.Native;
 using Microsoft.Extensions.Options;

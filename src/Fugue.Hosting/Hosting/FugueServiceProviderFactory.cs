@@ -1,4 +1,9 @@
 using Fugue.Hosting.Master;
+using Fugue.Hosting.Master.Control;
+using Fugue.Hosting.Master.Listeners;
+using Fugue.Hosting.Master.Platform;
+using Fugue.Hosting.Master.Supervision;
+using Fugue.Hosting.Master.Telemetry;
 using Fugue.Hosting.Worker;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;

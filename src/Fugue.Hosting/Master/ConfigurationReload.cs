@@ -1,3 +1,4 @@
+using Fugue.Hosting.Master.Platform;
 using Fugue.Hosting.Protocol;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;

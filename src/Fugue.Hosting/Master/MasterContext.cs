@@ -1,3 +1,6 @@
+using Fugue.Hosting.Master.Control;
+using Fugue.Hosting.Master.Supervision;
+
 namespace Fugue.Hosting.Master;
 
 /// <summary>The cluster as the master sees it.</summary>

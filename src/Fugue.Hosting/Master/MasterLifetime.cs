@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Fugue.Hosting.Master.Supervision;
 using Fugue.Hosting.Native;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

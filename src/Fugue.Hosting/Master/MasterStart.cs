@@ -1,3 +1,6 @@
+using Fugue.Hosting.Master.Platform;
+using Fugue.Hosting.Master.Spawning;
+
 namespace Fugue.Hosting.Master;
 
 /// <summary>What the supervisor starts from, besides its options.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Fugue.Hosting.Master.Listeners;
 using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;
 

@@ -1,3 +1,4 @@
+
 namespace Fugue.Hosting.Native;
 
 /// <summary>How a child process ended.</summary>

@@ -17,7 +17,7 @@ namespace Fugue.Hosting.Worker;
 /// settings). Until <see cref="Done"/>, no listener accepts from the shared sockets; the old workers serve.
 /// A round with an answer that is not 2xx (or no answer) counts against readiness: the worker says why and sends
 /// another round half a second later, until one is clean or the master's WorkerBootTimeout gives up on it.
-/// A spare, or a replacement starting idle (<paramref name="untilJitQuiet"/>, <see cref="Master.EarlyTiering"/>), sends
+/// A spare, or a replacement starting idle (<paramref name="untilJitQuiet"/>: the master decides which, by its start), sends
 /// rounds until one in which the JIT compiled nothing: it serves with its code at its final tier, not tier-0 and
 /// instrumented code that its first clients would pay the re-compiling of. Between rounds it lets the runtime's
 /// background compiling finish (the count of compiled methods stays the same for <see cref="JitPoll"/>): each round

@@ -1,5 +1,6 @@
 using Fugue.Hosting.Hosting;
-using Fugue.Hosting.Master;
+using Fugue.Hosting.Master.Listeners;
+using Fugue.Hosting.Master.Telemetry;
 using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;
 using Fugue.Hosting.Tests.Supervision;

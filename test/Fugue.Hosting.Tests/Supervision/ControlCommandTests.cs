@@ -1,4 +1,4 @@
-using Fugue.Hosting.Master;
+using Fugue.Hosting.Master.Supervision;
 using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;
 using static Fugue.Hosting.Tests.MasterEvents;

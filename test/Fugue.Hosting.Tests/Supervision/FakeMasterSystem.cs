@@ -1,5 +1,7 @@
 using System.Net.Sockets;
-using Fugue.Hosting.Master;
+using Fugue.Hosting.Master.Spawning;
+using Fugue.Hosting.Master.Supervision;
+using Fugue.Hosting.Master.Telemetry;
 using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;
 

@@ -1,5 +1,7 @@
 using System.Diagnostics.Metrics;
-using Fugue.Hosting.Master;
+using Fugue.Hosting.Master.Listeners;
+using Fugue.Hosting.Master.Supervision;
+using Fugue.Hosting.Master.Telemetry;
 using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;
 using Microsoft.Extensions.DependencyInjection;

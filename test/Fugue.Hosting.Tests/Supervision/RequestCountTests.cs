@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Fugue.Hosting.Hosting;
-using Fugue.Hosting.Master;
+using Fugue.Hosting.Master.Telemetry;
 using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;
 using Microsoft.Extensions.Time.Testing;

@@ -1,4 +1,5 @@
-using Fugue.Hosting.Master;
+using Fugue.Hosting.Master.Spawning;
+using Fugue.Hosting.Master.Supervision;
 using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;
 using static Fugue.Hosting.Tests.MasterEvents;

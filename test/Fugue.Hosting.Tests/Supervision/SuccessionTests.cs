@@ -1,4 +1,5 @@
-using Fugue.Hosting.Master;
+using Fugue.Hosting.Master.Platform;
+using Fugue.Hosting.Master.Supervision;
 using Fugue.Hosting.Protocol;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;

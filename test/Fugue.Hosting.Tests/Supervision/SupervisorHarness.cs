@@ -1,5 +1,10 @@
 using Fugue.Hosting.Hosting;
 using Fugue.Hosting.Master;
+using Fugue.Hosting.Master.Control;
+using Fugue.Hosting.Master.Platform;
+using Fugue.Hosting.Master.Spawning;
+using Fugue.Hosting.Master.Supervision;
+using Fugue.Hosting.Master.Telemetry;
 using Fugue.Hosting.Protocol;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

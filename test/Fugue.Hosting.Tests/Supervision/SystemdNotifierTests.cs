@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
-using Fugue.Hosting.Master;
+using Fugue.Hosting.Master.Platform;
 
 namespace Fugue.Hosting.Tests.Supervision;
 

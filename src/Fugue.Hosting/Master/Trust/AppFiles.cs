@@ -1,3 +1,4 @@
+using Fugue.Hosting.Master.Spawning;
 using Fugue.Hosting.Native;
 
 namespace Fugue.Hosting.Master.Trust;

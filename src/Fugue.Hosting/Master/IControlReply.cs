@@ -1,9 +1,0 @@
-using Fugue.Hosting.Protocol;
-
-namespace Fugue.Hosting.Master;
-
-/// <summary>Where the supervisor answers a control request, once.</summary>
-internal interface IControlReply
-{
-    void Complete(ControlReply reply);
-}

@@ -1,4 +1,0 @@
-namespace Fugue.Hosting.Master;
-
-/// <summary>One listening socket a new master inherits from the old one, and the Listen entry it was bound for.</summary>
-internal readonly record struct InheritedSocket(int Fd, string ListenEntry);

@@ -1,0 +1,30 @@
+using Fugue.Hosting.Master.Supervision;
+using Fugue.Hosting.Master.Telemetry;
+
+namespace Fugue.Hosting.Master.Spawning;
+
+/// <summary>
+/// The shared memory the master gives each worker a cell of: connection counts (null without connection balance) and
+/// request counts (null when the kernel refused the memory). A worker gets a cell in each at launch; both are freed
+/// when it is reaped.
+/// </summary>
+internal sealed record WorkerTables(ConnectionTable? Connections, RequestTotals? Requests)
+{
+    public static readonly WorkerTables None = new(null, null);
+
+    /// <summary>Frees the cells of a child that was reaped (its request counts stay in the totals).</summary>
+    public void Release(ChildProcess child) => Release(child.ConnectionCell, child.RequestCell);
+
+    /// <summary>Frees cells, of a child reaped or never started.</summary>
+    public void Release(int? connectionCell, int? requestCell)
+    {
+        if (connectionCell is int connections)
+        {
+            Connections!.Release(connections);
+        }
+        if (requestCell is int requests)
+        {
+            Requests!.Reaped(requests);
+        }
+    }
+}

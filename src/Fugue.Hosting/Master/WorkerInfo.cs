@@ -1,4 +1,0 @@
-namespace Fugue.Hosting.Master;
-
-/// <summary>A worker as other threads may see it.</summary>
-internal sealed record WorkerInfo(int WorkerId, int Pid, bool Ready);
