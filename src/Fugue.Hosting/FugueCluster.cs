@@ -9,7 +9,7 @@ namespace Fugue.Hosting;
 /// </summary>
 public static class FugueCluster
 {
-    private static IFugue s_current = WorkerIdentity.Current is { } worker ? new WorkerContext(worker, null) : new StandaloneContext(null);
+    private static IFugue s_current = WorkerActivation.Current is { } worker ? new WorkerContext(worker, null) : new StandaloneContext(null);
 
     internal static IFugue Current
     {

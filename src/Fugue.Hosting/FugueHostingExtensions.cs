@@ -1,4 +1,6 @@
-using Fugue.Hosting.Hosting;
+using Fugue.Hosting.Activation;
+using Fugue.Hosting.Cli;
+using Fugue.Hosting.Configuration;
 using Fugue.Hosting.Master;
 using Fugue.Hosting.Worker;
 using Microsoft.Extensions.Configuration;
@@ -27,7 +29,7 @@ public static class FugueHostingExtensions
         RunCommandIfAsked(options, builder.Environment.ApplicationName);
         PrepareProcess(options.Enabled);
         AddOptions(builder.Services, builder.Configuration, configure);
-        builder.ConfigureContainer(new FugueServiceProviderFactory(options, builder.Environment, FugueActivation.WorkersChosen(builder.Configuration, options)));
+        builder.ConfigureContainer(new FugueServiceProviderFactory(options, builder.Environment, OptionsBinding.WorkersChosen(builder.Configuration, options)));
         return builder;
     }
 
@@ -46,7 +48,7 @@ public static class FugueHostingExtensions
         {
             var options = FugueActivation.ReadOptions(context.Configuration, configure);
             RunCommandIfAsked(options, context.HostingEnvironment.ApplicationName);
-            return new FugueServiceProviderFactory(options, context.HostingEnvironment, FugueActivation.WorkersChosen(context.Configuration, options));
+            return new FugueServiceProviderFactory(options, context.HostingEnvironment, OptionsBinding.WorkersChosen(context.Configuration, options));
         });
         return builder;
     }
@@ -54,7 +56,7 @@ public static class FugueHostingExtensions
     /// <summary><c>&lt;app&gt; fugue &lt;command&gt;</c>: this process is a control client; it answers and exits here.</summary>
     private static void RunCommandIfAsked(FugueOptions options, string applicationName)
     {
-        if (WorkerIdentity.Current is null && FugueCommand.Requested(Environment.GetCommandLineArgs()) is { } words)
+        if (WorkerActivation.Current is null && FugueCommand.Requested(Environment.GetCommandLineArgs()) is { } words)
         {
             Environment.Exit(FugueCommand.Run(words, options, applicationName));
         }
@@ -71,7 +73,7 @@ public static class FugueHostingExtensions
 
     private static void AddOptions(IServiceCollection services, IConfiguration configuration, Action<FugueOptions>? configure)
     {
-        if (WorkerIdentity.Current is { Settings: { } settings })
+        if (WorkerActivation.Current is { Settings: { } settings })
         {
             // Validated by the master at launch; the files may have changed (or broken) since.
             services.AddSingleton<IOptions<FugueOptions>>(Microsoft.Extensions.Options.Options.Create(settings.ToOptions()));

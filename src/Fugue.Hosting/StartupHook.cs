@@ -1,4 +1,5 @@
-using System.Diagnostics.CodeAnalysis;
+using Fugue.Hosting.Native;
+using Fugue.Hosting.Protocol;
 using Fugue.Hosting.Worker;
 
 #pragma warning disable CA1050 // The runtime finds a startup hook by this exact name, in the global namespace.
@@ -10,24 +11,10 @@ using Fugue.Hosting.Worker;
 internal static class StartupHook
 #pragma warning restore CA1050
 {
-    public const string VariableName = "DOTNET_STARTUP_HOOKS";
-
-    /// <summary>This assembly's file; empty in a single-file or Native AOT app, which then gets no hook.</summary>
-    [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "Empty when bundled: then no hook is set, and WorkerUser says how the user changed.")]
-    public static string Path => typeof(StartupHook).Assembly.Location;
-
     public static void Initialize()
     {
         WorkerUser.TakeOn("the startup hook, before Main");
-        string rest = string.Join(System.IO.Path.PathSeparator, (Environment.GetEnvironmentVariable(VariableName) ?? "")
-            .Split(System.IO.Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Where(p => p != Path));
         // In the C library's environment too: a native library that starts a process reads that one.
-        Fugue.Hosting.Native.Posix.ReplaceEnvironmentVariable(VariableName, rest.Length > 0 ? rest : null);
+        Posix.ReplaceEnvironmentVariable(StartupHooks.VariableName, StartupHooks.WithoutFugue(Environment.GetEnvironmentVariable(StartupHooks.VariableName)));
     }
-
-    /// <summary>The value for a worker's DOTNET_STARTUP_HOOKS: this assembly first, then the app's own hooks; null when there is nothing to set.</summary>
-    public static string? HooksWithFugue(string? existing) =>
-        Path.Length == 0 ? existing
-        : string.IsNullOrEmpty(existing) ? Path
-        : Path + System.IO.Path.PathSeparator + existing;
 }

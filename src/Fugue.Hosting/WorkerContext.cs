@@ -1,3 +1,4 @@
+using Fugue.Hosting.Protocol;
 using Fugue.Hosting.Worker;
 
 namespace Fugue.Hosting;

@@ -1,4 +1,4 @@
-using Fugue.Hosting.Hosting;
+using Fugue.Hosting.Configuration;
 using Fugue.Hosting.Master;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -131,10 +131,10 @@ public sealed class ControlClientTests
     [RootFact]
     public void A_root_master_keeps_its_control_socket_in_run_where_no_other_user_can_make_its_directory_first()
     {
-        Assert.Equal("/run/fugue-0", Master.Control.ControlSocketPath.PrivateDirectory(null, 0, rootBaseExists: true));
-        Assert.Equal(Path.Combine(Path.GetTempPath(), "fugue-0"), Master.Control.ControlSocketPath.PrivateDirectory(null, 0, rootBaseExists: false));
-        Assert.Equal(Path.Combine(Path.GetTempPath(), "fugue-1000"), Master.Control.ControlSocketPath.PrivateDirectory(null, 1000, rootBaseExists: true));
-        Assert.Equal("/srv/tmp/fugue-0", Master.Control.ControlSocketPath.PrivateDirectory("/srv/tmp", 0, rootBaseExists: true));
+        Assert.Equal("/run/fugue-0", Protocol.ControlSocketPath.PrivateDirectory(null, 0, rootBaseExists: true));
+        Assert.Equal(Path.Combine(Path.GetTempPath(), "fugue-0"), Protocol.ControlSocketPath.PrivateDirectory(null, 0, rootBaseExists: false));
+        Assert.Equal(Path.Combine(Path.GetTempPath(), "fugue-1000"), Protocol.ControlSocketPath.PrivateDirectory(null, 1000, rootBaseExists: true));
+        Assert.Equal("/srv/tmp/fugue-0", Protocol.ControlSocketPath.PrivateDirectory("/srv/tmp", 0, rootBaseExists: true));
 
         // Another user made fugue-0 first in the temporary directory, as anyone can under a shared /tmp.
         string tmp = Directory.CreateTempSubdirectory("fugue-test-tmp-").FullName;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Fugue.Hosting.Hosting;
+using Fugue.Hosting.Cli;
 using static Fugue.Hosting.Tests.MasterEvents;
 
 namespace Fugue.Hosting.Tests;

@@ -15,7 +15,7 @@ internal sealed partial record LogEvent(int Id, string Category, string Message,
     public bool IsFugue => FugueCategories.Any(prefix => Category.StartsWith(prefix, StringComparison.Ordinal));
 
     private static readonly string[] FugueCategories =
-        ["Fugue.Hosting.Master.", "Fugue.Hosting.Worker.", "Fugue.Hosting.Hosting.", "Fugue.Hosting.Native.", "Fugue.Hosting.Protocol."];
+        ["Fugue.Hosting.Master.", "Fugue.Hosting.Worker.", "Fugue.Hosting.Activation.", "Fugue.Hosting.Native.", "Fugue.Hosting.Protocol."];
 
     public int Int(string key) => State[key] is { ValueKind: JsonValueKind.Number } n ? n.GetInt32() : int.Parse(Text(key), CultureInfo.InvariantCulture);
 

@@ -1,8 +1,5 @@
-using Fugue.Hosting.Master;
-using Fugue.Hosting.Master.Listeners;
 using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;
-using Fugue.Hosting.Worker;
 
 namespace Fugue.Hosting.Tests;
 

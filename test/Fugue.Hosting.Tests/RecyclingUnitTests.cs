@@ -1,4 +1,5 @@
-using Fugue.Hosting.Hosting;
+using Fugue.Hosting.Cli;
+using Fugue.Hosting.Master;
 using Fugue.Hosting.Master.Telemetry;
 using Fugue.Hosting.Protocol;
 using Fugue.Hosting.Worker;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Fugue.Hosting.Master.Listeners;
+using Fugue.Hosting.Protocol;
 using Microsoft.Extensions.Configuration;
 using static Fugue.Hosting.Tests.MasterEvents;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
-using Fugue.Hosting.Hosting;
+using Fugue.Hosting.Cli;
 using Fugue.Hosting.Master.Spawning;
 using Fugue.Hosting.Master.Supervision;
 using Fugue.Hosting.Native;

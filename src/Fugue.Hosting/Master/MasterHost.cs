@@ -1,4 +1,5 @@
-using Fugue.Hosting.Hosting;
+using Fugue.Hosting.Configuration;
+using Fugue.Hosting.KeyRing;
 using Fugue.Hosting.Master.Control;
 using Fugue.Hosting.Master.Listeners;
 using Fugue.Hosting.Master.Platform;
@@ -6,6 +7,7 @@ using Fugue.Hosting.Master.Spawning;
 using Fugue.Hosting.Master.Supervision;
 using Fugue.Hosting.Master.Telemetry;
 using Fugue.Hosting.Native;
+using Fugue.Hosting.Protocol;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -175,7 +177,7 @@ internal sealed class MasterHost(
     }
 
     private string WorkersSource() =>
-        FugueActivation.WorkersChosen(appConfiguration, _options)
+        OptionsBinding.WorkersChosen(appConfiguration, _options)
             ? $"{FugueOptions.SectionName}:{nameof(FugueOptions.Workers)}"
             : Environment.GetEnvironmentVariable(FugueOptions.ConcurrencyVariable) is not null
                 ? FugueOptions.ConcurrencyVariable

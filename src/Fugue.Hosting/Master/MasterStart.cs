@@ -1,5 +1,6 @@
 using Fugue.Hosting.Master.Platform;
 using Fugue.Hosting.Master.Spawning;
+using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master;
 

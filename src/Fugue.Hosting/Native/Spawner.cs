@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Fugue.Hosting.Protocol;
 using Tmds.Linux;
 
 namespace Fugue.Hosting.Native;
@@ -19,6 +18,9 @@ namespace Fugue.Hosting.Native;
 /// </summary>
 internal static unsafe class Spawner
 {
+    /// <summary>Where the listed descriptors start: after stdin, stdout and stderr.</summary>
+    public const int FirstInherited = 3;
+
     public static int Spawn(string path, IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string>> environment,
         IReadOnlyList<int> inheritedFds, string? workingDirectory, (int Stdout, int Stderr)? output = null, int? nice = null)
     {
@@ -39,17 +41,17 @@ internal static unsafe class Spawner
             }
 
             // Two steps, so that no source is overwritten before it is copied: first every source to a number
-            // above all of them, then down to FdLayout.Channel + i. dup2 to a different number always clears close-on-exec.
-            int scratch = Math.Max(inheritedFds.DefaultIfEmpty(0).Max(), FdLayout.Channel + inheritedFds.Count) + 1;
+            // above all of them, then down to FirstInherited + i. dup2 to a different number always clears close-on-exec.
+            int scratch = Math.Max(inheritedFds.DefaultIfEmpty(0).Max(), FirstInherited + inheritedFds.Count) + 1;
             for (int i = 0; i < inheritedFds.Count; i++)
             {
                 Check(Libc.posix_spawn_file_actions_adddup2(actions, inheritedFds[i], scratch + i), "posix_spawn_file_actions_adddup2");
             }
             for (int i = 0; i < inheritedFds.Count; i++)
             {
-                Check(Libc.posix_spawn_file_actions_adddup2(actions, scratch + i, FdLayout.Channel + i), "posix_spawn_file_actions_adddup2");
+                Check(Libc.posix_spawn_file_actions_adddup2(actions, scratch + i, FirstInherited + i), "posix_spawn_file_actions_adddup2");
             }
-            Check(Libc.posix_spawn_file_actions_addclosefrom_np(actions, FdLayout.Channel + inheritedFds.Count), "posix_spawn_file_actions_addclosefrom_np");
+            Check(Libc.posix_spawn_file_actions_addclosefrom_np(actions, FirstInherited + inheritedFds.Count), "posix_spawn_file_actions_addclosefrom_np");
             if (workingDirectory is not null)
             {
                 byte* dir = Utf8(workingDirectory, strings);

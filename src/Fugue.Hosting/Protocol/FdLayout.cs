@@ -1,3 +1,5 @@
+using Fugue.Hosting.Native;
+
 namespace Fugue.Hosting.Protocol;
 
 /// <summary>
@@ -9,7 +11,7 @@ namespace Fugue.Hosting.Protocol;
 internal static class FdLayout
 {
     /// <summary>The channel to the master (a worker's control channel, or a new master's channel to the old one).</summary>
-    public const int Channel = 3;
+    public const int Channel = Spawner.FirstInherited;
 
     /// <summary>The first listening socket; the others follow in the master's order.</summary>
     public const int FirstListener = 4;

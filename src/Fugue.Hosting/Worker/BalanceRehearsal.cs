@@ -1,3 +1,4 @@
+using Fugue.Hosting.Protocol;
 using Microsoft.AspNetCore.Connections;
 
 namespace Fugue.Hosting.Worker;

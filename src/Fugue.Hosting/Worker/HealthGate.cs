@@ -1,3 +1,4 @@
+using Fugue.Hosting.Protocol;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

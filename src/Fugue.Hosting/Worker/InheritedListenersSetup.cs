@@ -1,3 +1,4 @@
+using Fugue.Hosting.Protocol;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;

@@ -1,3 +1,4 @@
+using Fugue.Hosting.Protocol;
 using Microsoft.Extensions.Logging;
 
 namespace Fugue.Hosting.Worker;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Fugue.Hosting.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

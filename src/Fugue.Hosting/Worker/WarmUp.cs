@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Runtime;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Fugue.Hosting.Protocol;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 

@@ -1,4 +1,5 @@
 using Fugue.Hosting.Native;
+using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Worker;
 
@@ -15,6 +16,10 @@ internal static class WorkerActivation
 
     /// <summary>The identity once activated; null before, and in a process that is not a worker.</summary>
     public static WorkerIdentity? Identity { get; private set; }
+
+    /// <summary>This process's identity if the master started it (activated, or still in the environment); no side effect.</summary>
+    public static WorkerIdentity? Current =>
+        Identity ?? (Environment.GetEnvironmentVariable(WorkerIdentity.VariableName) is { } value ? WorkerIdentity.Parse(value) : null);
 
     /// <summary>Activates this process as a worker if the master started it; the identity, or null. Idempotent.</summary>
     public static WorkerIdentity? Activate()

@@ -1,4 +1,5 @@
 using System.Net;
+using Fugue.Hosting.Protocol;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Worker;
 

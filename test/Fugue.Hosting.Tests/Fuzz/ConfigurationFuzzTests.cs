@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Fugue.Hosting.Hosting;
+using Fugue.Hosting.Configuration;
 using Fugue.Hosting.Master;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

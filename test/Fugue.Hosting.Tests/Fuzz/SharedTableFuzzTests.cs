@@ -1,4 +1,4 @@
-using Fugue.Hosting.Hosting;
+using Fugue.Hosting.Cli;
 using Fugue.Hosting.Master.Listeners;
 using Fugue.Hosting.Master.Telemetry;
 using Fugue.Hosting.Native;

@@ -86,9 +86,9 @@ public sealed class MetricsTests
     [Fact]
     public void The_master_keeps_opentelemetrys_hosted_service_so_that_its_metrics_are_exported()
     {
-        Assert.True(Fugue.Hosting.Hosting.FugueServiceProviderFactory.IsTelemetry(
+        Assert.True(Fugue.Hosting.Activation.FugueServiceProviderFactory.IsTelemetry(
             ServiceDescriptor.Singleton<IHostedService, OpenTelemetry.Extensions.Hosting.Implementation.TelemetryHostedService>()));
-        Assert.False(Fugue.Hosting.Hosting.FugueServiceProviderFactory.IsTelemetry(ServiceDescriptor.Singleton<IHostedService, AppWork>()));
+        Assert.False(Fugue.Hosting.Activation.FugueServiceProviderFactory.IsTelemetry(ServiceDescriptor.Singleton<IHostedService, AppWork>()));
     }
 
     private sealed class AppWork : BackgroundService

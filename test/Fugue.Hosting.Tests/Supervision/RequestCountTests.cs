@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Fugue.Hosting.Hosting;
+using Fugue.Hosting.Cli;
 using Fugue.Hosting.Master.Telemetry;
 using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;

@@ -1,4 +1,3 @@
-using Fugue.Hosting.Hosting;
 using Fugue.Hosting.Master;
 using Fugue.Hosting.Master.Control;
 using Fugue.Hosting.Master.Platform;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Fugue.Hosting.Protocol;
 using Microsoft.Extensions.Configuration;
 
 namespace Fugue.Hosting.Master.Listeners;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Fugue.Hosting.Native;
+using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master.Listeners;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Fugue.Hosting.Native;
+using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master.Listeners;
 

@@ -1,11 +1,9 @@
 using System.Net.Sockets;
-using Fugue.Hosting.Master.Listeners;
 using Fugue.Hosting.Master.Platform;
 using Fugue.Hosting.Master.Supervision;
 using Fugue.Hosting.Master.Trust;
 using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;
-using Fugue.Hosting.Worker;
 
 namespace Fugue.Hosting.Master.Spawning;
 
@@ -54,11 +52,11 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
         if (_runAs is not null && setpriv is null)
         {
             // Without setpriv the user changes in a startup hook, before the app's Main.
-            string? hooks = env.FirstOrDefault(kv => kv.Key == StartupHook.VariableName).Value;
-            env.RemoveAll(kv => kv.Key == StartupHook.VariableName);
-            if (StartupHook.HooksWithFugue(hooks) is { } withFugue)
+            string? hooks = env.FirstOrDefault(kv => kv.Key == StartupHooks.VariableName).Value;
+            env.RemoveAll(kv => kv.Key == StartupHooks.VariableName);
+            if (StartupHooks.WithFugue(hooks) is { } withFugue)
             {
-                env.Add(new(StartupHook.VariableName, withFugue));
+                env.Add(new(StartupHooks.VariableName, withFugue));
             }
         }
         var output = new WorkerOutput();

@@ -1,5 +1,6 @@
 using Fugue.Hosting.Master.Supervision;
 using Fugue.Hosting.Master.Telemetry;
+using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master.Spawning;
 

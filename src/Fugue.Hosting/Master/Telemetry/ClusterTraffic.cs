@@ -1,5 +1,6 @@
 using Fugue.Hosting.Master.Listeners;
 using Fugue.Hosting.Native;
+using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master.Telemetry;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master.Telemetry;
 

@@ -1,3 +1,5 @@
+using Fugue.Hosting.Protocol;
+
 namespace Fugue.Hosting.Master.Telemetry;
 
 /// <summary>

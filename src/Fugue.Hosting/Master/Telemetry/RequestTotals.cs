@@ -1,4 +1,5 @@
 using Fugue.Hosting.Native;
+using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master.Telemetry;
 

@@ -1,3 +1,5 @@
+using Fugue.Hosting.Protocol;
+
 namespace Fugue.Hosting.Master.Telemetry;
 
 /// <param name="Total">Everything served, across recycles and masters, and in flight now.</param>

@@ -1,5 +1,6 @@
 using Fugue.Hosting.Master.Spawning;
 using Fugue.Hosting.Native;
+using Fugue.Hosting.Protocol;
 
 namespace Fugue.Hosting.Master.Trust;
 
@@ -51,7 +52,7 @@ internal static class AppFiles
         {
             yield return (framework, true);
         }
-        if (StartupHook.Path is { Length: > 0 } hook)
+        if (StartupHooks.Path is { Length: > 0 } hook)
         {
             yield return (hook, false);
         }

@@ -1,6 +1,6 @@
 using Fugue.Hosting.Native;
 
-namespace Fugue.Hosting.Master.Control;
+namespace Fugue.Hosting.Protocol;
 
 /// <summary>Where the master's control socket is: the one rule both the master and the <c>fugue</c> client follow.</summary>
 internal static class ControlSocketPath

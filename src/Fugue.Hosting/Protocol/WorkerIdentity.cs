@@ -1,13 +1,12 @@
 using System.Text.Json;
 using Fugue.Hosting.Native;
-using Fugue.Hosting.Protocol;
 
-namespace Fugue.Hosting.Worker;
+namespace Fugue.Hosting.Protocol;
 
 /// <summary>
 /// What the master tells a worker, in one environment variable (<see cref="VariableName"/>, JSON: see
 /// <see cref="ProtocolJson"/>). Reading it is a pure parse; what it makes of the process (its user, its descriptors,
-/// the variable gone from the environment) is <see cref="WorkerActivation"/>'s one step.
+/// the variable gone from the environment) is the worker's activation's one step.
 /// </summary>
 /// <param name="WorkerId">The slot number, 1..N; 0 for a spare until <see cref="Promote"/>.</param>
 /// <param name="MasterPid">The master's pid.</param>
@@ -47,10 +46,6 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
     }
 
     public const string VariableName = "FUGUE_WORKER";
-
-    /// <summary>This process's identity if the master started it (activated, or still in the environment); no side effect.</summary>
-    public static WorkerIdentity? Current =>
-        WorkerActivation.Identity ?? (Environment.GetEnvironmentVariable(VariableName) is { } value ? Parse(value) : null);
 
     public string Serialize() => ProtocolJson.Write(w =>
     {

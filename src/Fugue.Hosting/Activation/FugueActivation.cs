@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Fugue.Hosting.Configuration;
 using Fugue.Hosting.Native;
 using Fugue.Hosting.Worker;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -7,7 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-namespace Fugue.Hosting.Hosting;
+namespace Fugue.Hosting.Activation;
 
 /// <summary>Decides what this process is, from the environment, the options and the services the app ended up with.</summary>
 internal static class FugueActivation
@@ -19,7 +20,7 @@ internal static class FugueActivation
     /// </summary>
     public static FugueOptions ReadOptions(IConfiguration configuration, Action<FugueOptions>? configure)
     {
-        if (WorkerIdentity.Current is { Settings: { } settings })
+        if (WorkerActivation.Current is { Settings: { } settings })
         {
             return settings.ToOptions();
         }
@@ -36,18 +37,14 @@ internal static class FugueActivation
         return options;
     }
 
-    /// <summary>Whether the app chose a worker count (configuration, or its UseFugue delegate) rather than the default.</summary>
-    public static bool WorkersChosen(IConfiguration configuration, FugueOptions options) =>
-        configuration[$"{FugueOptions.SectionName}:{nameof(FugueOptions.Workers)}"] is not null || options.Workers != FugueOptions.DefaultWorkers;
-
     /// <summary>The role, or why this is a single process (<c>Unsupported</c>: the platform, not the app, decided it).</summary>
     /// <param name="services">The services the app ended up with.</param>
     /// <param name="options">The options, read early.</param>
     /// <param name="environment">The app's environment.</param>
-    /// <param name="workersChosen">Whether the app set Fugue:Workers (see <see cref="WorkersChosen"/>).</param>
+    /// <param name="workersChosen">Whether the app set Fugue:Workers (see <see cref="OptionsBinding.WorkersChosen"/>).</param>
     public static (FugueRole Role, string? Reason, bool Unsupported) Decide(IServiceCollection services, FugueOptions options, IHostEnvironment environment, bool workersChosen)
     {
-        if (WorkerIdentity.Current is not null)
+        if (WorkerActivation.Current is not null)
         {
             return (FugueRole.Worker, null, false);
         }

@@ -4,7 +4,7 @@ using Fugue.Hosting.Master.Trust;
 using Fugue.Hosting.Native;
 using Microsoft.Extensions.Options;
 
-namespace Fugue.Hosting.Hosting;
+namespace Fugue.Hosting.Master;
 
 /// <summary>Checks the options at start, before any worker exists; every message names the key and the value.</summary>
 internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>

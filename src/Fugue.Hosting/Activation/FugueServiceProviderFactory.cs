@@ -1,9 +1,11 @@
+using Fugue.Hosting.KeyRing;
 using Fugue.Hosting.Master;
 using Fugue.Hosting.Master.Control;
 using Fugue.Hosting.Master.Listeners;
 using Fugue.Hosting.Master.Platform;
 using Fugue.Hosting.Master.Supervision;
 using Fugue.Hosting.Master.Telemetry;
+using Fugue.Hosting.Protocol;
 using Fugue.Hosting.Worker;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -16,7 +18,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Fugue.Hosting.Hosting;
+namespace Fugue.Hosting.Activation;
 
 /// <summary>
 /// Shapes the container once the app has registered everything, which is the first moment the role is certain
@@ -34,7 +36,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
                 AddMaster(services);
                 break;
             case FugueRole.Worker:
-                AddWorker(services, WorkerIdentity.Current!);
+                AddWorker(services, WorkerActivation.Current!);
                 break;
             default:
                 services.AddSingleton<IFugue>(sp => new StandaloneContext(sp.GetRequiredService<IHostApplicationLifetime>()));

@@ -1,11 +1,10 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Fugue.Hosting.Master.Control;
 using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;
 
-namespace Fugue.Hosting.Hosting;
+namespace Fugue.Hosting.Cli;
 
 /// <summary>
 /// <c>&lt;app&gt; fugue &lt;command&gt;</c>: the app is its own control client. <c>UseFugue</c> sees the verb before the

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Fugue.Hosting.Hosting;
+namespace Fugue.Hosting.Master;
 
 /// <summary>What the master can tell of the app from its services, to warn about what does not survive N workers.</summary>
 /// <param name="UsesSignalR">The app registered SignalR (hubs, or Blazor Server, which runs on it).</param>

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Fugue.Hosting.Hosting;
+namespace Fugue.Hosting.Activation;
 
 /// <summary>Says once, at start, why Fugue is not running this app as a cluster.</summary>
 internal sealed partial class SingleProcessNotice(string reason, bool unsupported, ILogger<SingleProcessNotice> logger) : IHostedService

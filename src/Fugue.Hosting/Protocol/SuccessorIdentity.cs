@@ -1,9 +1,7 @@
 using System.Text.Json;
-using Fugue.Hosting.Master.Listeners;
 using Fugue.Hosting.Native;
-using Fugue.Hosting.Protocol;
 
-namespace Fugue.Hosting.Master;
+namespace Fugue.Hosting.Protocol;
 
 /// <summary>
 /// What an old master tells the new master it starts on USR2, in one environment variable (JSON: see

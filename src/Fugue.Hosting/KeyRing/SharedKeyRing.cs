@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace Fugue.Hosting.Hosting;
+namespace Fugue.Hosting.KeyRing;
 
 /// <summary>
 /// One ASP.NET Core DataProtection key ring for every worker of every generation, unless the app configures where its

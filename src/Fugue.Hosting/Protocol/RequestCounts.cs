@@ -1,4 +1,4 @@
-namespace Fugue.Hosting;
+namespace Fugue.Hosting.Protocol;
 
 /// <summary>
 /// Requests served, as one row of the <see cref="RequestTable"/> or a sum of rows: by status class (1xx to 5xx, and

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Fugue.Hosting.Protocol;
 
-namespace Fugue.Hosting.Hosting;
+namespace Fugue.Hosting.Cli;
 
 /// <summary>
 /// <c>fugue stacks N</c> as a person reads it: each thread of a worker's crash report (what createdump writes, see

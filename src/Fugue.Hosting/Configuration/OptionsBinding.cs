@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 
-namespace Fugue.Hosting.Hosting;
+namespace Fugue.Hosting.Configuration;
 
 /// <summary>
 /// Binds the <c>Fugue</c> section onto the options, refusing what the binder would pass over in silence: a key no
@@ -33,4 +33,8 @@ internal static class OptionsBinding
             throw new InvalidOperationException($"{FugueOptions.SectionName}: a key that no option has (a typo?): {e.Message}", e);
         }
     }
+
+    /// <summary>Whether the app chose a worker count (configuration, or its UseFugue delegate) rather than the default.</summary>
+    public static bool WorkersChosen(IConfiguration configuration, FugueOptions options) =>
+        configuration[$"{FugueOptions.SectionName}:{nameof(FugueOptions.Workers)}"] is not null || options.Workers != FugueOptions.DefaultWorkers;
 }

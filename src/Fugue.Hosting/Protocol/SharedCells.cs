@@ -1,6 +1,6 @@
 using Fugue.Hosting.Native;
 
-namespace Fugue.Hosting;
+namespace Fugue.Hosting.Protocol;
 
 /// <summary>
 /// A table of cells in memory a master shares with its workers (a sealed memfd each worker inherits and maps): the

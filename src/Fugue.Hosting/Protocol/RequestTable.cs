@@ -1,4 +1,4 @@
-namespace Fugue.Hosting;
+namespace Fugue.Hosting.Protocol;
 
 /// <summary>
 /// What each worker process served, in memory the master shares with its workers (a memfd every worker inherits, as

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Fugue.Hosting.Protocol;
 
-namespace Fugue.Hosting.Hosting;
+namespace Fugue.Hosting.Cli;
 
 /// <summary><c>fugue status</c> as a person reads it: the master on one line, then one row per worker process.</summary>
 internal static class StatusTable

@@ -1,4 +1,4 @@
-namespace Fugue.Hosting;
+namespace Fugue.Hosting.Protocol;
 
 /// <summary>
 /// How many connections each running worker holds open, in a page of memory the master shares with its workers (a
