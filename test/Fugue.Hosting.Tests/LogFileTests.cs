@@ -33,7 +33,7 @@ public sealed class LogFileTests
         Assert.Contains(LogEvent.ReadFile(log + ".1"), e => e.Id == AllReady);
         Assert.DoesNotContain("says after", rotated, StringComparison.Ordinal);
         Assert.DoesNotContain("says before-", current, StringComparison.Ordinal);
-        Assert.All(File.ReadAllLines(log + ".1").Concat(File.ReadAllLines(log)).Where(l => l.Contains("TESTAPP worker", StringComparison.Ordinal)),
+        NonEmpty.All(File.ReadAllLines(log + ".1").Concat(File.ReadAllLines(log)).Where(l => l.Contains("TESTAPP worker", StringComparison.Ordinal)),
             line => Assert.Matches(@"^worker \d \(pid \d+\): TESTAPP worker \d pid \d+ says (before-\d+|after)$", line)); // whole lines, never mixed
     });
 
@@ -41,9 +41,9 @@ public sealed class LogFileTests
     public Task A_fifo_planted_at_the_LogFile_path_is_refused_on_usr1_and_the_master_answers_on() => WithLogFileAsync(async (master, log, url) =>
     {
         // A worker's line cannot forge one of the master's: its NUL, CR and escape sequences arrive as text.
-        await Http.GetAsync($"{url}/log?text=a%00b%1b%5b2J%0d{Uri.EscapeDataString("info: Fugue.Hosting.Master.Supervisor[7] All 9 workers ready")}");
+        await Http.GetAsync($"{url}/log?text=a%00b%1b%5b2J%0d{Uri.EscapeDataString("info: Fugue.Hosting.Master.Supervision.Supervisor[7] All 9 workers ready")}");
         string forged = WaitForText(master, log, " says a");
-        Assert.EndsWith(@" says a\x00b\x1B[2J\x0Dinfo: Fugue.Hosting.Master.Supervisor[7] All 9 workers ready", forged, StringComparison.Ordinal);
+        Assert.EndsWith(@" says a\x00b\x1B[2J\x0Dinfo: Fugue.Hosting.Master.Supervision.Supervisor[7] All 9 workers ready", forged, StringComparison.Ordinal);
 
         File.Move(log, log + ".1");
         using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [log]))

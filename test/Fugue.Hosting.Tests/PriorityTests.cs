@@ -29,8 +29,8 @@ public sealed class PriorityTests
         Assert.NotEqual(first, replacement);
         master.WaitForLine($"TESTAPP worker 1 pid {replacement} starts at nice 7");
         AssertRaised(master.WaitForEvent(ChildPriorityRestored, replacement));
-        Assert.All(ThreadNices(replacement), nice => Assert.Equal(0, nice));
-        Assert.All(ThreadNices(master.Pid), nice => Assert.Equal(0, nice)); // it lent its nice to posix_spawn only
+        NonEmpty.All(ThreadNices(replacement), nice => Assert.Equal(0, nice));
+        NonEmpty.All(ThreadNices(master.Pid), nice => Assert.Equal(0, nice)); // it lent its nice to posix_spawn only
 
         master.Signal(12);
         int successor = master.WaitForSuccessor();
@@ -42,8 +42,8 @@ public sealed class PriorityTests
             int newWorker = master.StartedWorkers()[1];
             master.WaitForLine($"TESTAPP worker 1 pid {newWorker} starts at nice 7");
             AssertRaised(master.WaitForEvent(ChildPriorityRestored, newWorker));
-            Assert.All(ThreadNices(successor), nice => Assert.Equal(0, nice));
-            Assert.All(ThreadNices(newWorker), nice => Assert.Equal(0, nice));
+            NonEmpty.All(ThreadNices(successor), nice => Assert.Equal(0, nice));
+            NonEmpty.All(ThreadNices(newWorker), nice => Assert.Equal(0, nice));
         }
         finally
         {
@@ -74,7 +74,7 @@ public sealed class PriorityTests
             var raised = master.WaitForEvent(ChildPriorityRestored, replacement);
             AssertRaised(raised);
             Assert.Contains("WorkerBootTimeout", raised.Text("Why"), StringComparison.Ordinal); // raised for the deadline, not for being ready
-            Assert.All(ThreadNices(replacement), nice => Assert.Equal(0, nice));
+            NonEmpty.All(ThreadNices(replacement), nice => Assert.Equal(0, nice));
             File.Delete(holdStart);
             master.WaitForRollDone(2);
             Assert.Equal(1, master.CountEvents(ChildPriorityRestored, replacement)); // not again when it is ready
@@ -117,7 +117,7 @@ public sealed class PriorityTests
             replacement = master.WaitForEvent(ReplacementStarted).Int("Pid");
             master.WaitForLine($"TESTAPP worker 1 pid {replacement} starts at nice 7");
             Assert.Equal(group, CpuCgroup(replacement));
-            Assert.All(ThreadPolicies(replacement), policy => Assert.Equal(SchedOther, policy));
+            NonEmpty.All(ThreadPolicies(replacement), policy => Assert.Equal(SchedOther, policy));
         }
         finally
         {
@@ -159,8 +159,8 @@ public sealed class PriorityTests
         master.WaitForLine($"TESTAPP worker 1 pid {replacement} starts at nice 7");
         master.WaitForRollDone(2);
         AssertRaised(master.WaitForEvent(ChildPriorityRestored, replacement));
-        Assert.All(ThreadPolicies(replacement), policy => Assert.Equal(SchedOther, policy));
-        Assert.All(ThreadNices(replacement), nice => Assert.Equal(0, nice));
+        NonEmpty.All(ThreadPolicies(replacement), policy => Assert.Equal(SchedOther, policy));
+        NonEmpty.All(ThreadNices(replacement), nice => Assert.Equal(0, nice));
         Assert.Equal(0, master.CountEvents(ChildLeftIdle));
         Assert.DoesNotContain(ProcessTree.Environ(replacement), v => v.StartsWith("DOTNET_TC_CallCountingDelayMs=", StringComparison.Ordinal));
     }

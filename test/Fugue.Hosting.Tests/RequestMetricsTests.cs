@@ -4,16 +4,14 @@ using static Fugue.Hosting.Tests.MasterEvents;
 namespace Fugue.Hosting.Tests;
 
 /// <summary>
-/// The cluster's request totals with real workers: recycled by MaxRequests, replaced by a USR2. A hundred worker starts
-/// take the machine's cores for a minute: alone, so that no other test's deadline pays for them, nor they for its load.
+/// The cluster's request totals with real workers: recycled by MaxRequests, replaced by a USR2.
 /// </summary>
-[Collection(nameof(TimingSensitive))]
 public sealed class RequestMetricsTests
 {
-    private const int Recycles = 100;
+    private const int Recycles = 20;
 
     [Fact]
-    public async Task The_request_total_never_goes_back_over_100_recycles_and_a_usr2_and_counts_every_answer()
+    public async Task The_request_total_never_goes_back_over_20_recycles_and_a_usr2_and_counts_every_answer()
     {
         using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
         {
@@ -60,7 +58,7 @@ public sealed class RequestMetricsTests
         // Every answer was counted; a request the load stopped waiting for may have been served too.
         long final = master.WaitFor(() => Total(master) is var t && t >= answers ? (long?)t : null, "the last answers counted")!.Value;
         Assert.InRange(final, answers, answers + 2);
-        Assert.All(master.Events.Where(e => e.Id == Recycling), e => Assert.Equal("max_requests", e.Text("Reason")));
+        NonEmpty.All(master.Events.Where(e => e.Id == Recycling), e => Assert.Equal("max_requests", e.Text("Reason")));
     }
 
     private static long Total(MasterProcess master)

@@ -118,7 +118,7 @@ public sealed class WarmUpTests
             Assert.Contains($"warm-up GET /fail-while?path={failing}: 16 of 16 not 2xx (16 503)", error, StringComparison.Ordinal);
             Assert.Equal(0, master.CountEvents(WarmedUp));
             load.WaitForMore(master, 100);
-            Assert.All(old, pid => Assert.True(ProcessTree.IsAlive(pid)));
+            NonEmpty.All(old, pid => Assert.True(ProcessTree.IsAlive(pid)));
 
             File.Delete(failing);
             Assert.Equal(0, master.Fugue("reload").ExitCode);

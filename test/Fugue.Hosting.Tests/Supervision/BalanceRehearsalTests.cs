@@ -22,7 +22,7 @@ public sealed class BalanceRehearsalTests
             time.Advance(ConnectionBalance.MaxWait);
 
             await run.WaitAsync(MasterProcess.Deadline);
-            Assert.All(Enumerable.Range(1, 9), cell => Assert.Equal(0, table.Count(cell)));
+            NonEmpty.All(Enumerable.Range(1, 9), cell => Assert.Equal(0, table.Count(cell)));
         }
     }
 }

@@ -102,7 +102,7 @@ public sealed class ReplacementPriorityTests
     /// <summary>The worker started (it serves at once, at the serving priority), then a HUP: its replacement.</summary>
     private static ChildProcess Hup(SupervisorHarness h)
     {
-        Assert.All(h.StartAll(), first => Assert.Null(first.StartedAt));
+        NonEmpty.All(h.StartAll(), first => Assert.Null(first.StartedAt));
         h.Signal(Posix.SIGHUP);
         return h.Incoming(1)!;
     }

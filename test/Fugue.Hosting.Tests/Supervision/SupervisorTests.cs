@@ -103,7 +103,7 @@ public sealed class SupervisorTests
     {
         using var h = new SupervisorHarness();
         var first = h.StartAll();
-        Assert.All(h.Processes.Launches, l => Assert.Equal(WorkerStart.Cold, l.Start));
+        NonEmpty.All(h.Processes.Launches, l => Assert.Equal(WorkerStart.Cold, l.Start));
 
         h.Processes.Exit(first[0].Pid);
         h.Step();
@@ -138,7 +138,7 @@ public sealed class SupervisorTests
         h.Ready(h.Incoming(2)!, h.Incoming(3)!);
         Assert.Equal(old.Select(w => w.Pid), h.Processes.SignalledWith(Posix.SIGTERM));
         Assert.Equal(1, h.Count(RollDone));
-        Assert.All(h.Serving, w => Assert.Equal(2, w.Generation));
+        NonEmpty.All(h.Serving, w => Assert.Equal(2, w.Generation));
         Assert.Equal(2, h.Count(AllReady));
     }
 
@@ -369,7 +369,7 @@ public sealed class SupervisorTests
         h.Ready(h.Processes.Launched.Where(w => !w.Ready && !w.Stopping).ToArray());
 
         Assert.Equal(workers, h.Supervisor.Slots.Count);
-        Assert.All(h.Supervisor.Slots, s => Assert.True(s.Current?.Ready == true && s.Incoming is null));
+        NonEmpty.All(h.Supervisor.Slots, s => Assert.True(s.Current?.Ready == true && s.Incoming is null));
         Assert.Equal(0, h.Count(StepFailed));
         if (workers == 0)
         {

@@ -47,7 +47,7 @@ public sealed class WorkerMemoryTests
     {
         using var h = new SupervisorHarness(memory: new WorkerMemory(1024 * MiB, null));
         var first = h.StartAll();
-        Assert.All(first, w => Assert.Contains((long?)(384 * MiB), h.Processes.Launches.Where(l => l.Pid == w.Pid).Select(l => l.HeapLimit)));
+        NonEmpty.All(first, w => Assert.Contains((long?)(384 * MiB), h.Processes.Launches.Where(l => l.Pid == w.Pid).Select(l => l.HeapLimit)));
         Assert.Equal(1, h.Count(WorkerHeapLimit));
 
         h.Command("scale 4");
@@ -65,7 +65,7 @@ public sealed class WorkerMemoryTests
     {
         using var h = new SupervisorHarness(memory: new WorkerMemory(1024 * MiB, "DOTNET_GCHeapHardLimit=0x20000000"));
         h.StartAll();
-        Assert.All(h.Processes.Launches, l => Assert.Null(l.HeapLimit));
+        NonEmpty.All(h.Processes.Launches, l => Assert.Null(l.HeapLimit));
         Assert.Equal((0, 1), (h.Count(WorkerHeapLimit), h.Count(WorkerHeapLimitLeft)));
     }
 }
