@@ -6,7 +6,9 @@ namespace Fugue.Hosting.Tests;
 /// <summary>
 /// Fugue:ReplacementNice: what replaces a serving process (a HUP's workers, a USR2's new master and its workers) starts
 /// below the serving priority and serves at it.
+/// Alone: a replacement on idle CPU time progresses only when nothing else wants the CPUs.
 /// </summary>
+[Collection(nameof(TimingSensitive))]
 public sealed class PriorityTests
 {
     [RootFact]

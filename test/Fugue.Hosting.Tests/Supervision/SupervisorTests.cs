@@ -369,7 +369,7 @@ public sealed class SupervisorTests
         h.Ready(h.Processes.Launched.Where(w => !w.Ready && !w.Stopping).ToArray());
 
         Assert.Equal(workers, h.Supervisor.Slots.Count);
-        NonEmpty.All(h.Supervisor.Slots, s => Assert.True(s.Current?.Ready == true && s.Incoming is null));
+        Assert.All(h.Supervisor.Slots, s => Assert.True(s.Current?.Ready == true && s.Incoming is null));
         Assert.Equal(0, h.Count(StepFailed));
         if (workers == 0)
         {
