@@ -15,6 +15,7 @@ public sealed class RecyclingTests
             ["Fugue__MaxRequests"] = "300",
             ["Fugue__MaxRequestsJitter"] = "50",
             ["Fugue__MinLifetime"] = "00:00:01",
+            ["Fugue__ReplacementNice"] = "0", // this load, and the other tests', would starve replacements at nice 10
         });
         var uri = new Uri(master.WaitForUrl());
         master.WaitForAllReady(2);
