@@ -101,14 +101,16 @@ public sealed class FugueOptions
     public string? PidFile { get; set; }
 
     /// <summary>
-    /// How long a new worker (rolling restart) or a new master (USR2) may take to become ready before the change is
-    /// abandoned and the old ones keep serving. Default 60 s.
+    /// How long any starting worker may take to become ready, and a new master (USR2) twice that. A late replacement
+    /// (rolling restart) or new master abandons the change and the old ones keep serving; a late worker starting in its
+    /// own slot is killed, and its slot backs off as after a crash. Default 60 s.
     /// </summary>
     public TimeSpan WorkerBootTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// A worker that sends no heartbeat for this long (deadlock, thread-pool starvation, <c>kill -STOP</c>) is
-    /// SIGKILLed and replaced. Workers send one every quarter of it. Default 60 s.
+    /// SIGKILLed and replaced. Workers send one every quarter of it or of <see cref="MasterPingInterval"/>,
+    /// whichever is shorter. Default 60 s.
     /// </summary>
     public TimeSpan WorkerTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
@@ -172,8 +174,9 @@ public sealed class FugueOptions
     public string? WarmUpPath { get; set; }
 
     /// <summary>
-    /// How many requests a warm-up round makes (8 at a time). A spare (<see cref="SpareWorkers"/>) sends rounds until
-    /// one in which the JIT compiled nothing, for at most a quarter of <see cref="WorkerBootTimeout"/>. Default 200.
+    /// How many requests a warm-up round makes (8 at a time). A spare (<see cref="SpareWorkers"/>), or a replacement that
+    /// starts on idle CPU time (<see cref="ReplacementIdleTime"/>), sends rounds until one in which the JIT compiled
+    /// nothing, for at most a quarter of <see cref="WorkerBootTimeout"/>; any other worker sends one. Default 200.
     /// </summary>
     public int WarmUpRequests { get; set; } = 200;
 

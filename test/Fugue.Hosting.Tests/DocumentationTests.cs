@@ -26,4 +26,45 @@ public sealed partial class DocumentationTests
 
     [GeneratedRegex(@"^\| (\d+) \| \w+ \| `(\w+)` \| (.*) \|$", RegexOptions.Multiline)]
     private static partial Regex EventRow();
+
+    [Fact]
+    public void The_configuration_page_has_a_row_for_every_option_with_its_default()
+    {
+        string page = File.ReadAllText(Path.Combine(Apps.RepoRoot, "docs", "configuration.md"));
+        var rows = OptionRow().Matches(page).SelectMany(m =>
+        {
+            var names = m.Groups[1].Value.Split(" / ").Select(n => n.Trim('`')).ToList();
+            var defaults = m.Groups[2].Value.Split(" / ");
+            return names.Select((name, i) => (Name: name, Default: defaults.Length == names.Count ? defaults[i] : m.Groups[2].Value));
+        }).ToList();
+        var defaultOptions = new FugueOptions();
+        var properties = typeof(FugueOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance);
+
+        Assert.Equal(properties.Select(p => p.Name).Order(), rows.Select(r => r.Name).Order());
+        var wrong = rows.Select(r => (r.Name, r.Default, Value: typeof(FugueOptions).GetProperty(r.Name)!.GetValue(defaultOptions)))
+            .Where(r => !Documents(r.Name, r.Default, r.Value))
+            .Select(r => $"{r.Name}: the page says {r.Default}, the code has {r.Value ?? "null"}")
+            .ToList();
+        Assert.Empty(wrong);
+    }
+
+    /// <summary>Whether a default cell says what the option's default is: a literal for a value, words for one computed at start.</summary>
+    private static bool Documents(string name, string cell, object? value) => value switch
+    {
+        _ when name == nameof(FugueOptions.Workers) => cell.Contains("WEB_CONCURRENCY", StringComparison.Ordinal), // computed
+        bool b => cell == (b ? "`true`" : "`false`"),
+        int or long => cell.StartsWith($"`{value}`", StringComparison.Ordinal),
+        TimeSpan t when t == TimeSpan.Zero => cell.StartsWith("off", StringComparison.Ordinal) || cell.StartsWith("`00:00:00` (off)", StringComparison.Ordinal),
+        TimeSpan t => cell == $"`{t:hh\\:mm\\:ss}`",
+        string text => cell == $"`{text}`",
+        System.Collections.IEnumerable list => !list.GetEnumerator().MoveNext() && !Literal().IsMatch(cell),
+        _ => !Literal().IsMatch(cell), // no value: "none", the master's, or a default derived at start
+    };
+
+    [GeneratedRegex(@"^\| (`\w+`(?: / `\w+`)*) \| ([^|]*) \| ", RegexOptions.Multiline)]
+    private static partial Regex OptionRow();
+
+    /// <summary>A cell that is one literal value (a placeholder such as <c>&lt;TempPath&gt;</c> is no literal).</summary>
+    [GeneratedRegex(@"^`[^`<]*`$")]
+    private static partial Regex Literal();
 }

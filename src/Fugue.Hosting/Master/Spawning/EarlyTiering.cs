@@ -8,7 +8,7 @@ namespace Fugue.Hosting.Master.Spawning;
 /// runtime holds back all call counting and re-compiling at higher tiers for a while after any method runs for the
 /// first time ("startup-like activity"), and a warm-up keeps doing that now and then, so such a worker would still
 /// compile its hot methods at higher tiers while its first clients wait, on the serving CPU (docs/benchmarks). Without
-/// the delay its warm-up converges (<see cref="Worker.WarmUp"/> goes on until the JIT is quiet). The others keep the
+/// the delay its warm-up converges (the warm-up goes on until the JIT is quiet). The others keep the
 /// delay: it is what keeps a cold start short, and a replacement at a mere nice would take that CPU from the serving
 /// workers.
 /// </summary>
