@@ -82,6 +82,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         services.AddSingleton(AppShape.Of(services));
         services.AddSingleton<ConfigurationReload>();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<MasterServices>();
         services.AddSingleton<MasterHost>();
         services.AddHostedService(sp => sp.GetRequiredService<MasterHost>());
         services.AddSingleton<IFugue, MasterContext>();

@@ -10,7 +10,6 @@ using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Fugue.Hosting.Master;
 
@@ -21,20 +20,13 @@ namespace Fugue.Hosting.Master;
 /// master made.
 /// </summary>
 internal sealed class MasterHost(
+    MasterServices master,
     ConfigurationReload configuration,
     IConfiguration appConfiguration,
-    MasterInbox inbox,
-    ListenerSet listeners,
-    ControlSocket controlSocket,
-    SystemdNotifier systemd,
     IHostApplicationLifetime lifetime,
     IServiceProvider services,
-    TimeProvider time,
     KeyRingPlan keyRing,
-    AppShape app,
-    MasterMetrics metrics,
-    ILogger<Supervisor> logger,
-    LogFiles? logFiles = null) : IHostedService, IDisposable
+    AppShape app) : IHostedService, IDisposable
 {
     private static readonly TimeSpan MaxIdle = TimeSpan.FromSeconds(1);
 
@@ -51,55 +43,11 @@ internal sealed class MasterHost(
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var inherited = SuccessorIdentity.Current;
-        if (_options.PidFile is { } path)
-        {
-            _pidFile = new PidFile(path);
-            if (inherited?.LockFd is int lockFd)
-            {
-                _pidFile.Adopt(lockFd);
-            }
-            else
-            {
-                _pidFile.Acquire();
-            }
-        }
+        TakePidFile(inherited);
         try
         {
-            var activated = SocketActivation.Take();
-            var handed = inherited?.Sockets ?? Activated(activated);
-            var closed = listeners.Bind(ListenPlan.Resolve(_options, appConfiguration, handed), handed);
-            foreach (var listener in listeners.Bound)
-            {
-                MasterLog.Listening(logger, _pid, listener.Url);
-            }
-            foreach (var socket in closed)
-            {
-                MasterLog.InheritedSocketClosed(logger, _pid, socket.ListenEntry);
-            }
-            controlSocket.Start(successor: inherited is not null);
-            MasterLog.ControlSocket(logger, _pid, controlSocket.Path!);
-            MasterLog.WorkerCount(logger, _pid, _options.Workers, WorkersSource());
-            if (app.UsesSignalR && _options.Workers > 1 && !_options.HubAffinity)
-            {
-                MasterLog.SignalRAcrossWorkers(logger, _pid, _options.Workers);
-            }
-            string? sharedKeyRing = PrepareKeyRing();
-            var priority = PlanPriority(inherited);
-            ClusterTraffic? traffic = null;
-            var tables = new WorkerTables(OpenConnectionTable(), OpenRequestTotals(inherited));
-            if (tables.Requests is { } requests)
-            {
-                traffic = new ClusterTraffic(requests, new RequestWindow(time), () => _supervisor?.Target ?? _options.Workers, listeners);
-                metrics.CountRequests(traffic, _options.PerWorkerMetrics);
-            }
-            var system = new PosixMasterSystem(new SpawnContext(listeners, controlSocket.Path, logFiles?.WorkerOut, tables, priority, sharedKeyRing, inbox, time,
-                inherited?.OldMasterPid, _idleGroup))
-            {
-                Traffic = traffic,
-                Stacks = new Lazy<StacksDirectory>(PrepareStacks),
-            };
-            _supervisor = new Supervisor(_options, configuration, system, systemd, time, logger,
-                new MasterStart(_pid, _pidFile, inherited, priority, RunReadyHook, controlSocket.TakePath), logFiles, metrics);
+            OpenSockets(inherited);
+            _supervisor = Compose(inherited);
         }
         catch when (inherited is null)
         {
@@ -112,68 +60,77 @@ internal sealed class MasterHost(
         return Task.CompletedTask;
     }
 
+    /// <summary>Fugue:PidFile's lock: taken, or adopted from the old master (USR2), before anything else.</summary>
+    private void TakePidFile(SuccessorIdentity? inherited)
+    {
+        if (_options.PidFile is not { } path)
+        {
+            return;
+        }
+        _pidFile = new PidFile(path);
+        if (inherited?.LockFd is int lockFd)
+        {
+            _pidFile.Adopt(lockFd);
+        }
+        else
+        {
+            _pidFile.Acquire();
+        }
+    }
+
+    /// <summary>The listening sockets (bound, inherited from the old master or passed by systemd) and the control socket.</summary>
+    private void OpenSockets(SuccessorIdentity? inherited)
+    {
+        var handed = inherited?.Sockets ?? Activated(SocketActivation.Take());
+        var closed = master.Listeners.Bind(ListenPlan.Resolve(_options, appConfiguration, handed), handed);
+        foreach (var listener in master.Listeners.Bound)
+        {
+            MasterLog.Listening(master.Logger, _pid, listener.Url);
+        }
+        foreach (var socket in closed)
+        {
+            MasterLog.InheritedSocketClosed(master.Logger, _pid, socket.ListenEntry);
+        }
+        master.ControlSocket.Start(successor: inherited is not null);
+        MasterLog.ControlSocket(master.Logger, _pid, master.ControlSocket.Path!);
+    }
+
+    /// <summary>What the supervisor works with: the workers' directories, priorities and shared tables, and the real system.</summary>
+    private Supervisor Compose(SuccessorIdentity? inherited)
+    {
+        MasterLog.WorkerCount(master.Logger, _pid, _options.Workers, WorkersSource());
+        if (app.UsesSignalR && _options.Workers > 1 && !_options.HubAffinity)
+        {
+            MasterLog.SignalRAcrossWorkers(master.Logger, _pid, _options.Workers);
+        }
+        string? sharedKeyRing = WorkerDirectories.KeyRing(_options, keyRing, _pid, master.Logger);
+        var priority = PriorityPlan.Make(_options, inherited, _pid, master.Logger, out _idleGroup);
+        var tables = WorkerTables.Open(_options, inherited, _pid, master.Logger);
+        ClusterTraffic? traffic = null;
+        if (tables.Requests is { } requests)
+        {
+            traffic = new ClusterTraffic(requests, new RequestWindow(master.Time), () => _supervisor?.Target ?? _options.Workers, master.Listeners);
+            master.Metrics.CountRequests(traffic, _options.PerWorkerMetrics);
+        }
+        var system = new PosixMasterSystem(new SpawnContext(master.Listeners, master.ControlSocket.Path, master.LogFiles?.WorkerOut, tables, priority,
+            sharedKeyRing, master.Inbox, master.Time, inherited?.OldMasterPid, _idleGroup))
+        {
+            Traffic = traffic,
+            Stacks = new Lazy<StacksDirectory>(() => WorkerDirectories.Stacks(_options, keyRing.ApplicationName)),
+        };
+        return new Supervisor(_options, configuration, system, master.Systemd, master.Time, master.Logger,
+            new MasterStart(_pid, _pidFile, inherited, priority, RunReadyHook, master.ControlSocket.TakePath), master.LogFiles, master.Metrics);
+    }
+
     /// <summary>The sockets systemd passed, each with the Listen entry it serves.</summary>
     private IReadOnlyList<InheritedSocket> Activated(IReadOnlyList<ActivatedSocket> activated)
     {
         var handed = SocketActivation.Assign(activated, ListenPlan.ResolveExplicit(_options));
         foreach (var (socket, entry) in activated.Zip(handed))
         {
-            MasterLog.SocketActivated(logger, _pid, socket.Fd, socket.Name, entry.ListenEntry);
+            MasterLog.SocketActivated(master.Logger, _pid, socket.Fd, socket.Name, entry.ListenEntry);
         }
         return handed;
-    }
-
-    /// <summary>
-    /// Makes Fugue:StacksPath (or its default) for the workers' user, as it stood at start, when the first stacks are
-    /// written; what it is, or why there is none.
-    /// </summary>
-    private StacksDirectory PrepareStacks()
-    {
-        string path = _options.StacksPath ?? (!string.IsNullOrEmpty(_options.User)
-            ? Path.Combine(SharedKeyRing.StateDirectory(keyRing.ApplicationName), "stacks")
-            : Path.Combine(ControlSocketPath.PrivateDirectory(_options), keyRing.ApplicationName + "-stacks"));
-        try
-        {
-            if (_options.StacksPath is null && string.IsNullOrEmpty(_options.User))
-            {
-                Posix.EnsurePrivateDirectory(Path.GetDirectoryName(path)!);
-            }
-            SharedKeyRing.Prepare(path, Credentials.Resolve(_options.User, _options.Group));
-            return new StacksDirectory(path, null);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
-        {
-            return new StacksDirectory(null, $"{FugueOptions.SectionName}:StacksPath = '{path}' cannot be made for the workers: {e.Message}");
-        }
-    }
-
-    /// <summary>
-    /// Makes the shared key ring's directory for the workers; the path they use, or null when the app configures its
-    /// own, or when the default cannot be made (a master without a usable HOME: the workers then have ASP.NET Core's
-    /// own fallback, as without Fugue). A DataProtectionKeysPath the app set and that cannot be made is an error.
-    /// </summary>
-    private string? PrepareKeyRing()
-    {
-        if (keyRing.Path is not { } path)
-        {
-            MasterLog.KeyRingLeftToApp(logger, _pid);
-            return null;
-        }
-        try
-        {
-            SharedKeyRing.Prepare(path, Credentials.Resolve(_options.User, _options.Group));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            if (_options.DataProtectionKeysPath is not null)
-            {
-                throw new InvalidOperationException($"{FugueOptions.SectionName}:DataProtectionKeysPath = '{path}': cannot be made for the workers: {e.Message}", e);
-            }
-            MasterLog.KeyRingUnavailable(logger, _pid, path, e.Message);
-            return null;
-        }
-        MasterLog.KeyRingShared(logger, _pid, path, keyRing.ApplicationName);
-        return path;
     }
 
     private string WorkersSource() =>
@@ -183,92 +140,6 @@ internal sealed class MasterHost(
                 ? FugueOptions.ConcurrencyVariable
                 : $"CPUs this process may use: {Environment.ProcessorCount}, by its affinity and cgroup quota";
 
-    private ConnectionTable? OpenConnectionTable()
-    {
-        if (!_options.BalanceConnections)
-        {
-            MasterLog.ConnectionBalance(logger, _pid, "off (Fugue:BalanceConnections = false)");
-            return null;
-        }
-        try
-        {
-            var table = ConnectionTable.Create();
-            MasterLog.ConnectionBalance(logger, _pid, "least connections (counts in shared memory)");
-            return table;
-        }
-        catch (IOException e)
-        {
-            MasterLog.ConnectionBalanceUnavailable(logger, _pid, e.Message);
-            return null;
-        }
-    }
-
-    private RequestTotals? OpenRequestTotals(SuccessorIdentity? inherited)
-    {
-        try
-        {
-            return RequestTotals.Create(inherited?.TotalsFd);
-        }
-        catch (IOException e)
-        {
-            MasterLog.RequestCountingUnavailable(logger, _pid, e.Message);
-            return null;
-        }
-    }
-
-    /// <summary>
-    /// The nice replacements start at (Fugue:ReplacementNice below the serving priority) and the one they serve at,
-    /// if the master may give it back; null: they start at normal priority. A new master that itself started below
-    /// the serving priority learns it from the old one.
-    /// </summary>
-    private ReplacementPriority? PlanPriority(SuccessorIdentity? inherited)
-    {
-        if (_options.ReplacementNice == 0)
-        {
-            MasterLog.ReplacementPriorityOff(logger, _pid, "Fugue:ReplacementNice = 0");
-            return null;
-        }
-        int serving = inherited?.ServingNice ?? Nice.OfCallingThread();
-        if (!Nice.CanLowerTo(serving))
-        {
-            MasterLog.ReplacementPriorityOff(logger, _pid, "giving a worker its priority back needs root, CAP_SYS_NICE or RLIMIT_NICE");
-            return null;
-        }
-        var priority = new ReplacementPriority(serving, Math.Min(19, serving + _options.ReplacementNice), PlanIdle());
-        MasterLog.ReplacementPriorityPlanned(logger, _pid, priority.Starting, serving);
-        return priority;
-    }
-
-    /// <summary>
-    /// How long replacements start idle (Fugue:ReplacementIdleTime): in an idle CPU group if the master can make one,
-    /// else in the idle scheduling class, which CoreCLR defeats: it sets each thread it starts to the scheduling policy
-    /// glibc cached for the thread starting it, which the master's change from outside does not reach.
-    /// </summary>
-    private TimeSpan PlanIdle()
-    {
-        var idle = _options.ReplacementIdleTime;
-        if (idle <= TimeSpan.Zero)
-        {
-            return TimeSpan.Zero;
-        }
-        try
-        {
-            _idleGroup = IdleCpuGroup.Open(_pid);
-            MasterLog.ReplacementIdleGroupPlanned(logger, _pid, _idleGroup.Path, idle.TotalSeconds);
-            return idle;
-        }
-        catch (IOException e)
-        {
-            if (System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
-            {
-                MasterLog.ReplacementIdleUnsupported(logger, _pid, idle.TotalSeconds, e.Message);
-                return TimeSpan.Zero;
-            }
-            MasterLog.ReplacementIdlePlanned(logger, _pid, idle.TotalSeconds, e.Message);
-            return idle;
-        }
-    }
-
     private void RunReadyHook(IReadOnlyList<int> workerPids)
     {
         if (_options.OnAllWorkersReady is not { } hook)
@@ -277,13 +148,13 @@ internal sealed class MasterHost(
         }
         try
         {
-            hook(new FugueReadyContext(services, listeners.Bound.Select(l => l.Url).ToList(), workerPids));
+            hook(new FugueReadyContext(services, master.Listeners.Bound.Select(l => l.Url).ToList(), workerPids));
         }
 #pragma warning disable CA1031 // The app's hook must not take the master down.
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            MasterLog.HookFailed(logger, e);
+            MasterLog.HookFailed(master.Logger, e);
         }
     }
 
@@ -301,7 +172,7 @@ internal sealed class MasterHost(
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            MasterLog.LoopFailed(logger, e);
+            MasterLog.LoopFailed(master.Logger, e);
             _supervisor!.KillAll();
             Environment.ExitCode = 1;
             lifetime.StopApplication();
@@ -310,14 +181,14 @@ internal sealed class MasterHost(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        inbox.Post(new MasterEvent.StopRequested("the host is stopping"));
+        master.Inbox.Post(new MasterEvent.StopRequested("the host is stopping"));
         try
         {
             await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            inbox.Post(new MasterEvent.Signal(Posix.SIGKILL));
+            master.Inbox.Post(new MasterEvent.Signal(Posix.SIGKILL));
             await _loop.ConfigureAwait(false);
         }
     }
@@ -328,7 +199,7 @@ internal sealed class MasterHost(
         supervisor.Start();
         while (true)
         {
-            while (inbox.Reader.TryRead(out var e))
+            while (master.Inbox.Reader.TryRead(out var e))
             {
                 supervisor.Handle(e);
             }
@@ -343,7 +214,7 @@ internal sealed class MasterHost(
         {
             if (supervisor.HandedOverTo is null)
             {
-                listeners.RemoveSocketFiles();
+                master.Listeners.RemoveSocketFiles();
                 _pidFile?.Remove();
             }
             else if (_pidFile is not null)
@@ -351,9 +222,9 @@ internal sealed class MasterHost(
                 File.Delete(_pidFile.OldBinPath);
             }
         });
-        supervisor.Contain("closing the control socket", controlSocket.Stop);
+        supervisor.Contain("closing the control socket", master.ControlSocket.Stop);
         supervisor.Contain("removing the idle CPU group", () => _idleGroup?.Remove());
-        MasterLog.Stopped(logger, _pid);
+        MasterLog.Stopped(master.Logger, _pid);
         if (supervisor.ExitCode != 0)
         {
             Environment.ExitCode = supervisor.ExitCode;
@@ -363,10 +234,10 @@ internal sealed class MasterHost(
 
     private async Task WaitForEventAsync(TimeSpan timeout)
     {
-        using var timer = new CancellationTokenSource(timeout, time);
+        using var timer = new CancellationTokenSource(timeout, master.Time);
         try
         {
-            await inbox.Reader.WaitToReadAsync(timer.Token).ConfigureAwait(false);
+            await master.Inbox.Reader.WaitToReadAsync(timer.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
