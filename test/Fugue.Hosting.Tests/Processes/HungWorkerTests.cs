@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using Fugue.Hosting.Cli;
+using static Fugue.Hosting.Tests.MasterEvents;
+
+namespace Fugue.Hosting.Tests.Processes;
+
+/// <summary>A hung request, with real processes: its worker replaced and its stacks written by its runtime, siblings unharmed.</summary>
+public sealed class HungWorkerTests
+{
+    [Fact]
+    public async Task A_request_past_RequestTimeout_gets_its_stacks_written_and_its_worker_replaced_while_the_others_serve()
+    {
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+        {
+            ["Fugue__RequestTimeout"] = "00:00:02",
+            ["Fugue__WorkerKillTimeout"] = "00:00:10",
+        });
+        var uri = new Uri(master.WaitForUrl());
+        master.WaitForAllReady(2);
+        await using var load = new Load(uri.Port, keepAliveClients: 2, closingClients: 2);
+        load.WaitForMore(master, 100);
+        var started = Stopwatch.StartNew();
+
+        var sleeping = Http.GetAsync(uri + "sleep?ms=5000");
+
+        var timedOut = master.WaitForEvent(RequestTimedOut);
+        var written = master.WaitForEvent(StacksWritten, timedOut.Int("Pid"));
+        var stacks = StacksReport.Read(written.Text("Path"));
+        Assert.NotNull(stacks);
+        Assert.Contains("  at Hang.Sleep(Int32)", stacks, StringComparison.Ordinal);
+        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(2), MasterProcess.Deadline);
+        Assert.Equal("/sleep", master.WaitForEvent(WorkerRequestTimedOut, timedOut.Int("Pid")).Text("Path"));
+
+        int slot = timedOut.Int("WorkerId");
+        master.WaitFor(() => master.Events.FirstOrDefault(e => e.Id == WorkerReady && e.Int("WorkerId") == slot && e.Int("Pid") != timedOut.Int("Pid")),
+            $"a new worker {slot}");
+        Assert.Contains("slept 5000 ms", await sleeping, StringComparison.Ordinal); // it had its drain to finish
+        master.WaitForEvent(WorkerStopped, timedOut.Int("Pid"));
+        load.WaitForMore(master, 100);
+        await load.DisposeAsync();
+        Assert.Empty(load.Failures);
+    }
+
+    [Fact]
+    public async Task Fugue_stacks_prints_a_live_workers_stacks_and_leaves_it_serving()
+    {
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__Workers"] = "1" });
+        var uri = new Uri(master.WaitForUrl());
+        master.WaitForAllReady(1);
+        int worker = master.StartedWorkers()[1];
+        var sleeping = Http.GetAsync(uri + "sleep?ms=4000");
+        master.WaitFor(() => master.Fugue("stacks 1") is { ExitCode: 0 } run && run.Out.Contains("Hang.Sleep", StringComparison.Ordinal) ? run.Out : null,
+            "the request to reach its sleep");
+
+        var (code, output, error) = master.Fugue("stacks 1");
+
+        Assert.True(code == 0, error);
+        Assert.Contains("(managed)", output, StringComparison.Ordinal);
+        Assert.Contains("  at Hang.Sleep(Int32)", output, StringComparison.Ordinal);
+        Assert.Contains("slept 4000 ms", await sleeping, StringComparison.Ordinal);
+        Assert.Equal(worker, master.StartedWorkers()[1]);
+        Assert.Equal(0, master.CountEvents(WorkerStopped));
+    }
+}
