@@ -150,10 +150,10 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
             services.AddSingleton(new RequestDeadline(options.RequestTimeout));
             services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<RequestDeadline>());
         }
-        if (options.MaxRequests > 0 || identity.Requests is not null)
+        if (identity.MaxRequests > 0 || identity.Requests is not null)
         {
             // Without a warm-up every request counts; with one, those after it (WarmUp starts the count).
-            services.AddSingleton(new RequestMeter(RequestMeter.DrawLimit(options),
+            services.AddSingleton(new RequestMeter(identity.MaxRequests,
                 identity.Requests is { } requests ? (RequestTable.Open(requests.Fd), requests.Cell) : null,
                 counting: !(identity.WarmUp && options.WarmUpPath is not null)));
             services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<RequestMeter>());

@@ -100,6 +100,8 @@ internal static class ProtocolJson
 
     public static int? IntOrNull(this JsonElement element, string name) => element.Member(name)?.GetInt32();
 
+    public static long Long(this JsonElement element, string name) => element.Member(name)?.GetInt64() ?? 0;
+
     public static uint UInt(this JsonElement element, string name) => element.Member(name)?.GetUInt32() ?? 0;
 
     public static bool Bool(this JsonElement element, string name) => element.Member(name)?.GetBoolean() ?? false;

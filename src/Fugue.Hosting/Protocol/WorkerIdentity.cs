@@ -22,9 +22,10 @@ namespace Fugue.Hosting.Protocol;
 /// <param name="PredecessorPid">The master that started this worker's master (USR2), whose workers serve beside it until the handover; null: none.</param>
 /// <param name="TierUp">Whether its warm-up goes on until the JIT is quiet: no client waits for it, or it starts on idle CPU time.</param>
 /// <param name="RunAsFromStart">Whether the master started it as <paramref name="RunAs"/> already (through setpriv).</param>
+/// <param name="MaxRequests">The requests after which it asks to be recycled, drawn by the master with the jitter; 0: never.</param>
 internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd, IReadOnlyList<InheritedListener> Listeners, string? MasterSocketPath,
     WorkerSettings? Settings, Credentials? RunAs = null, InheritedCell? Connections = null, InheritedCell? Requests = null, bool WarmUp = false, bool Spare = false,
-    int? PredecessorPid = null, bool TierUp = false, bool RunAsFromStart = false)
+    int? PredecessorPid = null, bool TierUp = false, bool RunAsFromStart = false, long MaxRequests = 0)
 {
     private readonly TaskCompletionSource _promoted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -76,6 +77,7 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
         w.Number(nameof(PredecessorPid), PredecessorPid);
         w.WriteBoolean(nameof(TierUp), TierUp);
         w.WriteBoolean(nameof(RunAsFromStart), RunAsFromStart);
+        w.WriteNumber(nameof(MaxRequests), MaxRequests);
         w.WriteNumber(nameof(WorkerId), WorkerId);
     });
 
@@ -97,7 +99,8 @@ internal sealed record WorkerIdentity(int WorkerId, int MasterPid, int ControlFd
         o.Bool(nameof(Spare)),
         o.IntOrNull(nameof(PredecessorPid)),
         o.Bool(nameof(TierUp)),
-        o.Bool(nameof(RunAsFromStart)));
+        o.Bool(nameof(RunAsFromStart)),
+        o.Long(nameof(MaxRequests)));
 
     private static void WriteCell(Utf8JsonWriter w, InheritedCell cell)
     {

@@ -9,9 +9,8 @@ namespace Fugue.Hosting.Worker;
 /// <summary>
 /// The outermost middleware of a worker, from its first request or, with a warm-up, from the warm-up's end: counts each request in
 /// the worker's cell of the <see cref="RequestTable"/> (in flight, its status class, how long it took), and, with
-/// Fugue:MaxRequests, completes <see cref="LimitReached"/> at the limit, Fugue:MaxRequests plus a random share of
-/// Fugue:MaxRequestsJitter drawn here so that workers started together do not reach it together. The master decides
-/// what follows.
+/// Fugue:MaxRequests, completes <see cref="LimitReached"/> at the limit the master drew for this worker (with its
+/// jitter, so that workers started together do not reach it together). The master decides what follows.
 /// </summary>
 internal sealed class RequestMeter : IStartupFilter
 {
@@ -30,9 +29,6 @@ internal sealed class RequestMeter : IStartupFilter
         (_table, _cell) = table ?? default;
         _counting = counting;
     }
-
-    public static long DrawLimit(FugueOptions options) =>
-        options.MaxRequests > 0 ? options.MaxRequests + Random.Shared.Next(options.MaxRequestsJitter + 1) : 0;
 
     /// <summary>The requests after which this worker asks to be recycled; 0: never.</summary>
     public long Limit { get; }

@@ -41,7 +41,7 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
     /// <summary>Each worker launched: how it was started, with the heap limit it was given.</summary>
     public List<(int Pid, WorkerStart Start, long? HeapLimit)> Launches { get; } = [];
 
-    public IChildLauncher Launcher(FugueOptions options) => new FakeLauncher(this, WorkerSettings.From(options));
+    public IChildLauncher Launcher(FugueOptions options) => new FakeLauncher(this, options);
 
     /// <summary>The workers told that the cluster stops (they exit as after TERM).</summary>
     public List<int> ToldClusterStopping { get; } = [];
@@ -225,16 +225,19 @@ internal sealed class FakeMasterSystem(TimeProvider time) : IMasterSystem, IDisp
         }
     }
 
-    private sealed class FakeLauncher(FakeMasterSystem system, WorkerSettings settings) : IChildLauncher
+    private sealed class FakeLauncher(FakeMasterSystem system, FugueOptions options) : IChildLauncher
     {
+        private readonly WorkerSettings _settings = WorkerSettings.From(options);
+
         public ChildProcess LaunchWorker(int workerId, int generation, WorkerStart start, long? heapLimit)
         {
-            var worker = system.Launch(ChildKind.Worker, workerId, generation, settings);
+            var worker = system.Launch(ChildKind.Worker, workerId, generation, _settings);
+            worker.Limits = RecycleLimits.Draw(options, Random.Shared);
             worker.StartedAt = system.Priority?.ForWorker(start);
             system.Launches.Add((worker.Pid, start, heapLimit));
             return worker;
         }
 
-        public ChildProcess LaunchSuccessor(int? lockFd) => system.Launch(ChildKind.NewMaster, 0, 0, settings);
+        public ChildProcess LaunchSuccessor(int? lockFd) => system.Launch(ChildKind.NewMaster, 0, 0, _settings);
     }
 }

@@ -121,7 +121,7 @@ public sealed class RecycleTests
         Assert.Null(h.Incoming(1));
         Live(h, TimeSpan.FromSeconds(22));
         Assert.NotNull(h.Incoming(1));
-        Assert.InRange(worker.LifetimeJitter!.Value, TimeSpan.Zero, TimeSpan.FromSeconds(20));
+        Assert.InRange(worker.Limits.Lifetime, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(80));
     }
 
     [Fact]

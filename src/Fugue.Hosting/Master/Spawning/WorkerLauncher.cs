@@ -35,10 +35,11 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
         var priority = spawn.Priority?.ForWorker(start);
         bool tierUp = EarlyTiering.For(start, priority);
         string? setpriv = _runAs is null ? null : UserSwitch.Program;
+        var limits = RecycleLimits.Draw(options, Random.Shared);
         var identity = new WorkerIdentity(workerId, _masterPid, FdLayout.Channel, inherited, spawn.ControlSocketPath, _settings, _runAs,
             Cell(spawn.Tables.Connections?.Fd ?? -1, connectionCell), Cell(spawn.Tables.Requests?.TableFd ?? -1, requestCell),
             WarmUp: start != WorkerStart.Cold, Spare: start == WorkerStart.Spare, PredecessorPid: spawn.PredecessorPid, TierUp: tierUp,
-            RunAsFromStart: setpriv is not null);
+            RunAsFromStart: setpriv is not null, MaxRequests: limits.MaxRequests);
         string attributes = TelemetryIdentity.ResourceAttributes(Environment.GetEnvironmentVariable(TelemetryIdentity.VariableName), Environment.MachineName,
             _masterPid, workerId, start == WorkerStart.Spare ? $"g{generation}-spare{++_spares}" : null);
         var env = AppCommandLine.ChildEnvironment(NotForWorkers,
@@ -73,6 +74,7 @@ internal sealed class WorkerLauncher(SpawnContext spawn, AppCommandLine command,
             throw;
         }
         worker.Output = output;
+        worker.Limits = limits;
         worker.ConnectionCell = connectionCell;
         worker.RequestCell = requestCell;
         output.Start(workerId, worker.Pid, spawn.WorkerLog);

@@ -74,8 +74,8 @@ internal sealed class ChildProcess(ChildKind kind, int workerId, int generation,
     /// <summary>Why it is to be recycled once a replacement can take its slot; null: it is not.</summary>
     public RecycleReason? Recycle { get; set; }
 
-    /// <summary>What it adds to Fugue:MaxLifetime, drawn once, the first time its lifetime is looked at.</summary>
-    public TimeSpan? LifetimeJitter { get; set; }
+    /// <summary>When it is recycled (workers): drawn once, as it was launched.</summary>
+    public RecycleLimits Limits { get; set; } = RecycleLimits.None;
 
     /// <summary>How many of its private-memory samples in a row were above Fugue:MemoryLimit.</summary>
     public int MemorySamplesOver { get; set; }

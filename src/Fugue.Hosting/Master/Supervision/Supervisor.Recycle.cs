@@ -60,16 +60,9 @@ internal sealed partial class Supervisor
     /// <summary>Gives each serving worker that has become due its reason; a worker keeps the first one it gets.</summary>
     private void MarkDue()
     {
-        if (_options.MaxLifetime > TimeSpan.Zero)
+        foreach (var worker in _cluster.Serving.Where(w => w.Recycle is null && w.Limits.Lifetime > TimeSpan.Zero && w.Uptime >= w.Limits.Lifetime))
         {
-            foreach (var worker in _cluster.Serving.Where(w => w.Recycle is null))
-            {
-                worker.LifetimeJitter ??= TimeSpan.FromTicks(Random.Shared.NextInt64(_options.MaxLifetimeJitter.Ticks + 1));
-                if (worker.Uptime >= _options.MaxLifetime + worker.LifetimeJitter.Value)
-                {
-                    worker.Recycle = RecycleReason.MaxLifetime;
-                }
-            }
+            worker.Recycle = RecycleReason.MaxLifetime;
         }
         if (_options.MemoryLimit > 0 && time.GetElapsedTime(_lastMemorySample) >= MemorySampleInterval)
         {
