@@ -60,7 +60,7 @@ public sealed class RealSystemdTests(ITestOutputHelper output)
     /// <summary>Lays out the container's files under <paramref name="root"/>, boots it until the probe powers it off, and returns the facts.</summary>
     private Dictionary<string, string> Boot(string root)
     {
-        string here = Path.Combine(Apps.RepoRoot, "test", "Fugue.Hosting.Tests", "Systemd");
+        string here = Path.Combine(Apps.RepoRoot, "test", "Fugue.Hosting.Tests", "Processes", "Systemd");
         string samples = Path.Combine(Apps.RepoRoot, "samples", "systemd");
         string units = Directory.CreateDirectory(Path.Combine(root, "units")).FullName;
         string srv = Directory.CreateDirectory(Path.Combine(root, "srv")).FullName;
