@@ -10,7 +10,14 @@ namespace Fugue.Hosting.Tests.Processes;
 [CollectionDefinition("Native AOT", DisableParallelization = true)]
 public sealed class NativeAotGroup;
 
+/// <summary>
+/// Both build src/Fugue.Hosting in Release into the same obj/ directory: one at a time, beside the other tests.
+/// </summary>
+[CollectionDefinition("Release builds")]
+public sealed class ReleaseBuildsGroup;
+
 /// <summary>Publishes samples/HelloAot while the parallel tests run, so that the serial ones find it done.</summary>
+[Collection("Release builds")]
 public sealed class NativeAotPublishTests
 {
     [AotFact]

@@ -6,6 +6,7 @@ using System.Xml.Linq;
 namespace Fugue.Hosting.Tests.Processes;
 
 /// <summary>The package as it ships: what `dotnet pack` puts in it.</summary>
+[Collection("Release builds")]
 public sealed partial class PackageTests
 {
     [Fact]
