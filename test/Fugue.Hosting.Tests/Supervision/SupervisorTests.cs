@@ -99,6 +99,26 @@ public sealed class SupervisorTests
     }
 
     [Fact]
+    public void A_stopping_cluster_lists_its_draining_workers_until_each_has_exited()
+    {
+        using var h = new SupervisorHarness();
+        var workers = h.StartAll();
+        h.Processes.ExitOnSignal = false; // they drain
+
+        h.Step(new MasterEvent.StopRequested("test"));
+        Assert.Equal(workers.Select(w => w.Pid), h.Processes.ToldClusterStopping);
+        Assert.Equal(workers.Select(w => w.Pid), h.Supervisor.Workers.Select(w => w.Pid));
+
+        h.Processes.Exit(workers[0].Pid, 0);
+        h.Step();
+        Assert.Equal([workers[1].Pid], h.Supervisor.Workers.Select(w => w.Pid));
+        Assert.False(h.Supervisor.Finished);
+        h.Processes.Exit(workers[1].Pid, 0);
+        h.Step();
+        Assert.True(h.Supervisor.Finished);
+    }
+
+    [Fact]
     public void A_crashed_workers_replacement_warms_up_only_while_another_serves()
     {
         using var h = new SupervisorHarness();

@@ -155,14 +155,20 @@ internal sealed class Cluster(IMasterSystem system, TimeProvider time, ILogger l
         }
     }
 
-    /// <summary>
-    /// <paramref name="child"/> leaves its place and drains: SIGTERM, or, for the <paramref name="last"/> workers (the
-    /// cluster stops and nobody takes over), word that the cluster stops, so that they keep accepting through their
-    /// lame-duck period. It is killed if still there after its WorkerKillTimeout.
-    /// </summary>
-    public void Retire(ChildProcess child, bool last = false)
+    /// <summary><paramref name="child"/> leaves its place and drains (<see cref="Drain"/>).</summary>
+    public void Retire(ChildProcess child)
     {
         Take(child);
+        Drain(child);
+    }
+
+    /// <summary>
+    /// <paramref name="child"/> drains where it is (the cluster stops: each keeps its place until it is reaped):
+    /// SIGTERM, or, for the <paramref name="last"/> workers (nobody takes over), word that the cluster stops, so that
+    /// they keep accepting through their lame-duck period. It is killed if still there after its WorkerKillTimeout.
+    /// </summary>
+    public void Drain(ChildProcess child, bool last = false)
+    {
         if (!child.Stopping)
         {
             child.MarkStopping();

@@ -281,7 +281,7 @@ internal sealed partial class Supervisor(
         }
         foreach (var child in Children())
         {
-            _cluster.Retire(child, last: _succession.HandedOverTo is null);
+            _cluster.Drain(child, last: _succession.HandedOverTo is null);
         }
     }
 
