@@ -87,9 +87,9 @@ internal sealed class Cluster(IMasterSystem system, TimeProvider time, ILogger l
     }
 
     /// <summary>Spare places converge on <paramref name="wanted"/>; spares beyond it or of another generation are retired.</summary>
-    public void ConvergeSpares(int wanted, int generation)
+    public void ConvergeSpares(int wanted)
     {
-        foreach (var spare in Spares.Converge(wanted, generation))
+        foreach (var spare in Spares.Converge(wanted, Generation))
         {
             Retire(spare);
         }

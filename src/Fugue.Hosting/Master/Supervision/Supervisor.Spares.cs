@@ -17,7 +17,7 @@ internal sealed partial class Supervisor
     /// <summary>Spares of an older generation and places beyond the count go; places without a spare start one when due.</summary>
     private void MaintainSpares()
     {
-        _cluster.ConvergeSpares(SparesWanted, _cluster.Generation);
+        _cluster.ConvergeSpares(SparesWanted);
         foreach (var place in _cluster.Spares.Due.ToList())
         {
             if (_cluster.Launch(place, WorkerStart.Spare, WorkerHeapLimit()) is { } spare)

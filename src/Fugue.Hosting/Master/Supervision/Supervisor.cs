@@ -216,7 +216,7 @@ internal sealed partial class Supervisor(
             case ControlMessage.Ready when child == _succession.Starting && starting:
                 HandOver(child);
                 break;
-            case ControlMessage.Ready when starting && InSlot(child):
+            case ControlMessage.Ready when starting && _cluster.Places(child):
                 child.Heard();
                 OnReady(child);
                 break;
@@ -243,9 +243,7 @@ internal sealed partial class Supervisor(
     }
 
     private string StateOf(ChildProcess child) =>
-        child.Stopping ? "stopping" : child.Ready ? "ready" : InSlot(child) || child == _succession.Starting ? "starting" : "retired";
-
-    private bool InSlot(ChildProcess child) => _cluster.Places(child);
+        child.Stopping ? "stopping" : child.Ready ? "ready" : _cluster.Places(child) || child == _succession.Starting ? "starting" : "retired";
 
     private void OnReady(ChildProcess worker)
     {
