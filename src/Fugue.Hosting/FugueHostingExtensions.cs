@@ -3,9 +3,6 @@ using Fugue.Hosting.Cli;
 using Fugue.Hosting.Configuration;
 using Fugue.Hosting.Master;
 using Fugue.Hosting.Worker;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -25,11 +22,10 @@ public static class FugueHostingExtensions
     public static IHostApplicationBuilder UseFugue(this IHostApplicationBuilder builder, Action<FugueOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var options = FugueActivation.ReadOptions(builder.Configuration, configure);
-        RunCommandIfAsked(options, builder.Environment.ApplicationName);
-        PrepareProcess(options.Enabled);
-        AddOptions(builder.Services, builder.Configuration, configure);
-        builder.ConfigureContainer(new FugueServiceProviderFactory(options, builder.Environment, OptionsBinding.WorkersChosen(builder.Configuration, options)));
+        var start = FugueActivation.ReadOptions(new OptionsSource(builder.Configuration, configure));
+        RunCommandIfAsked(start.Options, builder.Environment.ApplicationName);
+        PrepareProcess(start.Options.Enabled);
+        builder.ConfigureContainer(new FugueServiceProviderFactory(start, builder.Environment));
         return builder;
     }
 
@@ -43,12 +39,11 @@ public static class FugueHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         PrepareProcess(enabled: true); // the configuration is not read yet; Enabled=false is seen at Build
-        builder.ConfigureServices((context, services) => AddOptions(services, context.Configuration, configure));
         builder.UseServiceProviderFactory(context =>
         {
-            var options = FugueActivation.ReadOptions(context.Configuration, configure);
-            RunCommandIfAsked(options, context.HostingEnvironment.ApplicationName);
-            return new FugueServiceProviderFactory(options, context.HostingEnvironment, OptionsBinding.WorkersChosen(context.Configuration, options));
+            var start = FugueActivation.ReadOptions(new OptionsSource(context.Configuration, configure));
+            RunCommandIfAsked(start.Options, context.HostingEnvironment.ApplicationName);
+            return new FugueServiceProviderFactory(start, context.HostingEnvironment);
         });
         return builder;
     }
@@ -69,24 +64,5 @@ public static class FugueHostingExtensions
         {
             MasterLifetime.RestoreIgnoredSignals();
         }
-    }
-
-    private static void AddOptions(IServiceCollection services, IConfiguration configuration, Action<FugueOptions>? configure)
-    {
-        if (WorkerActivation.Current is { Settings: { } settings })
-        {
-            // Validated by the master at launch; the files may have changed (or broken) since.
-            services.AddSingleton<IOptions<FugueOptions>>(Microsoft.Extensions.Options.Options.Create(settings.ToOptions()));
-            return;
-        }
-        // Bound when the options are made, without a change-token source: the master reads a new configuration only on
-        // HUP, as a candidate (ConfigurationReload), and no options monitor may re-validate it from inside the reload.
-        var optionsBuilder = services.AddOptions<FugueOptions>().Configure(o => OptionsBinding.Bind(configuration, o));
-        if (configure is not null)
-        {
-            optionsBuilder.Configure(configure);
-        }
-        optionsBuilder.ValidateOnStart();
-        services.AddSingleton<IValidateOptions<FugueOptions>, FugueOptionsValidator>();
     }
 }

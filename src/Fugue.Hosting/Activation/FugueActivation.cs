@@ -4,7 +4,6 @@ using Fugue.Hosting.Native;
 using Fugue.Hosting.Worker;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -14,34 +13,17 @@ namespace Fugue.Hosting.Activation;
 internal static class FugueActivation
 {
     /// <summary>
-    /// The options as they will be, read early (before any service provider exists). A value the binder rejects is
-    /// left at its default here: the options pipeline rejects it again at start, where the master reports it. A worker
-    /// lives by the settings the master stamped on it, whatever its configuration files say now.
+    /// The options this process starts with. A worker lives by the settings the master stamped on it, whatever its
+    /// configuration files say now.
     /// </summary>
-    public static FugueOptions ReadOptions(IConfiguration configuration, Action<FugueOptions>? configure)
-    {
-        if (WorkerActivation.Current is { Settings: { } settings })
-        {
-            return settings.ToOptions();
-        }
-        var options = new FugueOptions();
-        try
-        {
-            OptionsBinding.Bind(configuration, options);
-        }
-        catch (InvalidOperationException)
-        {
-            options = new FugueOptions();
-        }
-        configure?.Invoke(options);
-        return options;
-    }
+    public static StartOptions ReadOptions(OptionsSource source) =>
+        WorkerActivation.Current is { Settings: { } settings } ? StartOptions.Stamped(source, settings.ToOptions()) : StartOptions.Read(source);
 
     /// <summary>The role, or why this is a single process (<c>Unsupported</c>: the platform, not the app, decided it).</summary>
     /// <param name="services">The services the app ended up with.</param>
     /// <param name="options">The options, read early.</param>
     /// <param name="environment">The app's environment.</param>
-    /// <param name="workersChosen">Whether the app set Fugue:Workers (see <see cref="OptionsBinding.WorkersChosen"/>).</param>
+    /// <param name="workersChosen">Whether the app set Fugue:Workers (see <see cref="OptionsSource.WorkersChosen"/>).</param>
     public static (FugueRole Role, string? Reason, bool Unsupported) Decide(IServiceCollection services, FugueOptions options, IHostEnvironment environment, bool workersChosen)
     {
         if (WorkerActivation.Current is not null)

@@ -1,3 +1,4 @@
+using Fugue.Hosting.Configuration;
 using Fugue.Hosting.KeyRing;
 using Fugue.Hosting.Master;
 using Fugue.Hosting.Master.Control;
@@ -25,11 +26,14 @@ namespace Fugue.Hosting.Activation;
 /// (WebApplicationFactory swaps the server in only then). In the master, nothing of the app runs: its hosted
 /// services (Kestrel's among them) are removed and the supervisor takes their place.
 /// </summary>
-internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnvironment environment, bool workersChosen) : IServiceProviderFactory<IServiceCollection>
+internal sealed class FugueServiceProviderFactory(StartOptions start, IHostEnvironment environment) : IServiceProviderFactory<IServiceCollection>
 {
+    private readonly FugueOptions _options = start.Options;
+
     public IServiceCollection CreateBuilder(IServiceCollection services)
     {
-        var (role, reason, unsupported) = FugueActivation.Decide(services, options, environment, workersChosen);
+        var (role, reason, unsupported) = FugueActivation.Decide(services, _options, environment, start.WorkersChosen);
+        AddOptions(services, role);
         switch (role)
         {
             case FugueRole.Master:
@@ -58,7 +62,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
     {
         FatalErrorExit.Install();
         // Before anything is logged: the console keeps duplicates of the descriptors it first writes to.
-        if (LogFiles.Open(options.LogFile, options.MasterLogFile) is { } logFiles)
+        if (LogFiles.Open(_options.LogFile, _options.MasterLogFile) is { } logFiles)
         {
             services.AddSingleton(logFiles);
         }
@@ -77,7 +81,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         services.AddSingleton<SystemdNotifier>();
         services.AddSingleton(sp => new MasterMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton(new KeyRingPlan(
-            SharedKeyRing.AppChoosesPersistence(services) ? null : options.DataProtectionKeysPath ?? SharedKeyRing.DefaultPath(options, environment.ApplicationName),
+            SharedKeyRing.AppChoosesPersistence(services) ? null : _options.DataProtectionKeysPath ?? SharedKeyRing.DefaultPath(_options, environment.ApplicationName),
             environment.ApplicationName));
         services.AddSingleton(AppShape.Of(services));
         services.AddSingleton<ConfigurationReload>();
@@ -89,6 +93,21 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         // The host waits for the supervisor, which bounds each child's drain by the WorkerKillTimeout it was launched
         // with (a HUP may have changed it since this early read).
         services.Configure<HostOptions>(o => o.ShutdownTimeout = Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>
+    /// <c>IOptions&lt;FugueOptions&gt;</c> is the start read, validated as the host starts (a worker's were validated
+    /// by its master): no options monitor binds again, and the master reads a new configuration only on a HUP.
+    /// </summary>
+    private void AddOptions(IServiceCollection services, FugueRole role)
+    {
+        services.AddSingleton(start);
+        services.AddOptions<FugueOptions>().ValidateOnStart();
+        services.AddSingleton<IOptionsFactory<FugueOptions>, StartOptionsFactory>();
+        if (role != FugueRole.Worker)
+        {
+            services.AddSingleton<IValidateOptions<FugueOptions>, FugueOptionsValidator>();
+        }
     }
 
     /// <summary>A hosted service of OpenTelemetry (its MeterProvider and exporters start with it).</summary>
@@ -109,7 +128,7 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         services.AddSingleton(identity);
         if (services.Any(d => d.ServiceType == typeof(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService)))
         {
-            services.AddSingleton(sp => ActivatorUtilities.CreateInstance<HealthGate>(sp, options.ReadinessTag));
+            services.AddSingleton(sp => ActivatorUtilities.CreateInstance<HealthGate>(sp, _options.ReadinessTag));
         }
         services.AddSingleton<WorkerChannel>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerChannel>());
@@ -121,9 +140,9 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
             services.AddSingleton(sp => new ConnectionBalance(ConnectionTable.Open(connections.Fd), connections.Cell,
                 sp.GetService<TimeProvider>() ?? TimeProvider.System, sp.GetRequiredService<LameDuck>().Draining));
         }
-        if (identity.WarmUp && options.WarmUpPath is { } warmUpPath)
+        if (identity.WarmUp && _options.WarmUpPath is { } warmUpPath)
         {
-            services.AddSingleton(sp => new WarmUp(identity, warmUpPath, options.WarmUpRequests, identity.TierUp, sp.GetRequiredService<ILogger<WarmUp>>(),
+            services.AddSingleton(sp => new WarmUp(identity, warmUpPath, _options.WarmUpRequests, identity.TierUp, sp.GetRequiredService<ILogger<WarmUp>>(),
                 identity.Spare && identity.Connections is not null ? BalanceRehearsal.Create() : null, sp.GetService<RequestMeter>()));
         }
         foreach (var transport in services.Where(d => d.ServiceType == typeof(IConnectionListenerFactory) && d.ImplementationType is not null).ToList())
@@ -135,9 +154,9 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
                 identity.Promoted));
         }
         // Whatever the worker count: TTIN may add workers, and a roll runs old and new ones side by side.
-        if (options.HubAffinity)
+        if (_options.HubAffinity)
         {
-            services.AddSingleton(sp => new ConnectionHandoff(ControlSocketPath.PrivateDirectory(options), new ClusterLineage(identity), sp.GetRequiredService<ILogger<ConnectionHandoff>>()));
+            services.AddSingleton(sp => new ConnectionHandoff(ControlSocketPath.PrivateDirectory(_options), new ClusterLineage(identity), sp.GetRequiredService<ILogger<ConnectionHandoff>>()));
             services.AddSingleton<HubAffinity>();
             services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<HubAffinity>());
             services.AddSingleton(sp => new WorkerListenerFactory.Affinity(sp.GetRequiredService<HubAffinity>(), sp.GetRequiredService<ConnectionHandoff>(), identity,
@@ -145,9 +164,9 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
         }
         services.AddHostedService(sp => sp.GetRequiredService<LameDuck>());
         services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<LameDuck>());
-        if (options.RequestTimeout > TimeSpan.Zero)
+        if (_options.RequestTimeout > TimeSpan.Zero)
         {
-            services.AddSingleton(new RequestDeadline(options.RequestTimeout));
+            services.AddSingleton(new RequestDeadline(_options.RequestTimeout));
             services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<RequestDeadline>());
         }
         if (identity.MaxRequests > 0 || identity.Requests is not null)
@@ -155,11 +174,11 @@ internal sealed class FugueServiceProviderFactory(FugueOptions options, IHostEnv
             // Without a warm-up every request counts; with one, those after it (WarmUp starts the count).
             services.AddSingleton(new RequestMeter(identity.MaxRequests,
                 identity.Requests is { } requests ? (RequestTable.Open(requests.Fd), requests.Cell) : null,
-                counting: !(identity.WarmUp && options.WarmUpPath is not null)));
+                counting: !(identity.WarmUp && _options.WarmUpPath is not null)));
             services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<RequestMeter>());
         }
         services.AddSingleton<IFugue>(sp => new WorkerContext(identity, sp.GetRequiredService<WorkerChannel>()));
         // Kestrel drains in-flight requests for up to the host's shutdown timeout.
-        services.Configure<HostOptions>(o => o.ShutdownTimeout = options.WorkerKillTimeout);
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = _options.WorkerKillTimeout);
     }
 }

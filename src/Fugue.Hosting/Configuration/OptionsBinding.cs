@@ -34,7 +34,4 @@ internal static class OptionsBinding
         }
     }
 
-    /// <summary>Whether the app chose a worker count (configuration, or its UseFugue delegate) rather than the default.</summary>
-    public static bool WorkersChosen(IConfiguration configuration, FugueOptions options) =>
-        configuration[$"{FugueOptions.SectionName}:{nameof(FugueOptions.Workers)}"] is not null || options.Workers != FugueOptions.DefaultWorkers;
 }

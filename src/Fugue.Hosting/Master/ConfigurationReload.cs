@@ -1,3 +1,4 @@
+using Fugue.Hosting.Configuration;
 using Fugue.Hosting.Master.Platform;
 using Fugue.Hosting.Protocol;
 using Microsoft.Extensions.Configuration;
@@ -10,7 +11,7 @@ namespace Fugue.Hosting.Master;
 /// validated completely; anything that fails refuses the reload with one line naming the file or key and the value,
 /// and the master keeps the options it runs.
 /// </summary>
-internal sealed class ConfigurationReload(IConfiguration configuration, IOptionsFactory<FugueOptions> factory)
+internal sealed class ConfigurationReload(StartOptions start, IEnumerable<IValidateOptions<FugueOptions>> validators)
 {
     /// <summary>Options a HUP cannot apply (the sockets, files and tables the master opened at start): a USR2 does.</summary>
     private static readonly (string Key, Func<FugueOptions, string> Value)[] AppliedOnReexec =
@@ -27,8 +28,14 @@ internal sealed class ConfigurationReload(IConfiguration configuration, IOptions
         (nameof(FugueOptions.DataProtectionKeysPath), o => o.DataProtectionKeysPath ?? ""),
     ];
 
-    /// <summary>The options as the configuration stands at start, validated (ValidateOnStart has checked them).</summary>
-    public FugueOptions Initial() => factory.Create(Options.DefaultName);
+    /// <summary>The options the master started with, validated once (the same instance ValidateOnStart checked).</summary>
+    public FugueOptions Initial() => start.Validated(validators);
+
+    /// <summary>Whether the app chose the worker count it started with, rather than the default.</summary>
+    public bool WorkersChosen => start.WorkersChosen;
+
+    /// <summary>The app's whole configuration as it stands (its <c>urls</c>, too).</summary>
+    public IConfiguration AppConfiguration => start.Source.Configuration;
 
     /// <summary>Reads the configuration again; the new options, or null and why they were refused.</summary>
     public FugueOptions? TryRead(out string refusal)
@@ -36,8 +43,8 @@ internal sealed class ConfigurationReload(IConfiguration configuration, IOptions
         refusal = "";
         try
         {
-            (configuration as IConfigurationRoot)?.Reload();
-            return factory.Create(Options.DefaultName);
+            start.Source.Reload();
+            return OptionsSource.Check(start.Source.Read(), validators);
         }
         catch (OptionsValidationException e)
         {

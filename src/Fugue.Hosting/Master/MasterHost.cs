@@ -1,4 +1,3 @@
-using Fugue.Hosting.Configuration;
 using Fugue.Hosting.KeyRing;
 using Fugue.Hosting.Master.Control;
 using Fugue.Hosting.Master.Listeners;
@@ -8,7 +7,6 @@ using Fugue.Hosting.Master.Supervision;
 using Fugue.Hosting.Master.Telemetry;
 using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
 namespace Fugue.Hosting.Master;
@@ -22,7 +20,6 @@ namespace Fugue.Hosting.Master;
 internal sealed class MasterHost(
     MasterServices master,
     ConfigurationReload configuration,
-    IConfiguration appConfiguration,
     IHostApplicationLifetime lifetime,
     IServiceProvider services,
     KeyRingPlan keyRing,
@@ -82,7 +79,7 @@ internal sealed class MasterHost(
     private void OpenSockets(SuccessorIdentity? inherited)
     {
         var handed = inherited?.Sockets ?? Activated(SocketActivation.Take());
-        var closed = master.Listeners.Bind(ListenPlan.Resolve(_options, appConfiguration, handed), handed);
+        var closed = master.Listeners.Bind(ListenPlan.Resolve(_options, configuration.AppConfiguration, handed), handed);
         foreach (var listener in master.Listeners.Bound)
         {
             MasterLog.Listening(master.Logger, _pid, listener.Url);
@@ -134,7 +131,7 @@ internal sealed class MasterHost(
     }
 
     private string WorkersSource() =>
-        OptionsBinding.WorkersChosen(appConfiguration, _options)
+        configuration.WorkersChosen
             ? $"{FugueOptions.SectionName}:{nameof(FugueOptions.Workers)}"
             : Environment.GetEnvironmentVariable(FugueOptions.ConcurrencyVariable) is not null
                 ? FugueOptions.ConcurrencyVariable

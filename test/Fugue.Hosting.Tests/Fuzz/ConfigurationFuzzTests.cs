@@ -2,8 +2,6 @@ using System.Text.Json.Nodes;
 using Fugue.Hosting.Configuration;
 using Fugue.Hosting.Master;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace Fugue.Hosting.Tests.Fuzz;
 
@@ -23,11 +21,7 @@ public sealed class ConfigurationFuzzTests : IDisposable
     {
         File.WriteAllText(_file, """{ "Fugue": { "Workers": 2 } }""");
         var configuration = new ConfigurationBuilder().AddJsonFile(_file, optional: false, reloadOnChange: false).Build();
-        var services = new ServiceCollection();
-        services.AddOptions<FugueOptions>().Configure(o => OptionsBinding.Bind(configuration, o)); // as UseFugue binds them
-        services.AddSingleton<IValidateOptions<FugueOptions>, FugueOptionsValidator>();
-        using var provider = services.BuildServiceProvider();
-        var reload = new ConfigurationReload(configuration, provider.GetRequiredService<IOptionsFactory<FugueOptions>>());
+        var reload = new ConfigurationReload(StartOptions.Read(new OptionsSource(configuration, configure: null)), [new FugueOptionsValidator()]);
         var random = new Random(FuzzRun.Seed);
         long inputs = 0, taken = 0, before = GC.GetTotalMemory(forceFullCollection: true);
 

@@ -1,3 +1,4 @@
+using Fugue.Hosting.Configuration;
 using Fugue.Hosting.Master;
 using Fugue.Hosting.Master.Control;
 using Fugue.Hosting.Master.Platform;
@@ -6,9 +7,7 @@ using Fugue.Hosting.Master.Supervision;
 using Fugue.Hosting.Master.Telemetry;
 using Fugue.Hosting.Protocol;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Fugue.Hosting.Tests.Supervision;
@@ -19,7 +18,6 @@ namespace Fugue.Hosting.Tests.Supervision;
 /// </summary>
 internal sealed class SupervisorHarness : IDisposable
 {
-    private readonly ServiceProvider _services;
 
     public SupervisorHarness(Dictionary<string, string?>? settings = null, SuccessorIdentity? inherited = null, WorkerMemory? memory = null, int pid = 4242,
         ReplacementPriority? priority = null)
@@ -30,11 +28,7 @@ internal sealed class SupervisorHarness : IDisposable
             values[key] = value;
         }
         Configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        var services = new ServiceCollection();
-        services.AddOptions<FugueOptions>().Configure(o => Configuration.GetSection(FugueOptions.SectionName).Bind(o));
-        services.AddSingleton<IValidateOptions<FugueOptions>, FugueOptionsValidator>();
-        _services = services.BuildServiceProvider();
-        var reload = new ConfigurationReload(Configuration, _services.GetRequiredService<IOptionsFactory<FugueOptions>>());
+        var reload = new ConfigurationReload(StartOptions.Read(new OptionsSource(Configuration, configure: null)), [new FugueOptionsValidator()]);
         Processes = new FakeMasterSystem(Time) { Memory = memory ?? new(null, null), Priority = priority };
         Supervisor = new Supervisor(reload.Initial(), reload, Processes, new SystemdNotifier(socketPath: null), Time, Logger,
             new MasterStart(pid, Inherited: inherited, Priority: priority, ReadyHook: pids => ReadyHookRuns.Add(pids)), metrics: Metrics);
@@ -111,7 +105,6 @@ internal sealed class SupervisorHarness : IDisposable
     public void Dispose()
     {
         Processes.Dispose();
-        _services.Dispose();
         Metrics.Dispose();
     }
 }

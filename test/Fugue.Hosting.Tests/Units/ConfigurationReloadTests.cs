@@ -2,7 +2,6 @@ using Fugue.Hosting.Configuration;
 using Fugue.Hosting.Master;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace Fugue.Hosting.Tests.Units;
 
@@ -10,18 +9,13 @@ namespace Fugue.Hosting.Tests.Units;
 public sealed class ConfigurationReloadTests : IDisposable
 {
     private readonly string _file = Path.Combine(Path.GetTempPath(), $"fugue-test-{Guid.NewGuid():N}.json");
-    private readonly ServiceProvider _services;
     private readonly ConfigurationReload _reload;
 
     public ConfigurationReloadTests()
     {
         File.WriteAllText(_file, """{ "Fugue": { "Workers": 2 } }""");
         var configuration = new ConfigurationBuilder().AddJsonFile(_file, optional: false, reloadOnChange: false).Build();
-        var services = new ServiceCollection();
-        services.AddOptions<FugueOptions>().Configure(o => OptionsBinding.Bind(configuration, o)).Configure(o => o.WarmUpRequests = 5);
-        services.AddSingleton<IValidateOptions<FugueOptions>, FugueOptionsValidator>();
-        _services = services.BuildServiceProvider();
-        _reload = new ConfigurationReload(configuration, _services.GetRequiredService<IOptionsFactory<FugueOptions>>());
+        _reload = new ConfigurationReload(StartOptions.Read(new OptionsSource(configuration, o => o.WarmUpRequests = 5)), [new FugueOptionsValidator()]);
     }
 
     [Theory]
@@ -66,7 +60,6 @@ public sealed class ConfigurationReloadTests : IDisposable
 
     public void Dispose()
     {
-        _services.Dispose();
         File.Delete(_file);
     }
 }
