@@ -13,21 +13,6 @@ namespace Fugue.Hosting.Master;
 /// </summary>
 internal sealed class ConfigurationReload(StartOptions start, IEnumerable<IValidateOptions<FugueOptions>> validators)
 {
-    /// <summary>Options a HUP cannot apply (the sockets, files and tables the master opened at start): a USR2 does.</summary>
-    private static readonly (string Key, Func<FugueOptions, string> Value)[] AppliedOnReexec =
-    [
-        (nameof(FugueOptions.Listen), o => string.Join(", ", o.Listen)),
-        (nameof(FugueOptions.PidFile), o => o.PidFile ?? ""),
-        (nameof(FugueOptions.TempPath), o => o.TempPath ?? ""),
-        (nameof(FugueOptions.LogFile), o => o.LogFile ?? ""),
-        (nameof(FugueOptions.MasterLogFile), o => o.MasterLogFile ?? ""),
-        (nameof(FugueOptions.BalanceConnections), o => o.BalanceConnections.ToString()),
-        (nameof(FugueOptions.ReplacementNice), o => o.ReplacementNice.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        (nameof(FugueOptions.ReplacementIdleTime), o => o.ReplacementIdleTime.ToString()),
-        (nameof(FugueOptions.Enabled), o => o.Enabled.ToString()),
-        (nameof(FugueOptions.DataProtectionKeysPath), o => o.DataProtectionKeysPath ?? ""),
-    ];
-
     /// <summary>The options the master started with, validated once (the same instance ValidateOnStart checked).</summary>
     public FugueOptions Initial() => start.Validated(validators);
 
@@ -60,7 +45,4 @@ internal sealed class ConfigurationReload(StartOptions start, IEnumerable<IValid
         return null;
     }
 
-    /// <summary>The keys that differ between two configurations but wait for a re-exec, with both values.</summary>
-    public static IEnumerable<(string Key, string Old, string New)> WaitingForReexec(FugueOptions running, FugueOptions candidate) =>
-        AppliedOnReexec.Select(k => (k.Key, Old: k.Value(running), New: k.Value(candidate))).Where(k => k.Old != k.New);
 }

@@ -48,14 +48,18 @@ public sealed class ConfigurationReloadTests : IDisposable
     }
 
     [Fact]
-    public void The_keys_a_hup_cannot_apply_are_named_with_both_values()
+    public void The_keys_a_hup_cannot_apply_are_named_with_both_values_and_kept_as_they_run()
     {
         var running = new FugueOptions { PidFile = "/run/a.pid", Workers = 2 };
         running.Listen.Add("http://127.0.0.1:5000");
         var candidate = new FugueOptions { PidFile = "/run/a.pid", Workers = 4 };
         candidate.Listen.Add("http://127.0.0.1:6000");
 
-        Assert.Equal([("Listen", "http://127.0.0.1:5000", "http://127.0.0.1:6000")], ConfigurationReload.WaitingForReexec(running, candidate));
+        Assert.Equal([("Listen", "http://127.0.0.1:5000", "http://127.0.0.1:6000")], StartOnlyOptions.Changed(running, candidate));
+        var kept = StartOnlyOptions.Kept(running, candidate);
+        Assert.Equal(["http://127.0.0.1:5000"], kept.Listen); // what a HUP applies, and nothing else
+        Assert.Equal(4, kept.Workers);
+        Assert.Empty(StartOnlyOptions.Changed(running, kept));
     }
 
     public void Dispose()

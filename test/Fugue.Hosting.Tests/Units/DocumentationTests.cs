@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
+using Fugue.Hosting.Configuration;
 using Fugue.Hosting.Master;
 using Microsoft.Extensions.Logging;
 
@@ -46,6 +47,17 @@ public sealed partial class DocumentationTests
             .Select(r => $"{r.Name}: the page says {r.Default}, the code has {r.Value ?? "null"}")
             .ToList();
         Assert.Empty(wrong);
+    }
+
+    [Fact]
+    public void The_configuration_page_says_read_when_the_master_starts_of_exactly_the_options_a_hup_keeps()
+    {
+        string page = File.ReadAllText(Path.Combine(Apps.RepoRoot, "docs", "configuration.md"));
+        var documented = OptionRow().Matches(page)
+            .Where(m => m.Value.Length > 0 && page[m.Index..page.IndexOf('\n', m.Index)].Contains("read when the master starts", StringComparison.OrdinalIgnoreCase))
+            .SelectMany(m => m.Groups[1].Value.Split(" / ").Select(n => n.Trim('`')));
+
+        Assert.Equal(StartOnlyOptions.Keys.Order(), documented.Order());
     }
 
     /// <summary>Whether a default cell says what the option's default is: a literal for a value, words for one computed at start.</summary>

@@ -1,3 +1,4 @@
+using Fugue.Hosting.Configuration;
 using Fugue.Hosting.Master.Platform;
 using Fugue.Hosting.Native;
 using Fugue.Hosting.Protocol;
@@ -20,9 +21,12 @@ internal sealed partial class Supervisor
         systemd.Notify(ServiceState.Reloading(), ServiceState.Status("reading the configuration"));
         // The configuration (appsettings.json may have changed) is taken whole or not at all.
         var candidate = configuration.TryRead(out string refusal);
+        List<(string Key, string Old, string New)> waiting = [];
         IChildLauncher? launcher = null;
         if (candidate is not null)
         {
+            waiting = [.. StartOnlyOptions.Changed(_options, candidate)];
+            candidate = StartOnlyOptions.Kept(_options, candidate);
             try
             {
                 launcher = system.Launcher(candidate);
@@ -39,7 +43,7 @@ internal sealed partial class Supervisor
             systemd.Notify(ServiceState.Ready, ServiceState.Status($"reload refused: {refusal}"));
             return $"reload refused, generation {_cluster.Generation} keeps serving: {refusal}";
         }
-        foreach (var (key, old, value) in ConfigurationReload.WaitingForReexec(_options, candidate))
+        foreach (var (key, old, value) in waiting)
         {
             MasterLog.AppliedOnReexec(logger, key, old, value);
         }
