@@ -10,10 +10,6 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Fugue.Hosting.Tests.Processes;
 
-/// <summary>Builds run alone, after the others: they take both cores for a while.</summary>
-[CollectionDefinition("Builds", DisableParallelization = true)]
-public sealed class BuildsGroup;
-
 /// <summary>
 /// What <c>dotnet new blazor --interactivity Server</c> makes, with the UseFugue line added, built once per test run in
 /// a directory of its own (outside this repository's build settings); removed with the tests' end.
@@ -60,7 +56,6 @@ public sealed class BlazorTemplateApp : IDisposable
 /// SignalR client speaking the circuit hub (/_blazor) as the browser's script does, every request on a new connection
 /// as a browser's WebSocket is; and in a real browser, clicked.
 /// </summary>
-[Collection("Builds")]
 public sealed partial class BlazorServerTests(BlazorTemplateApp app) : IClassFixture<BlazorTemplateApp>
 {
     [Fact]
