@@ -259,12 +259,22 @@ public sealed class FugueOptions
     public long MemoryLimit { get; set; }
 
     /// <summary>
-    /// A request that runs longer than this makes its worker hung: the worker reports it (from a thread of its own), and
-    /// the master takes it out of service at once (a ready spare or a new worker takes its slot), has its runtime write
-    /// every thread's managed stacks to a file in <see cref="StacksPath"/> (named in the log) while that request still
-    /// runs, and lets its other requests finish for up to <see cref="WorkerKillTimeout"/>. Default: zero, off.
+    /// How long a request may run. At the deadline its <c>RequestAborted</c> is cancelled (504 if nothing was written),
+    /// as ASP.NET Core's request timeouts do; one still running <see cref="RequestTimeoutGrace"/> later makes its worker
+    /// hung: the worker reports it (from a thread of its own), and the master takes it out of service at once (a ready
+    /// spare or a new worker takes its slot), has its runtime write every thread's managed stacks to a file in
+    /// <see cref="StacksPath"/> (named in the log) while that request still runs, and lets its other requests finish for
+    /// up to <see cref="WorkerKillTimeout"/>. An endpoint's own <c>[RequestTimeout]</c> or <c>WithRequestTimeout</c> sets
+    /// its deadline instead; WebSockets and other upgraded connections, <c>text/event-stream</c> responses, SignalR hubs
+    /// and Blazor circuits, and endpoints with <c>[DisableRequestTimeout]</c> have none. Default: zero, off.
     /// </summary>
     public TimeSpan RequestTimeout { get; set; }
+
+    /// <summary>
+    /// How long a request cancelled at its <see cref="RequestTimeout"/> may go on before its worker is hung: an app that
+    /// honours <c>RequestAborted</c> ends it well within this and keeps its worker. Default: 5 seconds.
+    /// </summary>
+    public TimeSpan RequestTimeoutGrace { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Where workers' stacks are written (a request past <see cref="RequestTimeout"/>, a worker killed for

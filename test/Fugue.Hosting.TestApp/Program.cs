@@ -119,6 +119,12 @@ app.MapGet("/slow", async (int ms) =>
     return $"slow {ms} worker {FugueCluster.WorkerId} pid {Environment.ProcessId}";
 });
 app.MapGet("/sleep", (int ms) => Hang.Sleep(ms));
+app.MapGet("/wait", async (int ms, HttpContext context) =>
+{
+    // Honours RequestAborted, as an app that passes its token on does.
+    await Task.Delay(ms, context.RequestAborted);
+    return $"waited {ms} ms worker {FugueCluster.WorkerId} pid {Environment.ProcessId}";
+});
 app.MapGet("/spawn-sleeper", (int seconds) =>
 {
     // Inherits the worker's stdout and stderr, and outlives it.

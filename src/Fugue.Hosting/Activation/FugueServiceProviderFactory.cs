@@ -166,7 +166,8 @@ internal sealed class FugueServiceProviderFactory(StartOptions start, IHostEnvir
         services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<LameDuck>());
         if (_options.RequestTimeout > TimeSpan.Zero)
         {
-            services.AddSingleton(new RequestDeadline(_options.RequestTimeout));
+            services.AddSingleton(sp => new RequestDeadline(_options.RequestTimeout, _options.RequestTimeoutGrace,
+                sp.GetService<IOptions<Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutOptions>>()?.Value.Policies));
             services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<RequestDeadline>());
         }
         if (identity.MaxRequests > 0 || identity.Requests is not null)

@@ -93,6 +93,7 @@ internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
         NotNegative(errors, nameof(options.MaxLifetimeJitter), options.MaxLifetimeJitter);
         NotNegative(errors, nameof(options.MinLifetime), options.MinLifetime);
         NotNegative(errors, nameof(options.RequestTimeout), options.RequestTimeout);
+        NotNegative(errors, nameof(options.RequestTimeoutGrace), options.RequestTimeoutGrace);
         if (options.StacksPath is { } stacks && !Path.IsPathRooted(stacks))
         {
             errors.Add($"{Section}:StacksPath = '{stacks}': must be an absolute path.");

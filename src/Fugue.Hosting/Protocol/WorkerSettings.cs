@@ -27,6 +27,7 @@ internal sealed class WorkerSettings
         Setting.Int(nameof(FugueOptions.MaxRequests), o => o.MaxRequests, (o, v) => o.MaxRequests = v),
         Setting.Int(nameof(FugueOptions.MaxRequestsJitter), o => o.MaxRequestsJitter, (o, v) => o.MaxRequestsJitter = v),
         Setting.Time(nameof(FugueOptions.RequestTimeout), o => o.RequestTimeout, (o, v) => o.RequestTimeout = v),
+        Setting.Time(nameof(FugueOptions.RequestTimeoutGrace), o => o.RequestTimeoutGrace, (o, v) => o.RequestTimeoutGrace = v),
     ];
 
     /// <summary>The table's options; nothing else of it is read.</summary>

@@ -1,51 +1,88 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Timeouts;
 
 namespace Fugue.Hosting.Worker;
 
 /// <summary>
-/// Fugue:RequestTimeout in the worker: notes when each request starts, and a thread of its own (not the thread pool's,
-/// which a hung app may have starved) looks at the oldest a few times per timeout. The first request found running
-/// longer than the timeout completes <see cref="Overran"/>, once: the master takes this worker out of service and
-/// captures its stacks while that request still runs.
+/// Fugue:RequestTimeout in the worker: notes when each request that can time out starts (<see cref="RequestLimit"/>),
+/// and a thread of its own (not the thread pool's, which a hung app may have starved) looks at them a few times per
+/// timeout. At a request's deadline its <c>RequestAborted</c> is cancelled, as ASP.NET Core's request timeouts do (504
+/// if nothing was written); the first request still running a grace period later completes <see cref="Overran"/>,
+/// once: the master takes this worker out of service and captures its stacks while that request still runs.
 /// </summary>
 internal sealed class RequestDeadline : IStartupFilter
 {
-    private readonly ConcurrentDictionary<long, (long Started, string Path)> _running = new();
+    private readonly ConcurrentDictionary<long, TimedRequest> _running = new();
     // Continuations may run on the completing thread: the watching thread, which a starved thread pool does not hold up.
     private readonly TaskCompletionSource<(string Path, TimeSpan Ran)> _overran = new();
+    private readonly IDictionary<string, RequestTimeoutPolicy> _policies;
     private readonly TimeProvider _time;
     private long _next;
 
-    public RequestDeadline(TimeSpan timeout, TimeProvider? time = null)
+    /// <param name="timeout">Fugue:RequestTimeout, for requests whose endpoint sets none.</param>
+    /// <param name="grace">How long a cancelled request may go on before its worker is hung.</param>
+    /// <param name="policies">The app's named request timeout policies (<c>AddRequestTimeouts</c>).</param>
+    /// <param name="time">The clock; for testing.</param>
+    public RequestDeadline(TimeSpan timeout, TimeSpan grace, IDictionary<string, RequestTimeoutPolicy>? policies = null, TimeProvider? time = null)
     {
         Timeout = timeout;
+        Grace = grace;
+        _policies = policies ?? new Dictionary<string, RequestTimeoutPolicy>();
         _time = time ?? TimeProvider.System;
     }
 
     public TimeSpan Timeout { get; }
 
-    /// <summary>Completes with the first request found past <see cref="Timeout"/>: its path and how long it had run.</summary>
+    public TimeSpan Grace { get; }
+
+    /// <summary>Completes with the first request found past its deadline and the grace: its path and how long it had run.</summary>
     public Task<(string Path, TimeSpan Ran)> Overran => _overran.Task;
 
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
     {
-        app.Use(async (context, nextMiddleware) =>
-        {
-            long id = Interlocked.Increment(ref _next);
-            _running[id] = (_time.GetTimestamp(), context.Request.Path.Value ?? "/");
-            try
-            {
-                await nextMiddleware(context).ConfigureAwait(false);
-            }
-            finally
-            {
-                _running.TryRemove(id, out _);
-            }
-        });
+        app.Use(TimeAsync);
         next(app);
     };
+
+    private async Task TimeAsync(HttpContext context, RequestDelegate next)
+    {
+        if (RequestLimit.Upgrades(context))
+        {
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+        var aborted = context.RequestAborted;
+        using var request = new TimedRequest(context, _time.GetTimestamp(), aborted);
+        bool feature = context.Features.Get<IHttpRequestTimeoutFeature>() is null;
+        if (feature)
+        {
+            context.Features.Set<IHttpRequestTimeoutFeature>(request);
+        }
+        context.RequestAborted = request.RequestTimeoutToken;
+        long id = Interlocked.Increment(ref _next);
+        _running[id] = request;
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (request.TimedOut && !aborted.IsCancellationRequested && !context.Response.HasStarted)
+        {
+            context.Response.Clear();
+            context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+        }
+        finally
+        {
+            _running.TryRemove(id, out _);
+            context.RequestAborted = aborted;
+            if (feature)
+            {
+                context.Features.Set<IHttpRequestTimeoutFeature>(null);
+            }
+        }
+    }
 
     /// <summary>Starts the watching thread; it ends with the process, or once it has reported.</summary>
     public void Start() => new Thread(Watch) { IsBackground = true, Name = "Fugue request deadline" }.Start();
@@ -59,18 +96,43 @@ internal sealed class RequestDeadline : IStartupFilter
         }
     }
 
-    /// <summary>Whether a request has run past the timeout (reported once); false while none has.</summary>
+    /// <summary>
+    /// Cancels the requests past their deadline; whether one has run past its deadline and the grace too (reported
+    /// once); false while none has.
+    /// </summary>
     internal bool Check()
     {
-        foreach (var (started, path) in _running.Values)
+        long now = _time.GetTimestamp();
+        foreach (var request in _running.Values)
         {
-            var ran = _time.GetElapsedTime(started);
-            if (ran > Timeout)
+            if (request.Disabled || Limit(request) is not { } limit)
             {
-                _overran.TrySetResult((path, ran));
+                continue;
+            }
+            var ran = _time.GetElapsedTime(request.Started, now);
+            if (ran <= limit)
+            {
+                continue;
+            }
+            request.Cancel(now);
+            if (ran > limit + Grace)
+            {
+                _overran.TrySetResult((request.Path, ran));
                 return true;
             }
         }
         return false;
+    }
+
+    private TimeSpan? Limit(TimedRequest request)
+    {
+        try
+        {
+            return RequestLimit.Of(request.Context, Timeout, _policies);
+        }
+        catch (ObjectDisposedException)
+        {
+            return null; // it ended while the watcher looked at it; its context went back to Kestrel's pool
+        }
     }
 }

@@ -33,6 +33,42 @@ public sealed class HubAffinityTests(Xunit.Abstractions.ITestOutputHelper output
     }
 
     [Fact]
+    public async Task Hub_connections_on_every_transport_outlive_RequestTimeout_and_keep_their_worker()
+    {
+        using var master = StartWithHub(1, ("Fugue__RequestTimeout", "00:00:01"), ("Fugue__RequestTimeoutGrace", "00:00:01"));
+        var url = new Uri(new Uri(master.WaitForUrl()), "/hub");
+        HttpTransportType[] transports = [HttpTransportType.WebSockets, HttpTransportType.ServerSentEvents, HttpTransportType.LongPolling];
+        var connections = transports.Select(t => new HubConnectionBuilder().WithUrl(url, t).Build()).ToList();
+        try
+        {
+            using var deadline = new CancellationTokenSource(MasterProcess.Deadline);
+            await Task.WhenAll(connections.Select(c => c.StartAsync(deadline.Token)));
+            var pids = new HashSet<int>();
+            var open = System.Diagnostics.Stopwatch.StartNew();
+            while (open.Elapsed < TimeSpan.FromSeconds(4)) // past the timeout and the grace, calling all along
+            {
+                foreach (var connection in connections)
+                {
+                    pids.Add(await connection.InvokeAsync<int>("Pid", deadline.Token));
+                }
+                await Task.Delay(200, deadline.Token);
+            }
+
+            Assert.Equal([master.StartedWorkers()[1]], pids);
+            NonEmpty.All(connections, c => Assert.Equal(HubConnectionState.Connected, c.State));
+            Assert.Equal(0, master.CountEvents(RequestTimedOut));
+            Assert.Equal(0, master.CountEvents(WorkerStopped));
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_request_for_another_workers_connection_on_a_keep_alive_connection_is_sent_to_come_back_on_a_new_one()
     {
         using var master = StartWithHub();

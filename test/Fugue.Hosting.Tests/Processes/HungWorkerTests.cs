@@ -13,6 +13,7 @@ public sealed class HungWorkerTests
         using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
         {
             ["Fugue__RequestTimeout"] = "00:00:02",
+            ["Fugue__RequestTimeoutGrace"] = "00:00:01",
             ["Fugue__WorkerKillTimeout"] = "00:00:10",
         });
         var uri = new Uri(master.WaitForUrl());
@@ -39,6 +40,39 @@ public sealed class HungWorkerTests
         load.WaitForMore(master, 100);
         await load.DisposeAsync();
         Assert.Empty(load.Failures);
+    }
+
+    [Fact]
+    public async Task A_request_that_honours_its_cancellation_gets_504_and_a_websocket_outlives_the_timeout_on_the_same_worker()
+    {
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+        {
+            ["Fugue__Workers"] = "1",
+            ["Fugue__RequestTimeout"] = "00:00:02",
+            ["Fugue__RequestTimeoutGrace"] = "00:00:01",
+        });
+        var uri = new Uri(master.WaitForUrl());
+        master.WaitForAllReady(1);
+        int worker = master.StartedWorkers()[1];
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://{uri.Authority}/ws"), CancellationToken.None);
+        var open = Stopwatch.StartNew();
+
+        using var client = new HttpClient { Timeout = TimeSpan.FromMinutes(1) };
+        using var waited = await client.GetAsync(uri + "wait?ms=60000");
+
+        Assert.Equal(System.Net.HttpStatusCode.GatewayTimeout, waited.StatusCode);
+        byte[] buffer = new byte[16];
+        while (open.Elapsed < TimeSpan.FromSeconds(5)) // past the timeout and the grace, echoing all along
+        {
+            await socket.SendAsync("ping"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+            Assert.Equal(4, (await socket.ReceiveAsync(buffer, CancellationToken.None)).Count);
+            await Task.Delay(100);
+        }
+        Assert.Contains($"pid {worker}", await Http.GetAsync(uri.ToString()), StringComparison.Ordinal);
+        Assert.Equal(0, master.CountEvents(RequestTimedOut));
+        Assert.Equal(0, master.CountEvents(WorkerStopped));
+        await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
     }
 
     [Fact]

@@ -1,0 +1,61 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Timeouts;
+
+namespace Fugue.Hosting.Worker;
+
+/// <summary>
+/// One request under Fugue:RequestTimeout: when it started, the token its handlers see as <c>RequestAborted</c>, and
+/// whether its deadline was turned off. As ASP.NET Core's <see cref="IHttpRequestTimeoutFeature"/> it lets a handler
+/// turn it off (SignalR's long-lived transports do), as with the framework's own request timeouts.
+/// </summary>
+internal sealed class TimedRequest : IHttpRequestTimeoutFeature, IDisposable
+{
+    private readonly CancellationTokenSource _cancel;
+    private volatile bool _disabled;
+    private long _cancelledAt;
+
+    public TimedRequest(HttpContext context, long started, CancellationToken aborted)
+    {
+        Context = context;
+        Started = started;
+        Path = context.Request.Path.Value ?? "/";
+        _cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+    }
+
+    public HttpContext Context { get; }
+
+    public long Started { get; }
+
+    public string Path { get; }
+
+    /// <summary>The request's <c>RequestAborted</c> while it runs: the client's abort, or its deadline.</summary>
+    public CancellationToken RequestTimeoutToken => _cancel.Token;
+
+    public bool Disabled => _disabled;
+
+    /// <summary>Whether the deadline cancelled the request (not the client).</summary>
+    public bool TimedOut => Volatile.Read(ref _cancelledAt) != 0;
+
+    public void DisableTimeout() => _disabled = true;
+
+    /// <summary>
+    /// Cancels the request's token, once; its callbacks run on the thread pool, never on the caller's thread (the
+    /// deadline's watcher, which must go on when the app's callbacks block).
+    /// </summary>
+    public void Cancel(long now)
+    {
+        if (Interlocked.CompareExchange(ref _cancelledAt, now, 0) == 0)
+        {
+            try
+            {
+                _ = _cancel.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The request ended while the watcher looked at it.
+            }
+        }
+    }
+
+    public void Dispose() => _cancel.Dispose();
+}
