@@ -285,6 +285,12 @@ public sealed class FugueOptions
     /// </summary>
     public string? StacksPath { get; set; }
 
+    /// <summary>
+    /// How many stacks reports <see cref="StacksPath"/> keeps: before each capture the oldest are removed, so that with
+    /// the new one at most this many remain. 0 keeps them all. Default 20. Read when the master starts.
+    /// </summary>
+    public int StacksKept { get; set; } = 20;
+
     /// <summary>How many workers may be recycled at once (replacements starting). Default 1.</summary>
     public int RecycleConcurrency { get; set; } = 1;
 

@@ -19,6 +19,7 @@ internal static class StartOnlyOptions
         (nameof(FugueOptions.LogFile), o => o.LogFile ?? "", (from, to) => to.LogFile = from.LogFile),
         (nameof(FugueOptions.MasterLogFile), o => o.MasterLogFile ?? "", (from, to) => to.MasterLogFile = from.MasterLogFile),
         (nameof(FugueOptions.StacksPath), o => o.StacksPath ?? "", (from, to) => to.StacksPath = from.StacksPath),
+        (nameof(FugueOptions.StacksKept), o => o.StacksKept.ToString(CultureInfo.InvariantCulture), (from, to) => to.StacksKept = from.StacksKept),
         (nameof(FugueOptions.DataProtectionKeysPath), o => o.DataProtectionKeysPath ?? "", (from, to) => to.DataProtectionKeysPath = from.DataProtectionKeysPath),
         (nameof(FugueOptions.BalanceConnections), o => o.BalanceConnections.ToString(), (from, to) => to.BalanceConnections = from.BalanceConnections),
         (nameof(FugueOptions.PerWorkerMetrics), o => o.PerWorkerMetrics.ToString(), (from, to) => to.PerWorkerMetrics = from.PerWorkerMetrics),

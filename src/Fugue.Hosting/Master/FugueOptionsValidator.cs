@@ -94,6 +94,7 @@ internal sealed class FugueOptionsValidator : IValidateOptions<FugueOptions>
         NotNegative(errors, nameof(options.MinLifetime), options.MinLifetime);
         NotNegative(errors, nameof(options.RequestTimeout), options.RequestTimeout);
         NotNegative(errors, nameof(options.RequestTimeoutGrace), options.RequestTimeoutGrace);
+        NotNegative(errors, nameof(options.StacksKept), options.StacksKept);
         if (options.StacksPath is { } stacks && !Path.IsPathRooted(stacks))
         {
             errors.Add($"{Section}:StacksPath = '{stacks}': must be an absolute path.");

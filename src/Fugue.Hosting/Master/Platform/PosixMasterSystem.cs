@@ -90,8 +90,12 @@ internal sealed class PosixMasterSystem(SpawnContext spawn) : IMasterSystem
 
     public Task<string> CaptureStacks(ChildProcess worker, string why) =>
         Stacks.Value.Path is not { } dir ? Task.FromException<string>(new IOException(Stacks.Value.Problem))
-        : Task.Run(() => StackCapture.CaptureAsync(worker.Pid,
-            Path.Combine(dir, $"worker-{worker.WorkerId}-pid-{worker.Pid}-{why}-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}"), CaptureTimeout));
+        : Task.Run(() =>
+        {
+            Stacks.Value.MakeRoom();
+            return StackCapture.CaptureAsync(worker.Pid,
+            Path.Combine(dir, $"worker-{worker.WorkerId}-pid-{worker.Pid}-{why}-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}"), CaptureTimeout);
+        });
 
     /// <summary>How long a worker's runtime may take to write its stacks (a stopped process never does).</summary>
     private static readonly TimeSpan CaptureTimeout = TimeSpan.FromSeconds(10);

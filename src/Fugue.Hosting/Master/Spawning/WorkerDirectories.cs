@@ -54,7 +54,7 @@ internal static class WorkerDirectories
                 Posix.EnsurePrivateDirectory(Path.GetDirectoryName(path)!);
             }
             SharedKeyRing.Prepare(path, Credentials.Resolve(options.User, options.Group));
-            return new StacksDirectory(path, null);
+            return new StacksDirectory(path, null, options.StacksKept);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
