@@ -119,6 +119,17 @@ app.MapGet("/slow", async (int ms) =>
     return $"slow {ms} worker {FugueCluster.WorkerId} pid {Environment.ProcessId}";
 });
 app.MapGet("/sleep", (int ms) => Hang.Sleep(ms));
+app.MapPost("/upload", async (HttpContext context) =>
+{
+    // Reads the body to its end without a token, as an app that trusts Kestrel's minimum data rate does.
+    long length = 0;
+    byte[] buffer = new byte[4096];
+    for (int read; (read = await context.Request.Body.ReadAsync(buffer, CancellationToken.None)) > 0;)
+    {
+        length += read;
+    }
+    return $"received {length} bytes worker {FugueCluster.WorkerId} pid {Environment.ProcessId}";
+});
 app.MapGet("/wait", async (int ms, HttpContext context) =>
 {
     // Honours RequestAborted, as an app that passes its token on does.

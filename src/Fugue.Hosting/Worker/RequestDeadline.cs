@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
 
 namespace Fugue.Hosting.Worker;
@@ -9,7 +10,8 @@ namespace Fugue.Hosting.Worker;
 /// <summary>
 /// Fugue:RequestTimeout in the worker: notes when each request that can time out starts (<see cref="RequestLimit"/>),
 /// and a thread of its own (not the thread pool's, which a hung app may have starved) looks at them a few times per
-/// timeout. At a request's deadline its <c>RequestAborted</c> is cancelled, as ASP.NET Core's request timeouts do (504
+/// timeout, counting only the time the app has it (not the time it waits on a slow client's body or reading). At a
+/// request's deadline its <c>RequestAborted</c> is cancelled, as ASP.NET Core's request timeouts do (504
 /// if nothing was written); the first request still running a grace period later completes <see cref="Overran"/>,
 /// once: the master takes this worker out of service and captures its stacks while that request still runs.
 /// </summary>
@@ -55,13 +57,17 @@ internal sealed class RequestDeadline : IStartupFilter
             return;
         }
         var aborted = context.RequestAborted;
-        using var request = new TimedRequest(context, _time.GetTimestamp(), aborted);
+        var body = context.Request.Body;
+        var response = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
+        using var request = new TimedRequest(context, _time, aborted);
         bool feature = context.Features.Get<IHttpRequestTimeoutFeature>() is null;
         if (feature)
         {
             context.Features.Set<IHttpRequestTimeoutFeature>(request);
         }
         context.RequestAborted = request.RequestTimeoutToken;
+        context.Request.Body = new ClientTimedStream(body, request);
+        context.Features.Set<IHttpResponseBodyFeature>(new ClientTimedResponse(response, request));
         long id = Interlocked.Increment(ref _next);
         _running[id] = request;
         try
@@ -77,6 +83,8 @@ internal sealed class RequestDeadline : IStartupFilter
         {
             _running.TryRemove(id, out _);
             context.RequestAborted = aborted;
+            context.Request.Body = body;
+            context.Features.Set(response);
             if (feature)
             {
                 context.Features.Set<IHttpRequestTimeoutFeature>(null);
@@ -109,7 +117,7 @@ internal sealed class RequestDeadline : IStartupFilter
             {
                 continue;
             }
-            var ran = _time.GetElapsedTime(request.Started, now);
+            var ran = _time.GetElapsedTime(0, request.AppTime(now)); // the time spent waiting on the client is the client's
             if (ran <= limit)
             {
                 continue;

@@ -11,13 +11,20 @@ namespace Fugue.Hosting.Worker;
 internal sealed class TimedRequest : IHttpRequestTimeoutFeature, IDisposable
 {
     private readonly CancellationTokenSource _cancel;
+    private readonly Lock _wait = new();
     private volatile bool _disabled;
     private long _cancelledAt;
+    private int _waits;
+    private long _waitingSince;
+    private long _waited;
 
-    public TimedRequest(HttpContext context, long started, CancellationToken aborted)
+    private readonly TimeProvider _time;
+
+    public TimedRequest(HttpContext context, TimeProvider time, CancellationToken aborted)
     {
         Context = context;
-        Started = started;
+        _time = time;
+        Started = time.GetTimestamp();
         Path = context.Request.Path.Value ?? "/";
         _cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted);
     }
@@ -37,6 +44,48 @@ internal sealed class TimedRequest : IHttpRequestTimeoutFeature, IDisposable
     public bool TimedOut => Volatile.Read(ref _cancelledAt) != 0;
 
     public void DisableTimeout() => _disabled = true;
+
+    /// <summary>
+    /// A read of the body or a write to the client: the time until the returned wait is disposed is the client's.
+    /// Waits may overlap (a duplex stream reads and writes at once); the time counts once.
+    /// </summary>
+    public ClientWait WaitOnClient()
+    {
+        lock (_wait)
+        {
+            if (_waits++ == 0)
+            {
+                _waitingSince = _time.GetTimestamp();
+            }
+        }
+        return new ClientWait(this);
+    }
+
+    private void EndClientWait()
+    {
+        lock (_wait)
+        {
+            if (--_waits == 0)
+            {
+                _waited += _time.GetTimestamp() - _waitingSince;
+            }
+        }
+    }
+
+    /// <summary>One wait on the client, ended by its disposal.</summary>
+    public readonly struct ClientWait(TimedRequest request) : IDisposable
+    {
+        public void Dispose() => request.EndClientWait();
+    }
+
+    /// <summary>How long the app has had the request, in timestamp units: its age less the time spent waiting on the client.</summary>
+    public long AppTime(long now)
+    {
+        lock (_wait)
+        {
+            return now - Started - _waited - (_waits > 0 ? now - _waitingSince : 0);
+        }
+    }
 
     /// <summary>
     /// Cancels the request's token, once; its callbacks run on the thread pool, never on the caller's thread (the

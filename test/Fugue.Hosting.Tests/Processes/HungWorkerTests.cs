@@ -45,15 +45,8 @@ public sealed class HungWorkerTests
     [Fact]
     public async Task A_request_that_honours_its_cancellation_gets_504_and_a_websocket_outlives_the_timeout_on_the_same_worker()
     {
-        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
-        {
-            ["Fugue__Workers"] = "1",
-            ["Fugue__RequestTimeout"] = "00:00:02",
-            ["Fugue__RequestTimeoutGrace"] = "00:00:01",
-        });
-        var uri = new Uri(master.WaitForUrl());
-        master.WaitForAllReady(1);
-        int worker = master.StartedWorkers()[1];
+        var (master, uri, worker) = StartOneWorkerWithTimeout();
+        using var _ = master;
         using var socket = new System.Net.WebSockets.ClientWebSocket();
         await socket.ConnectAsync(new Uri($"ws://{uri.Authority}/ws"), CancellationToken.None);
         var open = Stopwatch.StartNew();
@@ -76,6 +69,31 @@ public sealed class HungWorkerTests
     }
 
     [Fact]
+    public async Task A_slow_upload_within_kestrels_minimum_rate_outlives_the_timeout_on_the_same_worker()
+    {
+        var (master, uri, worker) = StartOneWorkerWithTimeout();
+        using var _ = master;
+        const int Chunks = 16, ChunkBytes = 100; // 400 bytes a second: above Kestrel's 240, for 4 s
+
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(System.Net.IPAddress.Loopback, uri.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            $"POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: {Chunks * ChunkBytes}\r\nConnection: close\r\n\r\n"));
+        for (int i = 0; i < Chunks; i++)
+        {
+            await stream.WriteAsync(new byte[ChunkBytes]);
+            await Task.Delay(250);
+        }
+        string answer = await new StreamReader(stream).ReadToEndAsync();
+
+        Assert.StartsWith("HTTP/1.1 200", answer, StringComparison.Ordinal);
+        Assert.Contains($"received {Chunks * ChunkBytes} bytes worker 1 pid {worker}", answer, StringComparison.Ordinal);
+        Assert.Equal(0, master.CountEvents(RequestTimedOut));
+        Assert.Equal(0, master.CountEvents(WorkerStopped));
+    }
+
+    [Fact]
     public async Task Fugue_stacks_prints_a_live_workers_stacks_and_leaves_it_serving()
     {
         using var master = MasterProcess.Start("TestApp", new Dictionary<string, string> { ["Fugue__Workers"] = "1" });
@@ -92,5 +110,27 @@ public sealed class HungWorkerTests
         Assert.Contains("slept 4000 ms", await sleeping, StringComparison.Ordinal);
         Assert.Equal(worker, master.StartedWorkers()[1]);
         Assert.Equal(0, master.CountEvents(WorkerStopped));
+    }
+
+    /// <summary>TestApp with one worker, RequestTimeout 1 s and its grace 1 s: the master, its URL and the worker's pid.</summary>
+    private static (MasterProcess Master, Uri Uri, int Worker) StartOneWorkerWithTimeout()
+    {
+        var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+        {
+            ["Fugue__Workers"] = "1",
+            ["Fugue__RequestTimeout"] = "00:00:01",
+            ["Fugue__RequestTimeoutGrace"] = "00:00:01",
+        });
+        try
+        {
+            var uri = new Uri(master.WaitForUrl());
+            master.WaitForAllReady(1);
+            return (master, uri, master.StartedWorkers()[1]);
+        }
+        catch
+        {
+            master.Dispose();
+            throw;
+        }
     }
 }

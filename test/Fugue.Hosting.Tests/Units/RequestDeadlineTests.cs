@@ -120,6 +120,52 @@ public sealed class RequestDeadlineTests
         await request;
     }
 
+    [Theory]
+    [InlineData("upload")]
+    [InlineData("response stream")]
+    [InlineData("response writer")]
+    public async Task Time_spent_waiting_on_a_slow_client_is_the_clients(string how)
+    {
+        var client = new TaskCompletionSource();
+        var appWork = new TaskCompletionSource();
+        var transferred = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var context = Request("/transfer");
+        context.Request.Body = new WaitingStream(client.Task);
+        context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(new WaitingStream(client.Task)));
+        var request = Run(context, async c =>
+        {
+            switch (how)
+            {
+                case "upload":
+                    Assert.Equal(0, await c.Request.Body.ReadAsync(new byte[16]));
+                    break;
+                case "response stream":
+                    await c.Response.Body.WriteAsync(new byte[16]);
+                    break;
+                default:
+                    await c.Response.BodyWriter.WriteAsync(new byte[16]);
+                    break;
+            }
+            transferred.SetResult();
+            await appWork.Task; // then the app works on, ignoring its cancellation
+        });
+
+        Advance(TimeSpan.FromHours(1)); // the client trickles within Kestrel's minimum data rate
+        Assert.False(_deadline.Check());
+        Assert.False(context.RequestAborted.IsCancellationRequested);
+        client.SetResult();
+        await transferred.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        Advance(Timeout + TimeSpan.FromSeconds(1));
+        Assert.False(_deadline.Check());
+        Assert.True(context.RequestAborted.IsCancellationRequested);
+        Advance(Grace);
+        Assert.True(_deadline.Check());
+        Assert.InRange((await _deadline.Overran).Ran, Timeout + Grace, Timeout + Grace + TimeSpan.FromSeconds(1));
+
+        appWork.SetResult();
+        await request;
+    }
+
     private void Advance(TimeSpan by) => _time.Advance(by);
 
     private Task Run(HttpContext context, RequestDelegate handler)
@@ -151,6 +197,20 @@ public sealed class RequestDeadlineTests
         context.Response.ContentType = contentType;
         context.Features.Set<IHttpResponseFeature>(new StartedResponse { Headers = context.Response.Headers });
         return context;
+    }
+
+    /// <summary>A client that sends or reads nothing until it is released.</summary>
+    private sealed class WaitingStream(Task client) : MemoryStream
+    {
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await client.WaitAsync(cancellationToken);
+            return 0;
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => await client.WaitAsync(cancellationToken);
+
+        public override async Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => await client.WaitAsync(cancellationToken);
     }
 
     private sealed class UpgradeFeature : IHttpUpgradeFeature
