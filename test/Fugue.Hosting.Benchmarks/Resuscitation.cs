@@ -23,10 +23,11 @@ internal static class Resuscitation
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(3);
 
     /// <summary>
-    /// One kill's figures, in seconds from the SIGKILL (NaN: never within the run). <see cref="OtherP99"/>: the other
-    /// worker's requests over the same moments as the replacement's first 100, what the crash costs a warm worker.
+    /// One kill's figures, in seconds from the SIGKILL (NaN: never within the run). <see cref="FirstAnswer"/>: the
+    /// replacement's first answer to a request sent after the kill. <see cref="OtherP99"/>: the other worker's requests
+    /// over the same moments as the replacement's first 100, what the crash costs a warm worker.
     /// </summary>
-    public sealed record Kill(double Ready, double Serving, double FirstP99, double SteadyP99, double Rate, double OtherP99);
+    public sealed record Kill(double Ready, double FirstAnswer, double Serving, double FirstP99, double SteadyP99, double Rate, double OtherP99);
 
     public static List<Kill> Run(int repeats, bool aot, IDictionary<string, string?>? extra = null)
     {
@@ -98,7 +99,8 @@ internal static class Resuscitation
         var first = after.Where(r => r.Pid == replacement).Take(100).ToList();
         double from = first.Count > 0 ? first.Min(r => r.Start) : double.NaN, to = first.Count > 0 ? first.Max(r => r.End) : double.NaN;
         var other = after.Where(r => r.Pid is not 0 && r.Pid != replacement && r.Start >= from && r.End <= to).Select(r => r.Latency);
-        return new Kill(ready, serving, Tools.Percentile(first.Select(r => r.Latency), 0.99), Tools.Percentile(before.Select(r => r.Latency), 0.99),
+        double firstAnswer = first.Count > 0 ? first.Min(r => r.End) - killed : double.NaN;
+        return new Kill(ready, firstAnswer, serving, Tools.Percentile(first.Select(r => r.Latency), 0.99), Tools.Percentile(before.Select(r => r.Latency), 0.99),
             before.Count / 2.0, Tools.Percentile(other, 0.99));
     }
 
