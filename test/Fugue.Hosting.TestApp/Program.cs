@@ -119,6 +119,23 @@ app.MapGet("/slow", async (int ms) =>
     return $"slow {ms} worker {FugueCluster.WorkerId} pid {Environment.ProcessId}";
 });
 app.MapGet("/sleep", (int ms) => Hang.Sleep(ms));
+app.MapGet("/wait-brief", async (int ms, HttpContext context) =>
+{
+    await Task.Delay(ms, context.RequestAborted);
+    return "waited";
+}).WithRequestTimeout(TimeSpan.FromSeconds(1));
+app.MapGet("/events", async (int ms, HttpContext context) =>
+{
+    // Server-sent events: one every 200 ms for ms milliseconds.
+    context.Response.ContentType = "text/event-stream";
+    var end = DateTime.UtcNow.AddMilliseconds(ms);
+    for (int n = 0; DateTime.UtcNow < end; n++)
+    {
+        await context.Response.WriteAsync($"data: {n} pid {Environment.ProcessId}\n\n", context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+        await Task.Delay(200, context.RequestAborted);
+    }
+});
 app.MapPost("/upload", async (HttpContext context) =>
 {
     // Reads the body to its end without a token, as an app that trusts Kestrel's minimum data rate does.

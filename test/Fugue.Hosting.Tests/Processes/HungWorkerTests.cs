@@ -43,15 +43,16 @@ public sealed class HungWorkerTests
     }
 
     [Fact]
-    public async Task A_request_that_honours_its_cancellation_gets_504_and_a_websocket_outlives_the_timeout_on_the_same_worker()
+    public async Task A_request_that_honours_its_cancellation_gets_504_while_a_websocket_and_an_event_stream_outlive_the_timeout()
     {
         var (master, uri, worker) = StartOneWorkerWithTimeout();
         using var _ = master;
         using var socket = new System.Net.WebSockets.ClientWebSocket();
         await socket.ConnectAsync(new Uri($"ws://{uri.Authority}/ws"), CancellationToken.None);
         var open = Stopwatch.StartNew();
-
         using var client = new HttpClient { Timeout = TimeSpan.FromMinutes(1) };
+        var events = client.GetStringAsync(uri + "events?ms=5000"); // server-sent events for 5 s
+
         using var waited = await client.GetAsync(uri + "wait?ms=60000");
 
         Assert.Equal(System.Net.HttpStatusCode.GatewayTimeout, waited.StatusCode);
@@ -63,9 +64,28 @@ public sealed class HungWorkerTests
             await Task.Delay(100);
         }
         Assert.Contains($"pid {worker}", await Http.GetAsync(uri.ToString()), StringComparison.Ordinal);
+        Assert.InRange(System.Text.RegularExpressions.Regex.Count(await events, $"^data: \\d+ pid {worker}$", System.Text.RegularExpressions.RegexOptions.Multiline), 11, 26); // 200 ms apart: past the timeout and its grace
         Assert.Equal(0, master.CountEvents(RequestTimedOut));
         Assert.Equal(0, master.CountEvents(WorkerStopped));
         await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task An_endpoints_own_request_timeout_applies_where_the_global_one_is_longer()
+    {
+        using var master = MasterProcess.Start("TestApp", new Dictionary<string, string>
+        {
+            ["Fugue__Workers"] = "1",
+            ["Fugue__RequestTimeout"] = "00:10:00",
+        });
+        var uri = new Uri(master.WaitForUrl());
+        master.WaitForAllReady(1);
+        using var client = new HttpClient { Timeout = TimeSpan.FromMinutes(1) }; // far less than the global ten minutes
+
+        using var waited = await client.GetAsync(uri + "wait-brief?ms=600000"); // WithRequestTimeout(1 s)
+
+        Assert.Equal(System.Net.HttpStatusCode.GatewayTimeout, waited.StatusCode);
+        Assert.Equal(0, master.CountEvents(RequestTimedOut));
     }
 
     [Fact]
