@@ -20,6 +20,9 @@
 #                                   (MaxRequests=100000, without and with it), wrk-aot, rate-aot, rate-aot-idle (3s)
 #   build/bench.sh memory [m]       MemoryLimit against TestApp leaking 5 MiB/s for m minutes (default 10), and against
 #                                   a 512 MiB mapped file (at most 2 minutes): private memory, recycles, failures
+#   build/bench.sh peers [pairs] [s]  recycling against Gunicorn (installed if missing): each at half its own saturation
+#                                   (hey, with and without keep-alive), steady and recycling a worker every 5 s, in
+#                                   pairs of s-second runs (default 5 pairs of 120 s): p99 ratio, recycles, failures
 #   build/bench.sh resuscitation [n] [Key=Value ...]
 #                                   n SIGKILLs of a worker of 2 under load, each kill's figures (startup's last rows),
 #                                   with settings given as environment variables (e.g. Fugue__BalanceConnections=false)
@@ -27,6 +30,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v wrk >/dev/null || ! command -v hey >/dev/null; then
   apt-get update -qq && apt-get install -y -qq wrk hey >/dev/null
+fi
+if [ "${1:-}" = peers ] && ! command -v gunicorn >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq gunicorn >/dev/null
 fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 if ! out=$(dotnet build -c Release test/Fugue.Hosting.Benchmarks -v quiet -nologo 2>&1); then echo "$out"; exit 1; fi

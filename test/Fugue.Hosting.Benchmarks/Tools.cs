@@ -106,6 +106,8 @@ internal static partial class Tools
         return m.Groups[2].Value switch { "us" => value / 1000, "s" => value * 1000, _ => value };
     }
 
+    public static double HeyRps(string output) => double.Parse(HeyRequestsPerSecond().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+
     public static double WrkRps(string output) => double.Parse(WrkRequestsPerSecond().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
 
     public static long WrkRequests(string output) => long.Parse(WrkTotal().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
