@@ -20,9 +20,11 @@
 #                                   (MaxRequests=100000, without and with it), wrk-aot, rate-aot, rate-aot-idle (3s)
 #   build/bench.sh memory [m]       MemoryLimit against TestApp leaking 5 MiB/s for m minutes (default 10), and against
 #                                   a 512 MiB mapped file (at most 2 minutes): private memory, recycles, failures
-#   build/bench.sh peers [pairs] [s]  recycling against Gunicorn (installed if missing): each at half its own saturation
+#   build/bench.sh peers [pairs] [s] [Key=Value ...]
+#                                   recycling against Gunicorn (installed if missing): each at half its own saturation
 #                                   (hey, with and without keep-alive), steady and recycling a worker every 5 s, in
-#                                   pairs of s-second runs (default 5 pairs of 120 s): p99 ratio, recycles, failures
+#                                   pairs of s-second runs (default 5 pairs of 120 s): p99 ratio, recycles, failures;
+#                                   Key=Value: settings of Fugue's runs (e.g. Fugue__SpareWorkers=1)
 #   build/bench.sh resuscitation [n] [Key=Value ...]
 #                                   n SIGKILLs of a worker of 2 under load, each kill's figures (startup's last rows),
 #                                   with settings given as environment variables (e.g. Fugue__BalanceConnections=false)

@@ -14,12 +14,15 @@ internal static class Peers
     private const int Workers = 2;
     private static readonly TimeSpan RecycleEvery = TimeSpan.FromSeconds(5);
 
-    public static void Run(int pairs, int seconds)
+    /// <param name="pairs">Pairs of runs (steady, recycling) per server and keep-alive mode.</param>
+    /// <param name="seconds">Each run's length.</param>
+    /// <param name="fugue">Settings for Fugue's runs, as environment variables (e.g. Fugue__SpareWorkers=1).</param>
+    public static void Run(int pairs, int seconds, IDictionary<string, string?> fugue)
     {
         var rows = new List<string[]>();
         foreach (bool keepAlive in new[] { false, true })
         {
-            rows.Add(Measure("Fugue", keepAlive, pairs, seconds, (port, max) => new FugueServer(port, max)));
+            rows.Add(Measure(fugue.Count == 0 ? "Fugue" : $"Fugue ({string.Join(", ", fugue.Select(s => $"{s.Key}={s.Value}"))})", keepAlive, pairs, seconds, (port, max) => new FugueServer(port, max, fugue)));
             if (Gunicorn.Available)
             {
                 rows.Add(Measure("Gunicorn (sync)", keepAlive, pairs, seconds, (port, max) => new Gunicorn(port, max)));
@@ -73,9 +76,9 @@ internal static class Peers
     {
         private readonly MasterProcess _master;
 
-        public FugueServer(int port, long maxRequests)
+        public FugueServer(int port, long maxRequests, IDictionary<string, string?> settings)
         {
-            _master = Tools.StartHelloWeb(Workers, port, new Dictionary<string, string?>
+            _master = Tools.StartHelloWeb(Workers, port, new Dictionary<string, string?>(settings)
             {
                 ["Fugue__MaxRequests"] = maxRequests.ToString(CultureInfo.InvariantCulture),
                 ["Fugue__MaxRequestsJitter"] = "0",

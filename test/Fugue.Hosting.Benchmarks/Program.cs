@@ -58,13 +58,14 @@ switch (scenario)
         Recycling.Run(Count(100), args.Length > 2 ? args[2] : null);
         break;
     case "peers":
-        Peers.Run(Count(5), args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 120);
+        Peers.Run(Count(5), args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 120,
+            args.Skip(3).Select(a => a.Split('=', 2)).ToDictionary(a => a[0], a => (string?)a[1]));
         break;
     case "memory":
         Memory.Run(Count(10));
         break;
     default:
-        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: all, throughput [rounds], counting [rounds], reloads [count] [wrk|hey], timeline, balance, affinity [rounds], startup [repeats], restarts [count], recycling [count] [wrk|hey|wrk-spare|hey-spare|rate|rate-sparse|rate-idle|rate-spaced|rate-idle-spaced|wrk-aot|rate-aot|rate-aot-idle], memory [minutes], resuscitation [kills] [Key=Value ...], peers [pairs] [seconds]");
+        Console.Error.WriteLine($"unknown scenario '{scenario}'; known: all, throughput [rounds], counting [rounds], reloads [count] [wrk|hey], timeline, balance, affinity [rounds], startup [repeats], restarts [count], recycling [count] [wrk|hey|wrk-spare|hey-spare|rate|rate-sparse|rate-idle|rate-spaced|rate-idle-spaced|wrk-aot|rate-aot|rate-aot-idle], memory [minutes], resuscitation [kills] [Key=Value ...], peers [pairs] [seconds] [Key=Value ...]");
         return 2;
 }
 return 0;
