@@ -98,6 +98,7 @@ internal static class MasterEvents
     public const int RecycleRequested = 114;
     public const int WorkerRequestTimedOut = 115;
     public const int WarmUpConnectionRefused = 116;
+    public const int WorkerRequestCancelled = 117;
     public const int SingleProcess = 201;
     public const int SingleProcessUnsupported = 202;
 }

@@ -166,8 +166,13 @@ internal sealed class FugueServiceProviderFactory(StartOptions start, IHostEnvir
         services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<LameDuck>());
         if (_options.RequestTimeout > TimeSpan.Zero)
         {
-            services.AddSingleton(sp => new RequestDeadline(_options.RequestTimeout, _options.RequestTimeoutGrace,
-                sp.GetService<IOptions<Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutOptions>>()?.Value.Policies));
+            services.AddSingleton(sp =>
+            {
+                var logger = sp.GetRequiredService<ILogger<RequestDeadline>>();
+                return new RequestDeadline(_options.RequestTimeout, _options.RequestTimeoutGrace,
+                    sp.GetService<IOptions<Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutOptions>>()?.Value.Policies,
+                    (path, limit) => WorkerLog.RequestCancelled(logger, identity.WorkerId, Environment.ProcessId, path, limit.TotalSeconds));
+            });
             services.AddSingleton<IStartupFilter>(sp => sp.GetRequiredService<RequestDeadline>());
         }
         if (identity.MaxRequests > 0 || identity.Requests is not null)

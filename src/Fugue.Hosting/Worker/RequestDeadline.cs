@@ -21,18 +21,22 @@ internal sealed class RequestDeadline : IStartupFilter
     // Continuations may run on the completing thread: the watching thread, which a starved thread pool does not hold up.
     private readonly TaskCompletionSource<(string Path, TimeSpan Ran)> _overran = new();
     private readonly IDictionary<string, RequestTimeoutPolicy> _policies;
+    private readonly Action<string, TimeSpan>? _cancelled;
     private readonly TimeProvider _time;
     private long _next;
 
     /// <param name="timeout">Fugue:RequestTimeout, for requests whose endpoint sets none.</param>
     /// <param name="grace">How long a cancelled request may go on before its worker is hung.</param>
     /// <param name="policies">The app's named request timeout policies (<c>AddRequestTimeouts</c>).</param>
+    /// <param name="cancelled">Told of each request cancelled at its deadline: its path and its limit.</param>
     /// <param name="time">The clock; for testing.</param>
-    public RequestDeadline(TimeSpan timeout, TimeSpan grace, IDictionary<string, RequestTimeoutPolicy>? policies = null, TimeProvider? time = null)
+    public RequestDeadline(TimeSpan timeout, TimeSpan grace, IDictionary<string, RequestTimeoutPolicy>? policies = null, Action<string, TimeSpan>? cancelled = null,
+        TimeProvider? time = null)
     {
         Timeout = timeout;
         Grace = grace;
         _policies = policies ?? new Dictionary<string, RequestTimeoutPolicy>();
+        _cancelled = cancelled;
         _time = time ?? TimeProvider.System;
     }
 
@@ -122,7 +126,10 @@ internal sealed class RequestDeadline : IStartupFilter
             {
                 continue;
             }
-            request.Cancel(now);
+            if (request.Cancel(now))
+            {
+                _cancelled?.Invoke(request.Path, limit);
+            }
             if (ran > limit + Grace)
             {
                 _overran.TrySetResult((request.Path, ran));

@@ -91,18 +91,21 @@ internal sealed class TimedRequest : IHttpRequestTimeoutFeature, IDisposable
     /// Cancels the request's token, once; its callbacks run on the thread pool, never on the caller's thread (the
     /// deadline's watcher, which must go on when the app's callbacks block).
     /// </summary>
-    public void Cancel(long now)
+    /// <returns>Whether this call cancelled it.</returns>
+    public bool Cancel(long now)
     {
-        if (Interlocked.CompareExchange(ref _cancelledAt, now, 0) == 0)
+        if (Interlocked.CompareExchange(ref _cancelledAt, now, 0) != 0)
         {
-            try
-            {
-                _ = _cancel.CancelAsync();
-            }
-            catch (ObjectDisposedException)
-            {
-                // The request ended while the watcher looked at it.
-            }
+            return false;
+        }
+        try
+        {
+            _ = _cancel.CancelAsync();
+            return true;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false; // the request ended while the watcher looked at it
         }
     }
 

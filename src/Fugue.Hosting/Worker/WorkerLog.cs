@@ -50,9 +50,12 @@ internal static partial class WorkerLog
     [LoggerMessage(114, LogLevel.Information, "Worker {WorkerId} (pid {Pid}) served {Requests} requests (Fugue:MaxRequests): it asks the master to recycle it")]
     public static partial void RecycleRequested(ILogger logger, int workerId, int pid, long requests);
 
-    [LoggerMessage(115, LogLevel.Error, "Worker {WorkerId} (pid {Pid}): a request to {Path} has run {Seconds:0.0}s, past Fugue:RequestTimeout ({Timeout}s): it tells the master it is hung")]
+    [LoggerMessage(115, LogLevel.Error, "Worker {WorkerId} (pid {Pid}): a request to {Path} has run {Seconds:0.0}s, past its deadline and Fugue:RequestTimeoutGrace after Fugue:RequestTimeout ({Timeout}s) or its endpoint's: it tells the master it is hung")]
     public static partial void RequestTimedOut(ILogger logger, int workerId, int pid, string path, double seconds, double timeout);
 
     [LoggerMessage(116, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}) refused a connection to its warm-up endpoint from {Remote}: it serves only its own warm-up requests (further ones are not logged)")]
     public static partial void WarmUpConnectionRefused(ILogger logger, int workerId, int pid, string remote);
+
+    [LoggerMessage(117, LogLevel.Warning, "Worker {WorkerId} (pid {Pid}): a request to {Path} reached its deadline of {Limit}s: its RequestAborted is cancelled (504 if nothing was written)")]
+    public static partial void RequestCancelled(ILogger logger, int workerId, int pid, string path, double limit);
 }

@@ -56,6 +56,7 @@ public sealed class HungWorkerTests
         using var waited = await client.GetAsync(uri + "wait?ms=60000");
 
         Assert.Equal(System.Net.HttpStatusCode.GatewayTimeout, waited.StatusCode);
+        Assert.Equal("/wait", master.WaitForEvent(WorkerRequestCancelled, worker).Text("Path"));
         byte[] buffer = new byte[16];
         while (open.Elapsed < TimeSpan.FromSeconds(5)) // past the timeout and the grace, echoing all along
         {

@@ -16,10 +16,12 @@ public sealed class RequestDeadlineTests
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(2);
 
     private readonly FakeTimeProvider _time = new();
+    private readonly List<(string Path, TimeSpan Limit)> _cancelled = [];
     private readonly RequestDeadline _deadline;
 
     public RequestDeadlineTests() =>
-        _deadline = new RequestDeadline(Timeout, Grace, new Dictionary<string, RequestTimeoutPolicy> { ["short"] = new() { Timeout = TimeSpan.FromSeconds(1) } }, _time);
+        _deadline = new RequestDeadline(Timeout, Grace, new Dictionary<string, RequestTimeoutPolicy> { ["short"] = new() { Timeout = TimeSpan.FromSeconds(1) } },
+            (path, limit) => _cancelled.Add((path, limit)), _time);
 
     [Fact]
     public async Task A_request_that_ignores_its_cancellation_makes_the_worker_hung_once_the_grace_has_passed()
@@ -37,6 +39,7 @@ public sealed class RequestDeadlineTests
         Advance(Grace);
         Assert.True(_deadline.Check());
         Assert.Equal(("/hang", Timeout + TimeSpan.FromSeconds(1) + Grace), await _deadline.Overran);
+        Assert.Equal([("/hang", Timeout)], _cancelled); // told once
 
         release.SetResult();
         await request;
@@ -91,6 +94,7 @@ public sealed class RequestDeadlineTests
 
         Assert.False(_deadline.Check());
         Assert.False(context.RequestAborted.IsCancellationRequested);
+        Assert.Empty(_cancelled);
         release.SetResult();
         await request;
     }
@@ -113,6 +117,7 @@ public sealed class RequestDeadlineTests
         Advance(TimeSpan.FromSeconds(2));
         Assert.False(_deadline.Check());
         Assert.True(context.RequestAborted.IsCancellationRequested);
+        Assert.Equal([("/quick", TimeSpan.FromSeconds(1))], _cancelled);
         Advance(Grace);
         Assert.True(_deadline.Check());
 
