@@ -17,13 +17,12 @@ namespace Fugue.Hosting.Worker;
 /// </summary>
 internal sealed class RequestDeadline : IStartupFilter
 {
-    private readonly ConcurrentDictionary<long, TimedRequest> _running = new();
+    private readonly ConcurrentDictionary<TimedRequest, byte> _running = new();
     // Continuations may run on the completing thread: the watching thread, which a starved thread pool does not hold up.
     private readonly TaskCompletionSource<(string Path, TimeSpan Ran)> _overran = new();
     private readonly IDictionary<string, RequestTimeoutPolicy> _policies;
     private readonly Action<string, TimeSpan>? _cancelled;
     private readonly TimeProvider _time;
-    private long _next;
 
     /// <param name="timeout">Fugue:RequestTimeout, for requests whose endpoint sets none.</param>
     /// <param name="grace">How long a cancelled request may go on before its worker is hung.</param>
@@ -72,8 +71,7 @@ internal sealed class RequestDeadline : IStartupFilter
         context.RequestAborted = request.RequestTimeoutToken;
         context.Request.Body = new ClientTimedStream(body, request);
         context.Features.Set<IHttpResponseBodyFeature>(new ClientTimedResponse(response, request));
-        long id = Interlocked.Increment(ref _next);
-        _running[id] = request;
+        _running[request] = 0;
         try
         {
             await next(context).ConfigureAwait(false);
@@ -85,7 +83,7 @@ internal sealed class RequestDeadline : IStartupFilter
         }
         finally
         {
-            _running.TryRemove(id, out _);
+            _running.TryRemove(request, out _);
             context.RequestAborted = aborted;
             context.Request.Body = body;
             context.Features.Set(response);
@@ -115,7 +113,7 @@ internal sealed class RequestDeadline : IStartupFilter
     internal bool Check()
     {
         long now = _time.GetTimestamp();
-        foreach (var request in _running.Values)
+        foreach (var (request, _) in _running) // lock-free: the requests never wait for the watcher
         {
             if (request.Disabled || Limit(request) is not { } limit)
             {
@@ -126,7 +124,7 @@ internal sealed class RequestDeadline : IStartupFilter
             {
                 continue;
             }
-            if (request.Cancel(now))
+            if (request.Cancel())
             {
                 _cancelled?.Invoke(request.Path, limit);
             }

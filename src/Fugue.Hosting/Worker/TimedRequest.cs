@@ -11,14 +11,13 @@ namespace Fugue.Hosting.Worker;
 internal sealed class TimedRequest : IHttpRequestTimeoutFeature, IDisposable
 {
     private readonly CancellationTokenSource _cancel;
+    private readonly TimeProvider _time;
     private readonly Lock _wait = new();
     private volatile bool _disabled;
-    private long _cancelledAt;
+    private int _timedOut;
     private int _waits;
     private long _waitingSince;
     private long _waited;
-
-    private readonly TimeProvider _time;
 
     public TimedRequest(HttpContext context, TimeProvider time, CancellationToken aborted)
     {
@@ -41,7 +40,7 @@ internal sealed class TimedRequest : IHttpRequestTimeoutFeature, IDisposable
     public bool Disabled => _disabled;
 
     /// <summary>Whether the deadline cancelled the request (not the client).</summary>
-    public bool TimedOut => Volatile.Read(ref _cancelledAt) != 0;
+    public bool TimedOut => Volatile.Read(ref _timedOut) != 0;
 
     public void DisableTimeout() => _disabled = true;
 
@@ -92,9 +91,9 @@ internal sealed class TimedRequest : IHttpRequestTimeoutFeature, IDisposable
     /// deadline's watcher, which must go on when the app's callbacks block).
     /// </summary>
     /// <returns>Whether this call cancelled it.</returns>
-    public bool Cancel(long now)
+    public bool Cancel()
     {
-        if (Interlocked.CompareExchange(ref _cancelledAt, now, 0) != 0)
+        if (Interlocked.Exchange(ref _timedOut, 1) != 0)
         {
             return false;
         }
